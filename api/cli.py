@@ -1,0 +1,118 @@
+"""The `diplo` command line: a thin layer of click over the library functions."""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .loader import load_seeds, validate_seeds
+from .rules import SeedErrors
+
+DEFAULT_SEEDS = Path("seeds")
+
+
+@click.group()
+@click.version_option(package_name="diplo")
+def cli() -> None:
+    """Diplo: diplomatic meetings from news articles, as validated seeds, SQLite and GraphQL."""
+
+
+def _report(errors: SeedErrors, output_format: str) -> None:
+    if output_format == "json":
+        click.echo(json.dumps([e.as_dict() for e in errors.errors], ensure_ascii=False, indent=2))
+    else:
+        for error in errors.errors:
+            click.echo(str(error))
+        click.echo(f"{len(errors.errors)} error(s)", err=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(paths: tuple[Path, ...], output_format: str) -> None:
+    """Check seed files against every rule and report every error.
+
+    PATHS are seed files or directories (default: seeds/). Exit 0 when valid, 1 otherwise; each error is
+    printed as FILE: record.path: rule.code: message.
+
+    Example:
+
+        diplo validate seeds/ --format json
+    """
+    try:
+        dataset = validate_seeds(list(paths) or [DEFAULT_SEEDS])
+    except SeedErrors as errors:
+        _report(errors, output_format)
+        sys.exit(1)
+    counts = ", ".join(f"{len(records)} {kind}" for kind, records in dataset.records.items())
+    if output_format == "json":
+        click.echo("[]")
+    else:
+        click.echo(f"valid: {counts}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite database file to create or update.",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def load(paths: tuple[Path, ...], db_path: Path, output_format: str) -> None:
+    """Validate seeds together with the database, then upsert them in one transaction.
+
+    All or nothing: on any error the database file is left unchanged. Loading the same seeds twice changes
+    nothing.
+
+    Example:
+
+        diplo load seeds/ --db diplo.db
+    """
+    progress = None
+    if sys.stderr.isatty():
+        progress_bar = click.progressbar(length=None, label="writing", file=sys.stderr)  # type: ignore[var-annotated]
+        progress = progress_bar.update
+    try:
+        result = load_seeds(db_path, list(paths) or [DEFAULT_SEEDS], progress=progress)
+    except SeedErrors as errors:
+        _report(errors, output_format)
+        sys.exit(1)
+    click.echo(f"{db_path}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged")
+
+
+@cli.command()
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+def export(db_path: Path, outdir: Path) -> None:
+    """Write the database back out as seed files, one per source, into OUTDIR.
+
+    Example:
+
+        diplo export --db diplo.db exported/
+    """
+    from .export import export_seeds
+    from .store import open_database, read_dataset
+
+    db = open_database(db_path)
+    try:
+        written = export_seeds(read_dataset(db, str(db_path)), outdir)
+    finally:
+        db.close()
+    click.echo(f"wrote {len(written)} seed file(s) to {outdir}")
+
+
+@cli.command("seed-schema")
+def seed_schema() -> None:
+    """Print the JSON Schema of a seed file (committed as schema/seed.schema.json, for editors).
+
+    Example:
+
+        diplo seed-schema > schema/seed.schema.json
+    """
+    from .models import seed_json_schema
+
+    click.echo(json.dumps(seed_json_schema(), indent=2, ensure_ascii=False))

@@ -1,0 +1,186 @@
+"""One mutation per rule: each breaks exactly that rule in a valid dataset and says where the error must point."""
+
+from collections.abc import Callable
+from typing import Any
+
+from strategies import Files
+
+Expected = set[tuple[str, str]]  # {(file name, record path)}
+Mutation = Callable[[Files], Expected]
+
+
+def _main(files: Files) -> tuple[str, dict[str, Any]]:
+    name = min(files)
+    return name, files[name]
+
+
+def _append(files: Files, kind: str, record: dict[str, Any], field: str) -> Expected:
+    name, content = _main(files)
+    content.setdefault(kind, []).append(record)
+    return {(name, f"{kind}[{len(content[kind]) - 1}]{field}")}
+
+
+def _meeting(files: Files, key: str, **fields: Any) -> dict[str, Any]:
+    _, content = _main(files)
+    return {
+        "key": key,
+        "title": "Mutation",
+        "status": "held",
+        "format": "in_person",
+        "date": "2019-06-01",
+        "sources": [content["source"]["key"]],
+        "delegations": [{"country": "US"}, {"country": "RU"}],
+    } | fields
+
+
+def _statement(files: Files, key: str, **fields: Any) -> dict[str, Any]:
+    _, content = _main(files)
+    return {
+        "key": key,
+        "text": "a paraphrase",
+        "language": "en",
+        "kind": "paraphrase",
+        "organization": content["organizations"][0]["key"],
+        "source": content["source"]["key"],
+    } | fields
+
+
+def key_format(files: Files) -> Expected:
+    return _append(files, "persons", {"key": "Not_A-Slug", "name": "X"}, ".key")
+
+
+def key_conflict(files: Files) -> Expected:
+    _, content = _main(files)
+    person = dict(content["persons"][0], name="Someone else entirely")
+    return _append(files, "persons", person, "")
+
+
+def ref_unknown(files: Files) -> Expected:
+    name, content = _main(files)
+    content["meetings"][0]["topics"].append("no-such-topic")
+    return {(name, f"meetings[0].topics[{len(content['meetings'][0]['topics']) - 1}]")}
+
+
+def country_invalid(files: Files) -> Expected:
+    return _append(files, "persons", {"key": "mutation-person", "name": "X", "country": "ZZ"}, ".country")
+
+
+def language_invalid(files: Files) -> Expected:
+    name, content = _main(files)
+    content["source"]["language"] = "zz-not-a-tag"
+    return {(name, "source.language")}
+
+
+def text_invalid(files: Files) -> Expected:
+    return _append(files, "organizations", {"key": "mutation-org", "name": "bad\u0007name"}, ".name")
+
+
+def wikidata_invalid(files: Files) -> Expected:
+    return _append(files, "persons", {"key": "mutation-person", "name": "X", "wikidata": "P31"}, ".wikidata")
+
+
+def source_url(files: Files) -> Expected:
+    name, content = _main(files)
+    content["source"]["url"] = "ftp://files.example/article"
+    return {(name, "source.url")}
+
+
+def source_naive_datetime(files: Files) -> Expected:
+    name, content = _main(files)
+    content["source"]["published_at"] = "2025-06-01T10:00:00"
+    return {(name, "source.published_at")}
+
+
+def meeting_held_requires_date(files: Files) -> Expected:
+    meeting = _meeting(files, "mutation-meeting")
+    del meeting["date"]
+    return _append(files, "meetings", meeting, ".date")
+
+
+def meeting_date_after_source(files: Files) -> Expected:
+    return _append(files, "meetings", _meeting(files, "mutation-meeting", date="2031-01-01"), ".date")
+
+
+def meeting_delegations(files: Files) -> Expected:
+    meeting = _meeting(files, "mutation-meeting", delegations=[{"country": "US"}, {"country": "US"}])
+    return _append(files, "meetings", meeting, ".delegations")
+
+
+def meeting_follows_order(files: Files) -> Expected:
+    first = _meeting(files, "mutation-first", date="2019-06-02")
+    _append(files, "meetings", first, "")
+    return _append(files, "meetings", _meeting(files, "mutation-second", follows="mutation-first"), ".date")
+
+
+def meeting_follows_cycle(files: Files) -> Expected:
+    a = _meeting(files, "mutation-a", status="planned", follows="mutation-b")
+    b = _meeting(files, "mutation-b", status="planned", follows="mutation-a")
+    del a["date"], b["date"]
+    return _append(files, "meetings", a, ".follows") | _append(files, "meetings", b, ".follows")
+
+
+def meeting_round_sequence(files: Files) -> Expected:
+    _append(files, "meetings", _meeting(files, "mutation-first", round=1), "")
+    second = _meeting(files, "mutation-second", date="2019-06-02", round=3, follows="mutation-first")
+    return _append(files, "meetings", second, ".round")
+
+
+def delegation_head_country(files: Files) -> Expected:
+    _append(files, "persons", {"key": "mutation-person", "name": "X", "country": "FR"}, "")
+    meeting = _meeting(
+        files, "mutation-meeting", delegations=[{"country": "US", "head": "mutation-person"}, {"country": "RU"}]
+    )
+    return _append(files, "meetings", meeting, ".delegations[0].head")
+
+
+def statement_text(files: Files) -> Expected:
+    return _append(files, "statements", _statement(files, "mutation-statement", text="  \n "), ".text")
+
+
+def statement_attribution(files: Files) -> Expected:
+    statement = _statement(files, "mutation-statement")
+    del statement["organization"]
+    return _append(files, "statements", statement, ".organization")
+
+
+def statement_quote_not_in_source(files: Files) -> Expected:
+    _, content = _main(files)
+    content["source"]["text"] = "The full text says one thing."
+    for statement in content["statements"]:  # keep the existing quotes of this source valid
+        if statement["source"] == content["source"]["key"]:
+            statement["kind"] = "paraphrase"
+    quote = _statement(files, "mutation-statement", kind="direct_quote", text="something it never said")
+    return _append(files, "statements", quote, ".text")
+
+
+def statement_date_order(files: Files) -> Expected:
+    return _append(files, "statements", _statement(files, "mutation-statement", date="2031-01-01"), ".date")
+
+
+def seed_schema(files: Files) -> Expected:
+    return _append(files, "topics", {"key": "mutation-topic", "label": "X", "colour": "red"}, ".colour")
+
+
+MUTATIONS: dict[str, list[Mutation]] = {
+    "key.format": [key_format],
+    "key.conflict": [key_conflict],
+    "ref.unknown": [ref_unknown],
+    "country.invalid": [country_invalid],
+    "language.invalid": [language_invalid],
+    "text.invalid": [text_invalid],
+    "wikidata.invalid": [wikidata_invalid],
+    "source.url": [source_url],
+    "source.naive_datetime": [source_naive_datetime],
+    "meeting.held_requires_date": [meeting_held_requires_date],
+    "meeting.date_after_source": [meeting_date_after_source],
+    "meeting.delegations": [meeting_delegations],
+    "meeting.follows_order": [meeting_follows_order, meeting_follows_cycle],
+    "meeting.round_sequence": [meeting_round_sequence],
+    "delegation.head_country": [delegation_head_country],
+    "statement.text": [statement_text],
+    "statement.attribution": [statement_attribution],
+    "statement.quote_not_in_source": [statement_quote_not_in_source],
+    "statement.date_order": [statement_date_order],
+    "seed.schema": [seed_schema],
+}
+# seed.syntax is exercised by writing broken files (tests/test_seeds.py), not by changing content.
