@@ -116,3 +116,57 @@ def seed_schema() -> None:
     from .models import seed_json_schema
 
     click.echo(json.dumps(seed_json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A database built by `diplo load`. Default: the bundled seeds, built and cached.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; each opens the database read-only.",
+)
+@click.option(
+    "--graphiql/--no-graphiql",
+    default=True,
+    show_default=True,
+    help="Serve GraphiQL in browsers; off also hides field suggestions in errors.",
+)
+@click.option("--cors-origin", "cors_origins", multiple=True, help="An origin allowed by CORS (repeatable).")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Override a request limit.")
+def serve(
+    db_path: Path | None,
+    host: str,
+    port: int,
+    workers: int,
+    graphiql: bool,
+    cors_origins: tuple[str, ...],
+    limits: tuple[str, ...],
+) -> None:
+    """Serve the GraphQL API (read-only) at /graphql, with GraphiQL in a browser.
+
+    Example:
+
+        diplo serve --db diplo.db --workers 2 --no-graphiql --cors-origin https://app.example
+    """
+    from .app import Settings
+    from .limits import Limits
+    from .serve import bundled_database, serve
+
+    try:
+        parsed = Limits.parse(list(limits))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--limit") from None
+    if db_path is None:
+        db_path = bundled_database()
+        click.echo(f"serving the bundled seeds from {db_path}", err=True)
+    settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
+    serve(settings, host, port, workers)

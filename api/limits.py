@@ -1,0 +1,195 @@
+"""Request limits for a public API: each bounded before any resolver runs, each configurable.
+
+Parser limits (document length, tokens, comments) stop hostile documents before an AST is built; the depth,
+alias and result-size limits are checked on the AST before execution (GitHub's method for the size: multiply
+the `first` of nested connections), so a rejected query costs no SQL.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any, cast
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from strawberry.extensions import SchemaExtension
+
+from .errors import QUERY_TOO_COMPLEX
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every limit with its default; `diplo serve` takes each as `--limit NAME=VALUE`."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_comments: int = 100
+    max_document_chars: int = 20_000
+    max_nodes: int = 10_000
+    max_body_bytes: int = 64 * 1024
+    max_string_chars: int = 200
+    sql_statement_seconds: float = 1.0
+    operation_seconds: float = 3.0
+
+    @classmethod
+    def parse(cls, items: list[str]) -> "Limits":
+        """`["max_depth=12", ...]` over the defaults; unknown names and bad values raise ValueError."""
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for item in items:
+            name, _, raw = item.partition("=")
+            if name not in types:
+                raise ValueError(f"unknown limit {name!r}; known: {', '.join(types)}")
+            values[name] = float(raw) if types[name] in (float, "float") else int(raw)
+            if values[name] <= 0:
+                raise ValueError(f"limit {name} must be positive")
+        return cls(**values)
+
+
+def too_complex(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})
+
+
+_Fragments = dict[str, FragmentDefinitionNode]
+
+
+def _fields(
+    selection_set: SelectionSetNode | None, fragments: _Fragments, seen: frozenset[str] = frozenset()
+) -> Iterator[tuple[FieldNode, str | None]]:
+    """The fields of a selection set with fragments expanded, each with the type condition it sits under."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection, None
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            for node, inner in _fields(selection.selection_set, fragments, seen):
+                yield node, inner or condition
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:  # a fragment cycle is a validation error, not a hang
+                for node, inner in _fields(fragment.selection_set, fragments, seen | {name}):
+                    yield node, inner or fragment.type_condition.name.value
+
+
+def depth(selection_set: SelectionSetNode | None, fragments: _Fragments, cap: int) -> int:
+    """Nesting of fields, counted no further than `cap` + 1; introspection (`__schema`, `__type`) is not
+    counted, so GraphiQL keeps working."""
+    if cap < 0:
+        return 1
+    return max(
+        (1 + depth(f.selection_set, fragments, cap - 1) for f, _ in _fields(selection_set, fragments)
+         if not f.name.value.startswith("__")),
+        default=0,
+    )  # fmt: skip
+
+
+def aliases(selection_set: SelectionSetNode | None, fragments: _Fragments) -> int:
+    return sum(
+        (1 if f.alias else 0) + aliases(f.selection_set, fragments) for f, _ in _fields(selection_set, fragments)
+    )
+
+
+def estimated_nodes(
+    selection_set: SelectionSetNode | None,
+    parent: GraphQLNamedType | None,
+    resolve_type: Callable[[str], GraphQLNamedType | None],
+    fragments: _Fragments,
+    variables: dict[str, Any],
+    multiplier: int = 1,
+) -> int:
+    """Objects a response may hold: each connection multiplies by its `first` (default 20) the count above it."""
+    total = 0
+    for node, condition in _fields(selection_set, fragments):
+        owner = resolve_type(condition) if condition else parent
+        if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        definition = owner.fields.get(node.name.value)
+        if definition is None:
+            continue
+        field_type = get_named_type(definition.type)
+        factor = multiplier
+        if "first" in definition.args and field_type.name.endswith("Connection"):
+            factor = multiplier * _first(node, variables, definition.args["first"].default_value)
+            total += factor
+        total += estimated_nodes(node.selection_set, field_type, resolve_type, fragments, variables, factor)
+    return total
+
+
+def _first(node: FieldNode, variables: dict[str, Any], default: Any) -> int:
+    value: Any = default
+    for argument in node.arguments or ():
+        if argument.name.value == "first":
+            if isinstance(argument.value, IntValueNode):
+                value = int(argument.value.value)
+            elif isinstance(argument.value, VariableNode):
+                value = variables.get(argument.value.name.value, default)
+    return value if isinstance(value, int) and value > 0 else (20 if value is None else 0)
+
+
+def limits_extension(limits: Limits) -> Callable[[], SchemaExtension]:
+    """A factory for the extension that enforces `limits` (a factory: strawberry makes one per operation)."""
+
+    class RequestLimits(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            parse_options = cast(dict[str, Any], self.execution_context.parse_options)  # graphql-core 3.3 options
+            parse_options.update(
+                max_lexical_tokens=limits.max_tokens,
+                max_comments=limits.max_comments,
+                max_source_length=limits.max_document_chars,
+            )
+            yield
+
+        def on_validate(self) -> Iterator[None]:
+            context = self.execution_context
+            document = context.graphql_document
+            if document is not None:
+                errors = check_document(document.definitions, context.schema, context.variables or {}, limits)
+                if errors:
+                    context.pre_execution_errors = errors  # strawberry then skips validation and execution
+            yield
+
+    return RequestLimits
+
+
+def check_document(definitions: Any, schema: Any, variables: dict[str, Any], limits: Limits) -> list[GraphQLError]:
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    graphql_schema = schema._schema
+    errors: list[GraphQLError] = []
+    for operation in operations:
+        name = operation.name.value if operation.name else "anonymous operation"
+        try:
+            found = depth(operation.selection_set, fragments, limits.max_depth)
+            if found > limits.max_depth:
+                errors.append(too_complex(f"{name}: depth exceeds the limit of {limits.max_depth}"))
+                continue  # the other walks are bounded by the depth, so only run them within it
+            found = aliases(operation.selection_set, fragments)
+            if found > limits.max_aliases:
+                errors.append(too_complex(f"{name}: {found} aliases exceed the limit of {limits.max_aliases}"))
+            root = graphql_schema.get_root_type(operation.operation)
+            estimate = estimated_nodes(operation.selection_set, root, graphql_schema.get_type, fragments, variables)
+        except RecursionError:  # fragments spreading fragments, thousands deep
+            errors.append(too_complex(f"{name}: fragments nest too deeply"))
+            continue
+        if estimate > limits.max_nodes:
+            errors.append(too_complex(
+                f"{name}: up to {estimate} objects could be returned, over the limit of {limits.max_nodes}; "
+                "lower `first` on nested connections"
+            ))  # fmt: skip
+    return errors

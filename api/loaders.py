@@ -1,0 +1,167 @@
+"""Per-request DataLoaders: every nested list of a response is fetched in one batched query per level.
+
+A `Context` lives for one GraphQL operation: one read-only connection inside one read transaction (one snapshot,
+so a load committing mid-request is seen entirely or not at all) and loaders that cache rows for it only.
+"""
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from . import queries
+from .pagination import Position
+from .queries import Page
+
+Row = sqlite3.Row
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
+
+
+def batch(fetch: Callable[[Sequence[K]], dict[K, V]], default: V) -> Callable[[list[K]], Awaitable[list[V]]]:
+    """A DataLoader batch function over `fetch` (keys to a dict of what was found), chunked."""
+
+    async def load(keys: list[K]) -> list[V]:
+        found: dict[K, V] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), CHUNK):
+            found.update(fetch(unique[start : start + CHUNK]))
+        return [found.get(key, default) for key in keys]
+
+    return load
+
+
+@dataclass(frozen=True)
+class ChildPageKey:
+    """One nested connection of one parent: which relation, whose, and which page of it."""
+
+    link: str
+    parent: str
+    first: int
+    after: Position | None
+
+
+class Loaders:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _by_key(self, table: str) -> DataLoader[str, Row | None]:
+        def fetch(keys: Sequence[str]) -> dict[str, Row | None]:
+            return dict(queries.rows_by_key(self.conn, table, keys))
+
+        return DataLoader(batch(fetch, None))
+
+    def _grouped(self, sql: str) -> DataLoader[str, list[Row]]:
+        none: list[Row] = []
+        return DataLoader(batch(lambda keys: queries.rows_grouped(self.conn, sql, keys), none))
+
+    @cached_property
+    def meeting(self) -> DataLoader[str, Row | None]:
+        return self._by_key("meetings")
+
+    @cached_property
+    def statement(self) -> DataLoader[str, Row | None]:
+        return self._by_key("statements")
+
+    @cached_property
+    def person(self) -> DataLoader[str, Row | None]:
+        return self._by_key("persons")
+
+    @cached_property
+    def organization(self) -> DataLoader[str, Row | None]:
+        return self._by_key("organizations")
+
+    @cached_property
+    def topic(self) -> DataLoader[str, Row | None]:
+        return self._by_key("topics")
+
+    @cached_property
+    def source(self) -> DataLoader[str, Row | None]:
+        return self._by_key("sources")
+
+    @cached_property
+    def delegations_of_meeting(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.DELEGATIONS_OF_MEETINGS)
+
+    @cached_property
+    def members(self) -> DataLoader[tuple[str, str], list[Row]]:
+        def fetch(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Row]]:
+            meetings = list(dict.fromkeys(meeting for meeting, _ in keys))
+            found: dict[tuple[str, str], list[Row]] = {}
+            for row in self.conn.execute(
+                queries.MEMBERS_OF_MEETINGS.format(keys=", ".join("?" * len(meetings))), meetings
+            ):
+                meeting, _, country = row["_group"].partition("/")
+                found.setdefault((meeting, country), []).append(row)
+            return found
+
+        none: list[Row] = []
+        return DataLoader(batch(fetch, none))
+
+    @cached_property
+    def delegations_of_person(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.DELEGATIONS_OF_PERSONS)
+
+    @cached_property
+    def follow_ups(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.FOLLOW_UPS_OF_MEETINGS)
+
+    @cached_property
+    def topics_of_meeting(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.TOPICS_OF_MEETINGS)
+
+    @cached_property
+    def sources_of_meeting(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.SOURCES_OF_MEETINGS)
+
+    @cached_property
+    def topics_of_statement(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.TOPICS_OF_STATEMENTS)
+
+    @cached_property
+    def child_page(self) -> DataLoader[ChildPageKey, Page]:
+        """Nested connections: one query per relation and page arguments, for all parents at once."""
+
+        async def load(keys: list[ChildPageKey]) -> list[Page]:
+            groups: dict[tuple[str, int, Position | None], list[str]] = {}
+            for key in keys:
+                groups.setdefault((key.link, key.first, key.after), []).append(key.parent)
+            pages: dict[ChildPageKey, Page] = {}
+            for (link, first, after), parents in groups.items():
+                unique = list(dict.fromkeys(parents))
+                for start in range(0, len(unique), CHUNK):
+                    chunk = unique[start : start + CHUNK]
+                    found = queries.fetch_child_pages(self.conn, link, chunk, first, after)
+                    pages.update({ChildPageKey(link, parent, first, after): found[parent] for parent in chunk})
+            return [pages[key] for key in keys]
+
+        return DataLoader(load)
+
+    @cached_property
+    def child_count(self) -> DataLoader[tuple[str, str], int]:
+        async def load(keys: list[tuple[str, str]]) -> list[int]:
+            counts: dict[tuple[str, str], int] = {}
+            for link in dict.fromkeys(link for link, _ in keys):
+                parents = list(dict.fromkeys(parent for key_link, parent in keys if key_link == link))
+                for start in range(0, len(parents), CHUNK):
+                    found = queries.count_children(self.conn, link, parents[start : start + CHUNK])
+                    counts.update({(link, parent): n for parent, n in found.items()})
+            return [counts[key] for key in keys]
+
+        return DataLoader(load)
+
+
+@dataclass
+class Context:
+    """What every resolver of one operation shares."""
+
+    conn: sqlite3.Connection
+    graphiql: bool = False
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.conn)
