@@ -214,7 +214,10 @@ def create_app(settings: Settings) -> Starlette:
             ),
         )
     app = Starlette(
-        routes=[Route("/graphql", endpoint.handle, methods=["GET", "POST"]), Route("/healthz", healthz, methods=["GET"])],
+        routes=[
+            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
         middleware=middleware,
     )
     app.state.settings = settings

@@ -170,3 +170,29 @@ def serve(
         click.echo(f"serving the bundled seeds from {db_path}", err=True)
     settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
     serve(settings, host, port, workers)
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Compare with the committed schema/schema.graphql; exit 1 on any change.")
+def schema(check: bool) -> None:
+    """Print the GraphQL SDL, or check it against the committed contract.
+
+    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE.
+
+    Example:
+
+        diplo schema > schema/schema.graphql && diplo schema --check
+    """
+    from .contract import check_committed
+    from .schema import print_sdl
+
+    if not check:
+        click.echo(print_sdl(), nl=False)
+        return
+    changes = check_committed()
+    for change in changes:
+        click.echo(str(change))
+    if changes:
+        click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+        sys.exit(1)
+    click.echo("schema/schema.graphql is current")

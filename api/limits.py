@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any, cast
 
+import graphql
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -26,7 +27,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from .errors import QUERY_TOO_COMPLEX
+from .errors import QUERY_TOO_COMPLEX, bad_input
+from .pagination import DEFAULT_FIRST, MAX_FIRST
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,10 @@ def _first(node: FieldNode, variables: dict[str, Any], default: Any) -> int:
                 value = int(argument.value.value)
             elif isinstance(argument.value, VariableNode):
                 value = variables.get(argument.value.name.value, default)
-    return value if isinstance(value, int) and value > 0 else (20 if value is None else 0)
+    if value is None:
+        return DEFAULT_FIRST
+    # Out-of-range values are refused as BAD_USER_INPUT when the field runs, which says more than a size estimate.
+    return min(max(value, 0), MAX_FIRST) if isinstance(value, int) else 0
 
 
 def limits_extension(limits: Limits) -> Callable[[], SchemaExtension]:
@@ -167,7 +172,33 @@ def limits_extension(limits: Limits) -> Callable[[], SchemaExtension]:
     return RequestLimits
 
 
+def long_strings(definitions: Any, variables: Any, limit: int) -> list[str]:
+    """Descriptions of the string arguments and variable values longer than `limit` characters."""
+    found: list[str] = []
+
+    class Visitor(graphql.Visitor):
+        def enter_string_value(self, node: graphql.StringValueNode, *_: Any) -> None:
+            if len(node.value) > limit:
+                found.append(f"a string argument of {len(node.value)} characters")
+
+    for definition in definitions:
+        graphql.visit(definition, Visitor())
+    stack: list[tuple[str, Any]] = [("$" + name, value) for name, value in (variables or {}).items()]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and len(value) > limit:
+            found.append(f"variable {where} of {len(value)} characters")
+        elif isinstance(value, dict):
+            stack.extend((f"{where}.{key}", item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return found
+
+
 def check_document(definitions: Any, schema: Any, variables: dict[str, Any], limits: Limits) -> list[GraphQLError]:
+    too_long = long_strings(definitions, variables, limits.max_string_chars)
+    if too_long:
+        return [bad_input(f"{what} is over the limit of {limits.max_string_chars}") for what in too_long]
     fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
     graphql_schema = schema._schema

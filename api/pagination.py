@@ -34,7 +34,9 @@ def check_first(first: int | None) -> int:
 
 
 def encode_cursor(listing: str, order: str, position: Position) -> str:
-    raw = json.dumps([listing, order, position.sort, position.tie], ensure_ascii=False, separators=(",", ":"))
+    # Listings sorted by key have sort == tie; writing it once keeps every cursor under the string-length limit.
+    values = [position.tie] if position.sort == position.tie else [position.sort, position.tie]
+    raw = json.dumps([listing, order, *values], ensure_ascii=False, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -44,8 +46,8 @@ def decode_cursor(cursor: str, listing: str, order: str) -> Position:
         value: Any = json.loads(raw)
     except (binascii.Error, ValueError, RecursionError):
         raise bad_input("`after` is not a cursor returned by this API") from None
-    if not (isinstance(value, list) and len(value) == 4 and all(isinstance(v, str) for v in value)):
+    if not (isinstance(value, list) and len(value) in (3, 4) and all(isinstance(v, str) for v in value)):
         raise bad_input("`after` is not a cursor returned by this API")
     if value[0] != listing or value[1] != order:
         raise bad_input(f"`after` is a cursor of another listing ({value[0]} {value[1]}), not of {listing} {order}")
-    return Position(value[2], value[3])
+    return Position(value[2], value[-1])

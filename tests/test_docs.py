@@ -13,13 +13,17 @@ from api.rules import RULES
 README = Path("README.md").read_text(encoding="utf-8")
 
 
+def section(title: str) -> str:
+    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
 def test_readme_rule_table_lists_every_rule() -> None:
-    rows = dict(re.findall(r"^\| `([a-z_.]+)` \| (.+) \|$", README, re.MULTILINE))
+    rows = dict(re.findall(r"^\| `([a-z_.]+)` \| (.+) \|$", section("Rules"), re.MULTILINE))
     assert rows == {code: text.replace("|", "\\|") for code, text in RULES.items()}
 
 
 def test_every_command_is_documented_and_has_an_example() -> None:
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         assert f"`diplo {name}" in README, name
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0
@@ -39,3 +43,27 @@ def test_readme_console_examples_are_true(tmp_path: Path) -> None:
     second = runner.invoke(cli, ["load", "seeds/", "--db", db]).output.strip().replace(db, "diplo.db")
     assert first in README
     assert second in README
+
+
+def test_readme_documents_every_limit_with_its_default() -> None:
+    from dataclasses import fields
+
+    from api.limits import Limits
+
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+) \| .+ \|$", section("Querying"), re.MULTILINE))
+    assert rows == {f.name: str(f.default) for f in fields(Limits)}
+
+
+def test_readme_lists_every_error_code() -> None:
+    from api import errors
+
+    codes = {value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
+             and name == value}  # fmt: skip
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", section("Querying"), re.MULTILINE))
+    assert documented == codes
+
+
+def test_committed_sdl_is_current() -> None:
+    from api.contract import check_committed
+
+    assert check_committed() == [], "run: diplo schema > schema/schema.graphql"

@@ -1,0 +1,57 @@
+"""The example operations in schema/operations/: valid against the schema, and answering what is committed.
+
+Each `NAME.graphql` has a `NAME.json` with its `variables` and the expected `data`. After a deliberate change,
+regenerate them with `DIPLO_UPDATE_EXAMPLES=1 python -m pytest tests/test_operations.py`.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import Client
+from graphql import parse, validate
+
+from api.schema import build_schema
+
+OPERATIONS = sorted((Path(__file__).resolve().parent.parent / "schema" / "operations").glob("*.graphql"))
+EXAMPLE_VARIABLES = {
+    "meeting-with-delegations": {"key": "us-russia-talks-istanbul-2025-02-27"},
+    "search-statements": {"search": "dialog"},
+    "meetings-page": {"after": None},
+    "meetings-by-country": {},
+}
+
+
+def test_every_operation_has_variables() -> None:
+    assert {p.stem for p in OPERATIONS} == set(EXAMPLE_VARIABLES)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[p.stem for p in OPERATIONS])
+def test_operation_is_valid(operation: Path) -> None:
+    schema = build_schema()._schema
+    assert validate(schema, parse(operation.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[p.stem for p in OPERATIONS])
+def test_operation_answers_what_is_committed(client: Client, operation: Path) -> None:
+    variables = EXAMPLE_VARIABLES[operation.stem]
+    response = client.post("/graphql", json={"query": operation.read_text(encoding="utf-8"), "variables": variables})
+    assert response.status_code == 200
+    body = response.json()
+    assert "errors" not in body
+    expected_path = operation.with_suffix(".json")
+    if os.environ.get("DIPLO_UPDATE_EXAMPLES"):
+        expected_path.write_text(
+            json.dumps({"variables": variables, "data": body["data"]}, ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    assert expected["variables"] == variables
+    assert body["data"] == expected["data"]
+
+
+def test_readme_shows_every_operation() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for operation in OPERATIONS:
+        assert operation.read_text(encoding="utf-8").strip() in readme, operation.name
