@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
@@ -103,8 +104,6 @@ async def request_params(request: Request, limits: Limits) -> tuple[str, dict[st
             "variables": decode_json(variables, "`variables`") if variables else None,
             "operationName": params.get("operationName"),
         }
-        if len(str(request.url)) > limits.max_body_bytes:
-            raise RequestError(414, f"URL over the limit of {limits.max_body_bytes} bytes")
         return parse_params(raw)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -127,6 +126,10 @@ def open_snapshot(db_path: Path, limits: Limits) -> sqlite3.Connection:
     conn.set_progress_handler(over_time, 10_000)
     conn.execute("BEGIN")
     return conn
+
+
+def _bad_input(message: str) -> dict[str, Any]:
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": BAD_USER_INPUT}}]}
 
 
 class GraphQLEndpoint:
@@ -161,7 +164,7 @@ class GraphQLEndpoint:
                 self.schema.execute(
                     query,
                     variable_values=variables,
-                    context_value=Context(conn),
+                    context_value=Context(conn, operation),
                     operation_name=operation,
                     allowed_operation_types=(OperationType.QUERY,),
                 ),
@@ -170,10 +173,10 @@ class GraphQLEndpoint:
         except TimeoutError:
             message = f"the operation took longer than {limits.operation_seconds:g} s; ask for less"
             return {"data": None, "errors": [{"message": message, "extensions": {"code": TIMEOUT}}]}
-        except Exception:  # strawberry raises, not returns, for a few malformed operations
-            logger.exception("request %s: operation could not run", request_id)
-            return {"data": None, "errors": [{"message": "the operation could not be run; check operationName",
-                                              "extensions": {"code": BAD_USER_INPUT}}]}  # fmt: skip
+        except InvalidOperationTypeError:  # strawberry raises, rather than returns, these two
+            return _bad_input("only queries are served: this API has no mutations or subscriptions")
+        except CannotGetOperationTypeError:
+            return _bad_input("`operationName` names no operation of the document (or several need one named)")
         finally:
             conn.close()
         body: dict[str, Any] = {"data": result.data}

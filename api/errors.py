@@ -34,7 +34,7 @@ def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, sqlite3.OperationalError) and str(original) == "interrupted":
         return TIMEOUT  # the progress handler stopped a statement past its time limit
-    if original is not None:
+    if original is not None and not isinstance(original, GraphQLError):
         return INTERNAL_SERVER_ERROR
     if isinstance(error, GraphQLSyntaxError):
         return QUERY_TOO_COMPLEX if " contains more than " in error.message else GRAPHQL_PARSE_FAILED

@@ -165,6 +165,12 @@ def limits_extension(limits: Limits) -> Callable[[], SchemaExtension]:
             document = context.graphql_document
             if document is not None:
                 errors = check_document(document.definitions, context.schema, context.variables or {}, limits)
+                operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+                named = all(o.name for o in operations)  # else validation reports the anonymous one
+                # The spec's rule; strawberry would run the first. The name as sent is on our context object.
+                requested = getattr(context.context, "operation_name", None)
+                if len(operations) > 1 and named and requested is None:
+                    errors.append(bad_input("the document has several operations: name one in `operationName`"))
                 if errors:
                     context.pre_execution_errors = errors  # strawberry then skips validation and execution
             yield

@@ -160,7 +160,7 @@ class Context:
     """What every resolver of one operation shares."""
 
     conn: sqlite3.Connection
-    graphiql: bool = False
+    operation_name: str | None = None
 
     @cached_property
     def loaders(self) -> Loaders:

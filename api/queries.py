@@ -229,10 +229,14 @@ def countries(conn: sqlite3.Connection) -> list[str]:
 
 
 def fts_query(search: str) -> str | None:
-    """User text as an FTS5 query of quoted terms (all must match): never FTS syntax, whatever it holds."""
+    """User text as an FTS5 query of quoted terms (all must match): never FTS syntax, whatever it holds.
+
+    None for a blank search (no condition); a search with no word in it gives a query that matches nothing.
+    """
+    if not search.strip():
+        return None
     cleaned = "".join(" " if c < " " else c for c in plain_text(search))  # a NUL would end the query early
-    terms = cleaned.split()
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms) if terms else None
+    return " ".join('"' + term.replace('"', '""') + '"' for term in cleaned.split()) or '""'
 
 
 def meeting_where(f: Mapping[str, Any]) -> Where:
