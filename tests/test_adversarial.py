@@ -148,7 +148,9 @@ def test_depth_through_the_previous_cycle(client: Client) -> None:
 
 def test_depth_through_the_topic_meetings_cycle_and_fragments(client: Client) -> None:
     query = """{ topics { ...T } }
-    fragment T on TopicConnection { nodes { meetings { nodes { topics { meetings { nodes { topics { meetings { nodes { key } } } } } } } } } }"""
+    fragment T on TopicConnection {
+      nodes { meetings { nodes { topics { meetings { nodes { topics { meetings { nodes { key } } } } } } } } }
+    }"""
     assert codes(post_json(client, {"query": query})) == ["QUERY_TOO_COMPLEX"]
     cyclic = "{ topics { ...A } } fragment A on TopicConnection { ...B } fragment B on TopicConnection { ...A }"
     assert codes(post_json(client, {"query": cyclic})) == ["GRAPHQL_VALIDATION_FAILED"]
