@@ -248,7 +248,7 @@ def raw(client: Client, content: bytes, content_type: str = "application/json") 
         "variables-type",
         "operation-type",
         "oversize",
-    ],  # fmt: skip
+    ],
 )
 def test_malformed_bodies(client: Client, content: bytes, status: int) -> None:
     response = raw(client, content)
