@@ -9,8 +9,8 @@ import pytest
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "api", "tests"],
-        ["ruff", "format", "--check", "api", "tests"],
+        ["ruff", "check", "api", "tests", "bench"],
+        ["ruff", "format", "--check", "api", "tests", "bench"],
         ["mypy", "api"],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],
