@@ -196,3 +196,21 @@ def schema(check: bool) -> None:
         click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
         sys.exit(1)
     click.echo("schema/schema.graphql is current")
+
+
+@cli.command()
+@click.option("--meetings", default=1000, show_default=True, type=click.IntRange(1))
+@click.option("--statements-per-meeting", default=10, show_default=True, type=click.IntRange(0))
+@click.option("--seed", default=0, show_default=True, help="Same seed, same files.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+def synth(meetings: int, statements_per_meeting: int, seed: int, out: Path) -> None:
+    """Write a large synthetic dataset of valid seed files (JSON), deterministically.
+
+    Example:
+
+        diplo synth --meetings 100000 --out /tmp/synthetic && diplo load /tmp/synthetic --db big.db
+    """
+    from .synth import write_synthetic
+
+    statements = write_synthetic(out, meetings, statements_per_meeting, seed)
+    click.echo(f"wrote {meetings} meetings and {statements} statements to {out}")

@@ -5,8 +5,8 @@ rule code; anything else pydantic reports (missing field, wrong type, unknown fi
 """
 
 import datetime as dt
+import functools
 import re
-import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -26,9 +26,19 @@ BCP47_PATTERN = re.compile(
 WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
 
 
-def _bad_characters(value: str, allowed: str) -> list[str]:
-    """Control characters (other than `allowed`) and lone surrogates, which SQLite cannot store as UTF-8."""
-    return [c for c in value if unicodedata.category(c) in ("Cc", "Cs") and c not in allowed]
+# Unicode's control characters (category Cc) and lone surrogates (Cs, which UTF-8 and so SQLite cannot store),
+# as regexes, one per set of allowed exceptions: a regex scans text ~50x faster than a per-character check.
+_BAD = {
+    allowed: re.compile("[" + "".join(
+        re.escape(chr(n)) for n in [*range(0x20), *range(0x7F, 0xA0)] if chr(n) not in allowed
+    ) + "\ud800-\udfff]")
+    for allowed in ("", "\n\t", "\n\r\t")
+}  # fmt: skip
+
+
+def _bad_characters(value: str, allowed: str) -> bool:
+    """Whether `value` has a control character (other than `allowed`) or a lone surrogate."""
+    return _BAD[allowed].search(value) is not None
 
 
 def check_key(value: str) -> str:
@@ -41,6 +51,7 @@ def check_key(value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
 def check_country(value: str) -> str:
     if len(value) != 2 or not value.isupper() or pycountry.countries.get(alpha_2=value) is None:
         raise PydanticCustomError(
@@ -49,6 +60,7 @@ def check_country(value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def check_language(value: str) -> str:
     match = BCP47_PATTERN.match(value)
     primary = match.group("language").lower() if match else ""

@@ -133,6 +133,10 @@ DDL = [
     ) WITHOUT ROWID""",
     # Full-text index of statement text and translations; rowid = statements.rowid, kept by the loader.
     "CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations, tokenize = 'unicode61 remove_diacritics 2')",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+]
+# Built after the rows on a first load: building an index once is much cheaper than maintaining it per row.
+INDEXES = [
     # Sort keys that put undated records last in both directions, so keyset pagination can walk an index.
     "CREATE INDEX meetings_date_asc ON meetings (ifnull(date, '~'), key)",
     "CREATE INDEX meetings_date_desc ON meetings (ifnull(date, ''), key)",
@@ -149,7 +153,6 @@ DDL = [
     "CREATE INDEX delegations_country ON delegations (country)",
     "CREATE INDEX delegations_head ON delegations (head)",
     "CREATE INDEX delegation_members_person ON delegation_members (person)",
-    f"PRAGMA user_version = {SCHEMA_VERSION}",
 ]
 
 
@@ -171,9 +174,15 @@ def schema_version(db: Database) -> int:
     return version
 
 
-def create_schema(db: Database) -> None:
-    """Create the tables; call inside the load's transaction so a failed first load leaves no schema behind."""
-    for statement in DDL:
+def create_schema(db: Database, indexes: bool = True) -> None:
+    """Create the tables (and, unless told not to, the indexes); call inside the load's transaction so that a
+    failed first load leaves no schema behind."""
+    for statement in DDL + (INDEXES if indexes else []):
+        db.execute(statement)
+
+
+def create_indexes(db: Database) -> None:
+    for statement in INDEXES:
         db.execute(statement)
 
 

@@ -1,0 +1,327 @@
+"""The benchmark: Diplo against the physical floor on the same machine, in one run, on one database.
+
+    python bench/run.py                  # 100,000 meetings, 1,000,000 statements (a few minutes)
+    python bench/run.py --smoke          # a small run that checks the harness, not the timings
+
+It synthesizes the dataset, loads it with `diplo load` and with plain sqlite-utils `insert_all` (the bulk-load
+floor), serves it with `diplo serve` on 1 and N workers and with `bench/floor.py` (the same nested query as
+hand-written SQL and json.dumps), and prints every figure with its ratio to its floor. HTTP load comes from wrk
+when it is installed (Debian package `wrk`), else from a Python client, which is slower than the servers.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import NESTED_QUERY
+
+SEARCH_QUERY = '{ statements(first: 20, filter: {search: "embassy dialogue"}) { totalCount nodes { key } } }'
+PAGE_QUERY = "query ($after: String) { statements(first: 20, after: $after) { nodes { key text date } } }"
+
+
+# --- child processes: each measures its own peak memory ----------------------------------------------------
+
+
+def child_load(seeds: Path, db: Path) -> dict[str, Any]:
+    from api.loader import load_seeds
+
+    started = time.perf_counter()
+    result = load_seeds(db, [seeds])
+    return {"seconds": time.perf_counter() - started, "records": result.inserted}
+
+
+def floor_rows(seeds: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The rows `diplo load` writes, straight from the JSON, with no validation at all."""
+    for path in sorted(seeds.glob("*.json")):
+        content = json.loads(path.read_text(encoding="utf-8"))
+        source = content["source"]
+        yield "sources", [{**source, "via": json.dumps(source.get("via", []))}]
+        for table in ("persons", "organizations"):
+            yield table, content.get(table, [])
+        yield "topics", [{**t, "labels": json.dumps(t.get("labels", {}))} for t in content.get("topics", [])]
+        meetings = content.get("meetings", [])
+        yield (
+            "meetings",
+            [{k: v for k, v in m.items() if k not in ("topics", "sources", "delegations")} for m in meetings],
+        )
+        yield "delegations", [
+            {"meeting": m["key"], "position": i, **{k: v for k, v in d.items() if k != "members"}}
+            for m in meetings for i, d in enumerate(m["delegations"])
+        ]  # fmt: skip
+        yield "delegation_members", [
+            {"meeting": m["key"], "country": d["country"], "position": i, "person": p}
+            for m in meetings for d in m["delegations"] for i, p in enumerate(d.get("members", []))
+        ]  # fmt: skip
+        yield (
+            "meeting_topics",
+            [{"meeting": m["key"], "position": i, "topic": t} for m in meetings for i, t in enumerate(m["topics"])],
+        )
+        statements = content.get("statements", [])
+        yield (
+            "statements",
+            [
+                {**{k: v for k, v in s.items() if k != "topics"}, "translations": json.dumps(s.get("translations", {}))}
+                for s in statements
+            ],
+        )
+        yield (
+            "statement_topics",
+            [{"statement": s["key"], "position": i, "topic": t} for s in statements for i, t in enumerate(s["topics"])],
+        )
+
+
+def child_floor_load(seeds: Path, db: Path) -> dict[str, Any]:
+    from sqlite_utils import Database
+
+    started = time.perf_counter()
+    database = Database(db)
+    rows = 0
+    with database.atomic():
+        for table, batch in floor_rows(seeds):
+            database.table(table).insert_all(batch, batch_size=500, alter=True)
+            rows += len(batch)
+    database.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def run_child(name: str, *args: Path) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", name, *map(str, args)], capture_output=True, text=True, check=True
+    ).stdout
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+# --- servers and HTTP load -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(command: list[str], health: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    process = subprocess.Popen([*command, "--port", str(port)] if "api" in command else [*command, str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                httpx.request("POST" if health == "/graphql" else "GET", url + health,
+                              json={"query": "{ __typename }"}, timeout=2)  # fmt: skip
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wrk(url: str, body: dict[str, Any], seconds: float, connections: int) -> tuple[float, float]:
+    """(requests/s, p50 ms) from wrk."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(seconds))}s", "--latency", "-s", script.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(script.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"50%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return rate, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def python_load(url: str, body: dict[str, Any], seconds: float, connections: int) -> tuple[float, float]:
+    latencies: list[float] = []
+
+    async def worker(http: httpx.AsyncClient, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            (await http.post(url, json=body)).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+
+    async def main() -> float:
+        async with httpx.AsyncClient(timeout=30) as http:
+            started = time.monotonic()
+            await asyncio.gather(*(worker(http, started + seconds) for _ in range(connections)))
+            return time.monotonic() - started
+
+    elapsed = asyncio.run(main())
+    return len(latencies) / elapsed, statistics.median(latencies) * 1000
+
+
+def throughput(url: str, body: dict[str, Any], seconds: float, use_wrk: bool) -> tuple[float, float]:
+    return (wrk if use_wrk else python_load)(url + "/graphql", body, seconds, 4)
+
+
+def p50_ms(url: str, body: dict[str, Any], count: int = 50) -> float:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        http.post("/graphql", json=body)
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            response = http.post("/graphql", json=body)
+            times.append(time.perf_counter() - started)
+            assert "errors" not in response.json(), response.text
+    return statistics.median(times) * 1000
+
+
+def statements_per_request(db: Path, query: str) -> int:
+    from api.app import open_snapshot
+    from api.limits import Limits
+    from api.loaders import Context
+    from api.schema import build_schema
+
+    conn = open_snapshot(db, Limits())
+    executed: list[str] = []
+    conn.set_trace_callback(executed.append)
+    result = asyncio.run(build_schema().execute(query, context_value=Context(conn)))
+    conn.close()
+    assert result.errors is None, result.errors
+    return len(executed) - 1  # not the BEGIN
+
+
+def deep_cursor(db: Path, depth: int) -> str:
+    from api.pagination import Position, encode_cursor
+
+    conn = sqlite3.connect(db)
+    total = conn.execute("SELECT count(*) FROM statements").fetchone()[0]
+    sort, key = conn.execute(
+        "SELECT ifnull(date, '~'), key FROM statements ORDER BY ifnull(date, '~'), key LIMIT 1 OFFSET ?",
+        (min(depth, total - 21),),
+    ).fetchone()
+    conn.close()
+    return encode_cursor("statements", "DATE_ASC", Position(sort, key))
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meetings", type=int, default=100_000)
+    parser.add_argument("--statements-per-meeting", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per HTTP throughput measurement")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--smoke", action="store_true", help="300 meetings, 1 s runs, Python client")
+    parser.add_argument("--out", type=Path, help="keep the data and results here (default: a temporary folder)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, seeds, db = args.child
+        result = {"load": child_load, "floor-load": child_floor_load}[name](Path(seeds), Path(db))
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return 0
+    if args.smoke:
+        args.meetings, args.seconds = 300, 1.0
+    use_wrk = shutil.which("wrk") is not None and not args.smoke
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        return run(args, out, use_wrk)
+
+
+def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
+    from api.synth import write_synthetic
+
+    seeds, db, floor_db = out / "seeds", out / "diplo.db", out / "floor.db"
+    for path in (db, floor_db):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(seeds, ignore_errors=True)
+    results: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "client": "wrk" if use_wrk else "python"}
+    started = time.perf_counter()
+    statements = write_synthetic(seeds, args.meetings, args.statements_per_meeting)
+    results["synth"] = {"meetings": args.meetings, "statements": statements,
+                        "seconds": time.perf_counter() - started}  # fmt: skip
+    results["load"] = run_child("load", seeds, db)
+    results["floor_load"] = run_child("floor-load", seeds, floor_db)
+
+    body = {"query": NESTED_QUERY}
+    with server([sys.executable, str(Path(__file__).parent / "floor.py"), str(db)], "/graphql") as (url, _):
+        floor_answer = httpx.post(url + "/graphql", json=body, timeout=30).json()
+        results["floor"] = dict(zip(("rps", "p50_ms"), throughput(url, body, args.seconds, use_wrk), strict=True))
+    serve = [sys.executable, "-m", "api", "serve", "--db", str(db), "--no-graphiql"]
+    with server([*serve, "--workers", "1"], "/healthz") as (url, process):
+        answer = httpx.post(url + "/graphql", json=body, timeout=30).json()
+        if answer != floor_answer:
+            print("FAILED: Diplo and the floor answer the nested query differently", file=sys.stderr)
+            return 1
+        results["diplo_1"] = dict(zip(("rps", "p50_ms"), throughput(url, body, args.seconds, use_wrk), strict=True))
+        cursor = deep_cursor(db, 100_000)
+        results["page_1_ms"] = p50_ms(url, {"query": PAGE_QUERY, "variables": {"after": None}})
+        results["page_deep_ms"] = p50_ms(url, {"query": PAGE_QUERY, "variables": {"after": cursor}})
+        results["search_ms"] = p50_ms(url, {"query": SEARCH_QUERY})
+        results["serve_peak_rss_mb"] = peak_rss_mb(process.pid)
+    with server([*serve, "--workers", str(args.workers)], "/healthz") as (url, _):
+        results["diplo_n"] = dict(zip(("rps", "p50_ms"), throughput(url, body, args.seconds, use_wrk), strict=True))
+    results["sql_per_request"] = {"diplo": statements_per_request(db, NESTED_QUERY), "floor": 4}
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    report(results, args.workers)
+    return 0
+
+
+def report(r: dict[str, Any], workers: int) -> None:
+    load_rate = r["load"]["records"] / r["load"]["seconds"]
+    floor_rate = r["floor_load"]["rows"] / r["floor_load"]["seconds"]
+    load_rows_rate = r["floor_load"]["rows"] / r["load"]["seconds"]  # the same rows, written by diplo load
+    lines = [
+        f"machine: {r['machine']}; HTTP client: {r['client']}; "
+        f"{r['synth']['meetings']:,} meetings, {r['synth']['statements']:,} statements "
+        f"(synthesized in {r['synth']['seconds']:.1f} s)",
+        "| measure | Diplo | floor | ratio |",
+        "|---|---|---|---|",
+        f"| nested query, 1 worker: requests/s | {r['diplo_1']['rps']:.0f} | {r['floor']['rps']:.0f} | "
+        f"{r['diplo_1']['rps'] / r['floor']['rps']:.0%} |",
+        f"| nested query, 1 worker: p50 | {r['diplo_1']['p50_ms']:.1f} ms | {r['floor']['p50_ms']:.1f} ms | "
+        f"{r['diplo_1']['p50_ms'] / r['floor']['p50_ms']:.1f}x |",
+        f"| nested query, {workers} workers: requests/s | {r['diplo_n']['rps']:.0f} | {r['diplo_1']['rps']:.0f} "
+        f"(1 worker) | {r['diplo_n']['rps'] / r['diplo_1']['rps']:.2f}x |",
+        f"| SQL statements per request | {r['sql_per_request']['diplo']} | {r['sql_per_request']['floor']} | |",
+        f"| statements page past the 100,000th: p50 | {r['page_deep_ms']:.1f} ms | {r['page_1_ms']:.1f} ms "
+        f"(page 1) | {r['page_deep_ms'] / r['page_1_ms']:.2f}x |",
+        f"| full-text search: p50 (with the client's round trip) | {r['search_ms']:.1f} ms | | |",
+        f"| load: rows/s | {load_rows_rate:,.0f} | {floor_rate:,.0f} | {load_rows_rate / floor_rate:.0%} |",
+        f"| load: seconds | {r['load']['seconds']:.1f} | {r['floor_load']['seconds']:.1f} | |",
+        f"| load: peak RSS | {r['load']['peak_rss_mb']:.0f} MB | {r['floor_load']['peak_rss_mb']:.0f} MB | |",
+        f"| serving worker: peak RSS | {r['serve_peak_rss_mb']:.0f} MB | | |",
+    ]
+    print("\n".join(lines))
+    _ = load_rate
+
+
+if __name__ == "__main__":
+    sys.exit(main())

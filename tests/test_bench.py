@@ -1,0 +1,40 @@
+"""The synthetic data and the benchmark harness, at a small scale (correctness, not timing)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from api.loader import validate_seeds
+from api.synth import synthesize, write_synthetic
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def test_synthetic_data_is_valid_and_deterministic(tmp_path: Path) -> None:
+    statements = write_synthetic(tmp_path / "a", meetings=250, statements_per_meeting=4, seed=7)
+    assert statements == 1000
+    dataset = validate_seeds([tmp_path / "a"])  # every rule, record and cross-record
+    assert len(dataset.meetings) == 250
+    assert any(m.follows for m in dataset.meetings.values())
+    assert any(m.round and m.round > 1 for m in dataset.meetings.values())
+    assert {len(m.delegations) for m in dataset.meetings.values()} <= set(range(2, 7))
+    write_synthetic(tmp_path / "b", meetings=250, statements_per_meeting=4, seed=7)
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
+    assert list(synthesize(20, seed=1)) != list(synthesize(20, seed=2))
+
+
+def test_benchmark_smoke_run(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| nested query, 1 worker: requests/s |" in result.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["synth"]["statements"] == 3000
+    assert results["load"]["records"] > 3000
+    assert results["sql_per_request"]["diplo"] <= 8  # bounded by the nested query's shape
+    assert results["diplo_1"]["rps"] > 0
+    assert results["floor"]["rps"] > 0
