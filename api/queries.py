@@ -176,7 +176,7 @@ def rows_grouped(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> dic
     grouped: dict[str, list[sqlite3.Row]] = {key: [] for key in keys}
     params = [plain_text(k) for k in keys] * sql.count("{keys}")
     for row in conn.execute(sql.format(keys=_marks(keys)), params):
-        grouped[row["_group"]].append(row)
+        grouped.setdefault(row["_group"], []).append(row)
     return grouped
 
 

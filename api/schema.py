@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 
 from . import queries
 from .pagination import check_first, decode_cursor
+from .prefetch import prefetch_one, prefetch_page
 from .types import (
     After,
     Connection,
@@ -99,7 +100,7 @@ def _listing_page(
     where: queries.Where,
     first: int | None,
     after: str | None,
-    node: Callable[[sqlite3.Row], Any],
+    node_type: Any,
 ) -> Connection[Any]:
     position = decode_cursor(after, listing.name, order) if after is not None else None
     conn = info.context.conn
@@ -108,7 +109,9 @@ def _listing_page(
     async def total() -> int:
         return queries.count(conn, listing, where)
 
-    return connection(page, listing.name, order, position, node, total)
+    result = connection(page, listing.name, order, position, node_type.from_row, total)
+    prefetch_page(info, node_type.__name__, result.nodes)
+    return result
 
 
 async def _one(info: Info, type_name: str, key: str) -> Any:
@@ -124,12 +127,16 @@ async def _one(info: Info, type_name: str, key: str) -> Any:
     if type_name == "Delegation":
         meeting, _, code = key.partition("/")
         row = queries.delegation(info.context.conn, meeting, code)
-        return Delegation.from_row(row) if row else None
+        delegation = Delegation.from_row(row) if row else None
+        prefetch_one(info, delegation)
+        return delegation
     if type_name not in by_type:
         return None
     loader, build = by_type[type_name]
     row = await loader.load(key)
-    return build(row) if row else None
+    obj = build(row) if row else None
+    prefetch_one(info, obj)
+    return obj
 
 
 @strawberry.type
@@ -149,7 +156,7 @@ class Query:
     ) -> Connection[Meeting]:
         where = queries.meeting_where(_values(filter))
         order = (order_by or MeetingOrder.DATE_ASC).value
-        return _listing_page(info, queries.MEETINGS, order, where, first, after, Meeting.from_row)
+        return _listing_page(info, queries.MEETINGS, order, where, first, after, Meeting)
 
     @strawberry.field
     def statements(
@@ -162,31 +169,31 @@ class Query:
     ) -> Connection[Statement]:
         where = queries.statement_where(_values(filter))
         order = (order_by or StatementOrder.DATE_ASC).value
-        return _listing_page(info, queries.STATEMENTS, order, where, first, after, Statement.from_row)
+        return _listing_page(info, queries.STATEMENTS, order, where, first, after, Statement)
 
     @strawberry.field(description="Delegations, by meeting key and country.")
     def delegations(
         self, info: Info, filter: DelegationFilter | None = None, first: First = 20, after: After = None
     ) -> Connection[Delegation]:
         where = queries.delegation_where(_values(filter))
-        return _listing_page(info, queries.DELEGATIONS, queries.BY_KEY, where, first, after, Delegation.from_row)
+        return _listing_page(info, queries.DELEGATIONS, queries.BY_KEY, where, first, after, Delegation)
 
     @strawberry.field(description="Topics, by key.")
     def topics(self, info: Info, first: First = 20, after: After = None) -> Connection[Topic]:
-        return _listing_page(info, queries.TOPICS, queries.BY_KEY, queries.Where(), first, after, Topic.from_row)
+        return _listing_page(info, queries.TOPICS, queries.BY_KEY, queries.Where(), first, after, Topic)
 
     @strawberry.field(description="Persons, by key.")
     def persons(self, info: Info, first: First = 20, after: After = None) -> Connection[Person]:
-        return _listing_page(info, queries.PERSONS, queries.BY_KEY, queries.Where(), first, after, Person.from_row)
+        return _listing_page(info, queries.PERSONS, queries.BY_KEY, queries.Where(), first, after, Person)
 
     @strawberry.field(description="Organizations, by key.")
     def organizations(self, info: Info, first: First = 20, after: After = None) -> Connection[Organization]:
         listing = queries.ORGANIZATIONS
-        return _listing_page(info, listing, queries.BY_KEY, queries.Where(), first, after, Organization.from_row)
+        return _listing_page(info, listing, queries.BY_KEY, queries.Where(), first, after, Organization)
 
     @strawberry.field(description="Sources, by key.")
     def sources(self, info: Info, first: First = 20, after: After = None) -> Connection[Source]:
-        return _listing_page(info, queries.SOURCES, queries.BY_KEY, queries.Where(), first, after, Source.from_row)
+        return _listing_page(info, queries.SOURCES, queries.BY_KEY, queries.Where(), first, after, Source)
 
     @strawberry.field(description="The countries the data refers to, by code.")
     def countries(self, info: Info) -> list[Country]:

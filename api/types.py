@@ -3,16 +3,18 @@ each relation goes through a per-request DataLoader, so a response costs one que
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from enum import Enum
 from functools import cache
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pycountry
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from .errors import bad_input
 from .loaders import ChildPageKey, Context
@@ -22,6 +24,7 @@ from .queries import NESTED_ORDER, Page
 Row = sqlite3.Row
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 # --- global ids -----------------------------------------------------------------------------------------------
@@ -157,11 +160,44 @@ First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 1
 After = Annotated[str | None, strawberry.argument(description="A cursor from `pageInfo.endCursor` or an edge.")]
 
 
+# --- relations: prefetched when the parent came in a page (api.prefetch), else through a DataLoader ----------
+
+
+def deferred(awaitable: Coroutine[Any, Any, T]) -> T:
+    """Hand graphql-core an awaitable from a sync resolver: it awaits whatever a resolver returns that is
+    awaitable, so a relation is sync when prefetched and async only when it must load."""
+    return awaitable  # type: ignore[return-value]
+
+
+async def _many(loader: DataLoader[K, list[Row]], key: K, build: Callable[[Row], T]) -> list[T]:
+    return [build(row) for row in await loader.load(key)]
+
+
+async def _one(loader: DataLoader[str, Row | None], key: str | None, build: Callable[[Row], T]) -> T | None:
+    row = await loader.load(key) if key is not None else None
+    return build(row) if row is not None else None
+
+
+class Prefetchable:
+    """What api.prefetch stored on an object: relation name (or name and page arguments) to its value."""
+
+    prefetched: dict[Hashable, Any]
+
+    def relation(self, name: Hashable, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        if name in self.prefetched:
+            return self.prefetched[name]  # type: ignore[no-any-return]
+        return deferred(load())
+
+
+def _store() -> Any:
+    return dataclasses.field(default_factory=dict)
+
+
 # --- records ------------------------------------------------------------------------------------------------
 
 
 @strawberry.type(description="A published document that reports meetings and statements.")
-class Source(Node):
+class Source(Node, Prefetchable):
     key: str
     outlet: str
     title: str
@@ -171,6 +207,7 @@ class Source(Node):
     dateline: str | None
     via: list[str] = strawberry.field(description="Attribution chain, nearest first.")
     text: str | None
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Source":
@@ -182,11 +219,12 @@ class Source(Node):
 
 
 @strawberry.type
-class Person(Node):
+class Person(Node, Prefetchable):
     key: str
     name: str
     country: Country | None
     wikidata_id: str | None
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Person":
@@ -196,20 +234,25 @@ class Person(Node):
         )  # fmt: skip
 
     @strawberry.field(description="Delegations this person headed or belonged to.")
-    async def delegations(self, info: Info) -> list["Delegation"]:
-        return [Delegation.from_row(r) for r in await info.context.loaders.delegations_of_person.load(self.key)]
+    def delegations(self, info: Info) -> list["Delegation"]:
+        loader = info.context.loaders.delegations_of_person
+        return self.relation("delegations", lambda: _many(loader, self.key, Delegation.from_row))
 
     @strawberry.field(description="Statements this person made, oldest first.")
-    async def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return await child_connection(info, "person.statements", self.key, first, after, Statement.from_row)
+    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
+        return self.relation(
+            ("statements", first, after),
+            lambda: child_connection(info, "person.statements", self.key, first, after, Statement.from_row),
+        )
 
 
 @strawberry.type
-class Organization(Node):
+class Organization(Node, Prefetchable):
     key: str
     name: str
     country: Country | None
     wikidata_id: str | None
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Organization":
@@ -219,15 +262,19 @@ class Organization(Node):
         )  # fmt: skip
 
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
-    async def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return await child_connection(info, "organization.statements", self.key, first, after, Statement.from_row)
+    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
+        return self.relation(
+            ("statements", first, after),
+            lambda: child_connection(info, "organization.statements", self.key, first, after, Statement.from_row),
+        )
 
 
 @strawberry.type
-class Topic(Node):
+class Topic(Node, Prefetchable):
     key: str
     labels: strawberry.Private[dict[str, str]]
     english: strawberry.Private[str]
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Topic":
@@ -239,20 +286,27 @@ class Topic(Node):
         return self.labels.get(language, self.english) if language else self.english
 
     @strawberry.field(description="Meetings about this topic, oldest first.")
-    async def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return await child_connection(info, "topic.meetings", self.key, first, after, Meeting.from_row)
+    def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
+        return self.relation(
+            ("meetings", first, after),
+            lambda: child_connection(info, "topic.meetings", self.key, first, after, Meeting.from_row),
+        )
 
     @strawberry.field(description="Statements about this topic, oldest first.")
-    async def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return await child_connection(info, "topic.statements", self.key, first, after, Statement.from_row)
+    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
+        return self.relation(
+            ("statements", first, after),
+            lambda: child_connection(info, "topic.statements", self.key, first, after, Statement.from_row),
+        )
 
 
 @strawberry.type(description="A country's delegation to a meeting.")
-class Delegation(Node):
+class Delegation(Node, Prefetchable):
     country: Country
     head_role: str | None
     meeting_key: strawberry.Private[str]
     head_key: strawberry.Private[str | None]
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Delegation":
@@ -261,27 +315,28 @@ class Delegation(Node):
             head_role=row["head_role"], meeting_key=row["meeting"], head_key=row["head"],
         )  # fmt: skip
 
-    @strawberry.field
-    async def meeting(self, info: Info) -> "Meeting":
-        row = await info.context.loaders.meeting.load(self.meeting_key)
-        assert row is not None  # a foreign key guarantees it
-        return Meeting.from_row(row)
+    @property
+    def key(self) -> str:
+        """`meeting/country`, how members are grouped."""
+        return f"{self.meeting_key}/{self.country.code}"
 
     @strawberry.field
-    async def head(self, info: Info) -> Person | None:
-        if self.head_key is None:
-            return None
-        row = await info.context.loaders.person.load(self.head_key)
-        return Person.from_row(row) if row else None
+    def meeting(self, info: Info) -> "Meeting":
+        loader = info.context.loaders.meeting
+        return self.relation("meeting", lambda: _one(loader, self.meeting_key, Meeting.from_row))  # type: ignore[return-value]
 
     @strawberry.field
-    async def members(self, info: Info) -> list[Person]:
-        rows = await info.context.loaders.members.load((self.meeting_key, self.country.code))
-        return [Person.from_row(r) for r in rows]
+    def head(self, info: Info) -> Person | None:
+        return self.relation("head", lambda: _one(info.context.loaders.person, self.head_key, Person.from_row))
+
+    @strawberry.field
+    def members(self, info: Info) -> list[Person]:
+        loader = info.context.loaders.members
+        return self.relation("members", lambda: _many(loader, (self.meeting_key, self.country.code), Person.from_row))
 
 
 @strawberry.type(description="A meeting between delegations of two or more countries, held or planned.")
-class Meeting(Node):
+class Meeting(Node, Prefetchable):
     key: str
     title: str
     status: MeetingStatus
@@ -292,6 +347,7 @@ class Meeting(Node):
     round: int | None
     summary: str | None
     follows: strawberry.Private[str | None]
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Meeting":
@@ -303,39 +359,46 @@ class Meeting(Node):
         )  # fmt: skip
 
     @strawberry.field(description="The meeting this one follows up.")
-    async def previous(self, info: Info) -> "Meeting | None":
-        if self.follows is None:
-            return None
-        row = await info.context.loaders.meeting.load(self.follows)
-        return Meeting.from_row(row) if row else None
+    def previous(self, info: Info) -> "Meeting | None":
+        return self.relation("previous", lambda: _one(info.context.loaders.meeting, self.follows, Meeting.from_row))
 
     @strawberry.field(description="Meetings that follow this one up, oldest first.")
-    async def follow_ups(self, info: Info) -> list["Meeting"]:
-        return [Meeting.from_row(r) for r in await info.context.loaders.follow_ups.load(self.key)]
+    def follow_ups(self, info: Info) -> list["Meeting"]:
+        loader = info.context.loaders.follow_ups
+        return self.relation("followUps", lambda: _many(loader, self.key, Meeting.from_row))
 
     @strawberry.field
-    async def delegations(self, info: Info) -> list[Delegation]:
-        return [Delegation.from_row(r) for r in await info.context.loaders.delegations_of_meeting.load(self.key)]
+    def delegations(self, info: Info) -> list[Delegation]:
+        loader = info.context.loaders.delegations_of_meeting
+        return self.relation("delegations", lambda: _many(loader, self.key, Delegation.from_row))
 
     @strawberry.field(description="The countries of the delegations.")
-    async def participants(self, info: Info) -> list[Country]:
-        return [country(r["country"]) for r in await info.context.loaders.delegations_of_meeting.load(self.key)]
+    def participants(self, info: Info) -> list[Country]:
+        if "delegations" in self.prefetched:
+            return [d.country for d in self.prefetched["delegations"]]
+        loader = info.context.loaders.delegations_of_meeting
+        return deferred(_many(loader, self.key, lambda row: country(row["country"])))
 
     @strawberry.field
-    async def topics(self, info: Info) -> list[Topic]:
-        return [Topic.from_row(r) for r in await info.context.loaders.topics_of_meeting.load(self.key)]
+    def topics(self, info: Info) -> list[Topic]:
+        loader = info.context.loaders.topics_of_meeting
+        return self.relation("topics", lambda: _many(loader, self.key, Topic.from_row))
 
     @strawberry.field(description="Statements about this meeting, oldest first.")
-    async def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return await child_connection(info, "meeting.statements", self.key, first, after, Statement.from_row)
+    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
+        return self.relation(
+            ("statements", first, after),
+            lambda: child_connection(info, "meeting.statements", self.key, first, after, Statement.from_row),
+        )
 
     @strawberry.field(description="The sources that report this meeting.")
-    async def sources(self, info: Info) -> list[Source]:
-        return [Source.from_row(r) for r in await info.context.loaders.sources_of_meeting.load(self.key)]
+    def sources(self, info: Info) -> list[Source]:
+        loader = info.context.loaders.sources_of_meeting
+        return self.relation("sources", lambda: _many(loader, self.key, Source.from_row))
 
 
 @strawberry.type(description="Something said, quoted verbatim or paraphrased, in its original language.")
-class Statement(Node):
+class Statement(Node, Prefetchable):
     key: str
     text: str
     language: str = strawberry.field(description="BCP 47 language tag of `text`.")
@@ -347,6 +410,7 @@ class Statement(Node):
     organization_key: strawberry.Private[str | None]
     meeting_key: strawberry.Private[str | None]
     source_key: strawberry.Private[str]
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Statement":
@@ -362,26 +426,24 @@ class Statement(Node):
         return self.translations.get(language)
 
     @strawberry.field
-    async def speaker(self, info: Info) -> Person | None:
-        row = await info.context.loaders.person.load(self.speaker_key) if self.speaker_key else None
-        return Person.from_row(row) if row else None
+    def speaker(self, info: Info) -> Person | None:
+        return self.relation("speaker", lambda: _one(info.context.loaders.person, self.speaker_key, Person.from_row))
 
     @strawberry.field
-    async def organization(self, info: Info) -> Organization | None:
-        row = await info.context.loaders.organization.load(self.organization_key) if self.organization_key else None
-        return Organization.from_row(row) if row else None
+    def organization(self, info: Info) -> Organization | None:
+        loader = info.context.loaders.organization
+        return self.relation("organization", lambda: _one(loader, self.organization_key, Organization.from_row))
 
     @strawberry.field(description="The meeting the statement is about.")
-    async def meeting(self, info: Info) -> Meeting | None:
-        row = await info.context.loaders.meeting.load(self.meeting_key) if self.meeting_key else None
-        return Meeting.from_row(row) if row else None
+    def meeting(self, info: Info) -> Meeting | None:
+        return self.relation("meeting", lambda: _one(info.context.loaders.meeting, self.meeting_key, Meeting.from_row))
 
     @strawberry.field
-    async def topics(self, info: Info) -> list[Topic]:
-        return [Topic.from_row(r) for r in await info.context.loaders.topics_of_statement.load(self.key)]
+    def topics(self, info: Info) -> list[Topic]:
+        loader = info.context.loaders.topics_of_statement
+        return self.relation("topics", lambda: _many(loader, self.key, Topic.from_row))
 
     @strawberry.field
-    async def source(self, info: Info) -> Source:
-        row = await info.context.loaders.source.load(self.source_key)
-        assert row is not None  # a foreign key guarantees it
-        return Source.from_row(row)
+    def source(self, info: Info) -> Source:
+        loader = info.context.loaders.source
+        return self.relation("source", lambda: _one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]

@@ -151,3 +151,10 @@ def test_limits_parse() -> None:
         Limits.parse(["max_deep=1"])
     with pytest.raises(ValueError, match="positive"):
         Limits.parse(["max_depth=0"])
+
+
+def test_error_echoing_a_lone_surrogate_still_serializes(client: Client) -> None:
+    body = json.dumps({"query": "query ($n: Int) { meetings(first: $n) { totalCount } }", "variables": {"n": "\ud800"}})
+    response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert error_of(response)["extensions"] == {"code": "BAD_USER_INPUT"}

@@ -349,3 +349,19 @@ def test_snapshot_is_read_only(article_db: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         conn.execute("DELETE FROM meetings")
     conn.close()
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_prefetched_and_loaded_relations_answer_the_same(
+    article_db: Path, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prefetch path (api.prefetch) and the DataLoader path must agree on every relation."""
+    from api import schema
+
+    prefetched = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
+    monkeypatch.setattr(schema, "prefetch_page", lambda *args: None)
+    monkeypatch.setattr(schema, "prefetch_one", lambda *args: None)
+    loaded = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
+    assert "errors" not in prefetched
+    assert prefetched["data"]["meetings"]["nodes"][0]["delegations"]
+    assert prefetched == loaded
