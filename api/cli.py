@@ -3,6 +3,7 @@
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -72,15 +73,21 @@ def load(paths: tuple[Path, ...], db_path: Path, output_format: str) -> None:
 
         diplo load seeds/ --db diplo.db
     """
-    progress = None
-    if sys.stderr.isatty():
-        progress_bar = click.progressbar(length=None, label="writing", file=sys.stderr)  # type: ignore[var-annotated]
-        progress = progress_bar.update
+    bars: list[Any] = []
+
+    def progress(written: int, total: int) -> None:
+        if not bars:  # the total is known only once the seeds have validated
+            bars.append(click.progressbar(length=total, label="writing", file=sys.stderr))
+        bars[0].update(written)
+
     try:
-        result = load_seeds(db_path, list(paths) or [DEFAULT_SEEDS], progress=progress)
+        result = load_seeds(db_path, list(paths) or [DEFAULT_SEEDS], progress=progress if sys.stderr.isatty() else None)
     except SeedErrors as errors:
         _report(errors, output_format)
         sys.exit(1)
+    finally:
+        for bar in bars:
+            bar.render_finish()
     click.echo(f"{db_path}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged")
 
 

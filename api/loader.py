@@ -15,7 +15,7 @@ from .models import Meeting, Organization, Person, Record, SeedFile, Source, Sta
 from .rules import SeedError, SeedErrors
 from .seeds import read_seed_file, seed_paths
 
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]  # (records just written, records to write in all)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ def write_records(
     db: Database, changed: dict[str, list[Record]], base: Dataset, progress: Progress | None = None
 ) -> None:
     """Write new and changed records (inside the caller's transaction): upsert rows, replace their lists."""
+    total_changed = sum(len(records) for records in changed.values())
 
     def write(table: str, rows: list[dict[str, Any]]) -> None:
         existing = base.records[table]
@@ -92,7 +93,7 @@ def write_records(
         insert_rows(db, table, fresh)
         db.table(table).upsert_all(stale, pk="key", batch_size=500)
         if progress:
-            progress(len(rows))
+            progress(len(rows), total_changed)
 
     write("sources", [store.source_row(r) for r in changed["sources"] if isinstance(r, Source)])
     write("persons", [store.person_row(r) for r in changed["persons"] if isinstance(r, Person)])

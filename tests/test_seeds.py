@@ -318,3 +318,10 @@ def test_cli_reports_every_error_as_text_and_json(tmp_path: Path) -> None:
     assert text.exit_code == 1
     assert f"{tmp_path / 'b.json'}: source.language: language.invalid: " in text.stdout
     assert CliRunner().invoke(cli, ["validate", "seeds"]).exit_code == 0
+
+
+def test_load_reports_progress_against_the_total(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    load_seeds(tmp_path / "d.db", [Path("seeds")], progress=lambda done, total: calls.append((done, total)))
+    assert {total for _, total in calls} == {26}
+    assert sum(done for done, _ in calls) == 26
