@@ -1,7 +1,8 @@
 """Validating and loading seeds: every rule checked first, then one transaction that writes only what changed."""
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -49,12 +50,29 @@ def validate_seeds(paths: Iterable[Path], base: Dataset | None = None) -> Datase
     return dataset
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """A large load holds millions of objects and creates no cycles worth collecting; the collector's repeated
+    full traversals of them cost more than the rest of the load as it grows."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_seeds(db_path: Path | str, paths: Sequence[Path], progress: Progress | None = None) -> LoadResult:
     """Validate `paths` with what `db_path` holds, then upsert every new or changed record in one transaction.
 
     On any error nothing is written: the file stays byte-for-byte as it was (and is not created).
     """
-    db_path = Path(db_path)
+    with _without_cyclic_gc():
+        return _load_seeds(Path(db_path), paths, progress)
+
+
+def _load_seeds(db_path: Path, paths: Sequence[Path], progress: Progress | None) -> LoadResult:
     base = Dataset()
     if db_path.exists():
         with closing(store.open_database(db_path)) as db:
@@ -71,12 +89,9 @@ def load_seeds(db_path: Path | str, paths: Sequence[Path], progress: Progress | 
         with closing(store.open_database(db_path)) as db:
             db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
             with db.atomic():
-                first_load = store.schema_version(db) == 0
-                if first_load:
-                    store.create_schema(db, indexes=False)
+                if store.schema_version(db) == 0:
+                    store.create_schema(db)
                 write_records(db, changed, base, progress)
-                if first_load:
-                    store.create_indexes(db)
     return LoadResult(inserted=inserted, updated=updated, unchanged=total - inserted - updated)
 
 

@@ -135,7 +135,6 @@ DDL = [
     "CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations, tokenize = 'unicode61 remove_diacritics 2')",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 ]
-# Built after the rows on a first load: building an index once is much cheaper than maintaining it per row.
 INDEXES = [
     # Sort keys that put undated records last in both directions, so keyset pagination can walk an index.
     "CREATE INDEX meetings_date_asc ON meetings (ifnull(date, '~'), key)",
@@ -174,15 +173,11 @@ def schema_version(db: Database) -> int:
     return version
 
 
-def create_schema(db: Database, indexes: bool = True) -> None:
-    """Create the tables (and, unless told not to, the indexes); call inside the load's transaction so that a
-    failed first load leaves no schema behind."""
-    for statement in DDL + (INDEXES if indexes else []):
-        db.execute(statement)
-
-
-def create_indexes(db: Database) -> None:
-    for statement in INDEXES:
+def create_schema(db: Database) -> None:
+    """Create the tables and indexes; call inside the load's transaction so that a failed first load leaves no
+    schema behind. The indexes come first, not after a bulk insert: deferred foreign-key checks look child rows
+    up through them, and without them a first load turns quadratic."""
+    for statement in DDL + INDEXES:
         db.execute(statement)
 
 
