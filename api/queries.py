@@ -81,7 +81,13 @@ def _after(listing: Listing, order: str, after: Position | None) -> tuple[str, P
     if after is None:
         return "1", []
     sort, tie, direction = listing.orders[order]
-    return f"({sort}, {tie}) {'>' if direction == 'ASC' else '<'} (?, ?)", [after.sort, after.tie]
+    beyond = ">" if direction == "ASC" else "<"
+    # Spelled out rather than as a row value `(sort, tie) > (?, ?)`, which SQLite answers by scanning the index
+    # from its start; the leading `sort >= ?` lets it seek, so a page 100,000 records deep costs what page 1 does.
+    return (
+        f"{sort} {beyond}= ? AND ({sort} {beyond} ? OR {tie} {beyond} ?)",
+        [after.sort, after.sort, after.tie],
+    )
 
 
 def fetch_page(

@@ -123,7 +123,8 @@ def synthesize(meetings: int, statements_per_meeting: int = 10, seed: int = 0) -
                 latest = max(latest, day)
             file_meetings.append(meeting)
             for s in range(statements_per_meeting):
-                text = _sentence(rng)
+                # a rare word as well as common ones, so that a search can be selective, as real ones mostly are
+                text = f"{_sentence(rng)} Ref{rng.randint(0, 99_999)}."
                 kind = "direct_quote" if rng.random() < 0.4 else "paraphrase"
                 if kind == "direct_quote":
                     quotes.append(text)
