@@ -18,10 +18,6 @@ def bad_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
 
 
-def timeout(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": TIMEOUT})
-
-
 _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 INTERNAL_MESSAGE = "Internal server error; quote the request id when reporting it."
 
