@@ -1,6 +1,7 @@
 """The `diplo` command line: a thin layer of click over the library functions."""
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import click
 
 from .loader import load_seeds, validate_seeds
 from .rules import SeedErrors
+from .store import StoreError
 
 DEFAULT_SEEDS = Path("seeds")
 
@@ -85,6 +87,8 @@ def load(paths: tuple[Path, ...], db_path: Path, output_format: str) -> None:
     except SeedErrors as errors:
         _report(errors, output_format)
         sys.exit(1)
+    except StoreError as error:
+        raise click.ClickException(f"{db_path}: {error}") from None
     finally:
         for bar in bars:
             bar.render_finish()
@@ -104,11 +108,14 @@ def export(db_path: Path, outdir: Path) -> None:
     from .export import export_seeds
     from .store import open_database, read_dataset
 
-    db = open_database(db_path)
     try:
-        written = export_seeds(read_dataset(db, str(db_path)), outdir)
-    finally:
-        db.close()
+        db = open_database(db_path)
+        try:
+            written = export_seeds(read_dataset(db, str(db_path)), outdir)
+        finally:
+            db.close()
+    except StoreError as error:
+        raise click.ClickException(f"{db_path}: {error}") from None
     click.echo(f"wrote {len(written)} seed file(s) to {outdir}")
 
 
@@ -167,6 +174,7 @@ def serve(
     from .app import Settings
     from .limits import Limits
     from .serve import bundled_database, serve
+    from .store import check_served
 
     try:
         parsed = Limits.parse(list(limits))
@@ -175,6 +183,10 @@ def serve(
     if db_path is None:
         db_path = bundled_database()
         click.echo(f"serving the bundled seeds from {db_path}", err=True)
+    try:
+        check_served(db_path)
+    except (StoreError, sqlite3.Error) as error:
+        raise click.ClickException(f"{db_path}: {error}") from None
     settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
     serve(settings, host, port, workers)
 

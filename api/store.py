@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -161,16 +162,31 @@ class StoreError(Exception):
 
 def open_database(path: Path | str) -> Database:
     """Open a database for writing, with foreign keys enforced."""
-    db = Database(path, execute_plugins=False)
-    db.execute("PRAGMA foreign_keys = ON")
+    try:
+        db = Database(path, execute_plugins=False)
+        db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from None
     return db
 
 
 def schema_version(db: Database) -> int:
-    version: int = db.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (0, SCHEMA_VERSION) or (version == 0 and db.table_names()):
+    """0 for an empty database, SCHEMA_VERSION for a Diplo one; StoreError for anything else."""
+    try:
+        version: int = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = db.table_names()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"not a SQLite database ({exc})") from None
+    if version not in (0, SCHEMA_VERSION) or (version == 0 and tables):
         raise StoreError(f"not a Diplo database of schema version {SCHEMA_VERSION} (found {version})")
     return version
+
+
+def check_served(path: Path) -> None:
+    """Refuse to serve a file that is not a loaded Diplo database (StoreError), before any request comes."""
+    with closing(Database(connect_readonly(path), execute_plugins=False)) as db:
+        if schema_version(db) != SCHEMA_VERSION:
+            raise StoreError("an empty database: load seeds into it first")
 
 
 def create_schema(db: Database) -> None:

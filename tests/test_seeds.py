@@ -325,3 +325,25 @@ def test_load_reports_progress_against_the_total(tmp_path: Path) -> None:
     load_seeds(tmp_path / "d.db", [Path("seeds")], progress=lambda done, total: calls.append((done, total)))
     assert {total for _, total in calls} == {26}
     assert sum(done for done, _ in calls) == 26
+
+
+def test_cli_refuses_files_that_are_not_diplo_databases(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from api.cli import cli
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE x (a)")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not sqlite at all")
+    for path, says in [(other, "not a Diplo database"), (garbage, "not a SQLite database"),
+                       (tmp_path / "missing" / "x.db", "cannot open")]:  # fmt: skip
+        before = path.read_bytes() if path.exists() else None
+        for args in (["load", "seeds", "--db", str(path)], ["serve", "--db", str(path)]):
+            if args[0] == "serve" and before is None:
+                continue  # --db must exist for serve; click says so
+            result = CliRunner().invoke(cli, args)
+            assert result.exit_code == 1, result.output
+            assert says in result.output
+        assert (path.read_bytes() if path.exists() else None) == before
