@@ -158,3 +158,12 @@ def test_error_echoing_a_lone_surrogate_still_serializes(client: Client) -> None
     response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 200
     assert error_of(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+def test_large_responses_are_gzipped(client: Client) -> None:
+    query = '{ statements(first: 100) { nodes { text translation(language: "en") } } }'
+    response = client.post("/graphql", json={"query": query}, headers={"accept-encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(response.json()["data"]["statements"]["nodes"]) == 8
+    small = client.post("/graphql", json={"query": "{ countries { code } }"}, headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in small.headers
