@@ -73,11 +73,36 @@ def load_seeds(db_path: Path | str, paths: Sequence[Path], progress: Progress | 
 
 
 def _load_seeds(db_path: Path, paths: Sequence[Path], progress: Progress | None) -> LoadResult:
-    base = Dataset()
-    if db_path.exists():
+    new = not db_path.exists()
+    # A new database is validated before its file exists, so that a failed first load creates nothing.
+    dataset = validate_seeds(paths) if new else None
+    try:
         with closing(store.open_database(db_path)) as db:
-            base = store.read_dataset(db, str(db_path))
-    dataset = validate_seeds(paths, base)
+            store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
+            db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
+            # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = _validate_and_write(db, db_path, paths, dataset, progress)
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+    except BaseException:
+        if new:
+            for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+                path.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _validate_and_write(
+    db: Database, db_path: Path, paths: Sequence[Path], dataset: Dataset | None, progress: Progress | None
+) -> LoadResult:
+    base = store.read_dataset(db, str(db_path))
+    if dataset is None:
+        dataset = validate_seeds(paths, base)
     changed = {
         kind: [r for key, r in records.items() if base.records[kind].get(key) != r]
         for kind, records in dataset.records.items()
@@ -86,12 +111,9 @@ def _load_seeds(db_path: Path, paths: Sequence[Path], progress: Progress | None)
     updated = sum(1 for kind, records in changed.items() for r in records if r.key in base.records[kind])
     inserted = sum(len(records) for records in changed.values()) - updated
     if inserted or updated:
-        with closing(store.open_database(db_path)) as db:
-            db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
-            with db.atomic():
-                if store.schema_version(db) == 0:
-                    store.create_schema(db)
-                write_records(db, changed, base, progress)
+        if store.schema_version(db) == 0:
+            store.create_schema(db)
+        write_records(db, changed, base, progress)
     return LoadResult(inserted=inserted, updated=updated, unchanged=total - inserted - updated)
 
 

@@ -347,3 +347,13 @@ def test_cli_refuses_files_that_are_not_diplo_databases(tmp_path: Path) -> None:
             assert result.exit_code == 1, result.output
             assert says in result.output
         assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_a_first_load_that_fails_while_writing_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(loader, "write_records", fail)
+    with pytest.raises(RuntimeError, match="injected fault"):
+        load_seeds(tmp_path / "new.db", [Path("seeds")])
+    assert list(tmp_path.iterdir()) == []
