@@ -91,13 +91,8 @@ class Loaders:
     def members(self) -> DataLoader[tuple[str, str], list[Row]]:
         def fetch(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Row]]:
             meetings = list(dict.fromkeys(meeting for meeting, _ in keys))
-            found: dict[tuple[str, str], list[Row]] = {}
-            for row in self.conn.execute(
-                queries.MEMBERS_OF_MEETINGS.format(keys=", ".join("?" * len(meetings))), meetings
-            ):
-                meeting, _, country = row["_group"].partition("/")
-                found.setdefault((meeting, country), []).append(row)
-            return found
+            grouped = queries.rows_grouped(self.conn, queries.MEMBERS_OF_MEETINGS, meetings)  # by `meeting/country`
+            return {(meeting, country): grouped.get(f"{meeting}/{country}", []) for meeting, country in keys}
 
         none: list[Row] = []
         return DataLoader(batch(fetch, none))

@@ -2,7 +2,6 @@
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any
@@ -114,27 +113,30 @@ def _listing_page(
     return result
 
 
+# Type name -> (the Loaders attribute that finds it by key, its class): looked up, so that a request builds only
+# the loaders it uses.
+BY_KEY: dict[str, tuple[str, Any]] = {
+    "Meeting": ("meeting", Meeting),
+    "Statement": ("statement", Statement),
+    "Topic": ("topic", Topic),
+    "Person": ("person", Person),
+    "Organization": ("organization", Organization),
+    "Source": ("source", Source),
+}
+
+
 async def _one(info: Info, type_name: str, key: str) -> Any:
-    loaders = info.context.loaders
-    by_type: dict[str, tuple[Any, Callable[[sqlite3.Row], Any]]] = {
-        "Meeting": (loaders.meeting, Meeting.from_row),
-        "Statement": (loaders.statement, Statement.from_row),
-        "Topic": (loaders.topic, Topic.from_row),
-        "Person": (loaders.person, Person.from_row),
-        "Organization": (loaders.organization, Organization.from_row),
-        "Source": (loaders.source, Source.from_row),
-    }
     if type_name == "Delegation":
         meeting, _, code = key.partition("/")
         row = queries.delegation(info.context.conn, meeting, code)
         delegation = Delegation.from_row(row) if row else None
         prefetch_one(info, delegation)
         return delegation
-    if type_name not in by_type:
+    if type_name not in BY_KEY:
         return None
-    loader, build = by_type[type_name]
-    row = await loader.load(key)
-    obj = build(row) if row else None
+    loader_name, record_type = BY_KEY[type_name]
+    row = await getattr(info.context.loaders, loader_name).load(key)
+    obj = record_type.from_row(row) if row else None
     prefetch_one(info, obj)
     return obj
 
