@@ -1,59 +1,287 @@
-"""Validating and loading seeds: every rule checked first, then one transaction that writes only what changed."""
+"""Validating and loading seeds: each file replaces what its source reported, inside one transaction.
+
+A load reads the seed files one at a time. Each file's records are checked against their own rules and the
+rules within the file, then written as that source's reports, replacing what it reported before (only the
+difference is written). Then the records whose reports changed are merged again (`api.merge`) and the rules
+between records are checked in SQL over what changed (`api.crosscheck`). Any error rolls everything back, so a
+failed load changes nothing; a load that changes nothing writes nothing. Memory holds one file and the keys a
+load touched, never the whole dataset.
+"""
 
 import gc
+import os
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
-from itertools import chain
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
+from . import crosscheck, store
+from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
+from .reports import SOURCE_TABLES, check_report, report_rows, source_row
+from .rules import Finding, Place, SeedError, SeedErrors
+from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
-from . import store
-from .dataset import Dataset, check, merge
-from .models import Meeting, Organization, Person, Record, SeedFile, Source, Statement, Topic
-from .rules import SeedError, SeedErrors
-from .seeds import read_seed_file, seed_paths
-
-Progress = Callable[[int, int], None]  # (records just written, records to write in all)
+Progress = Callable[[int, int], None]  # (files just read, files to read in all)
+KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
+CHANGES = ("added", "changed", "removed")
+CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
+SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
 
 
-@dataclass(frozen=True)
+@dataclass
+class KeyList:
+    """The keys of one kind of change: an exact count, and the first `SAMPLE` keys."""
+
+    count: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    def add(self, key: str) -> None:
+        self.count += 1
+        if len(self.keys) < SAMPLE:
+            self.keys.append(key)
+
+
+@dataclass
 class LoadResult:
-    inserted: int
-    updated: int
-    unchanged: int
+    """What a load changed (or, for a dry run or a validation, would change): per change and record type."""
+
+    changes: dict[str, dict[RecordKind, KeyList]] = field(
+        default_factory=lambda: {change: {kind: KeyList() for kind in KINDS} for change in CHANGES}
+    )
+    files: int = 0
+    written: bool = False
+
+    def total(self, change: str) -> int:
+        return sum(keys.count for keys in self.changes[change].values())
+
+    @property
+    def added(self) -> int:
+        return self.total("added")
+
+    @property
+    def changed(self) -> int:
+        return self.total("changed")
+
+    @property
+    def removed(self) -> int:
+        return self.total("removed")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "files": self.files,
+            **{
+                change: {kind: {"count": k.count, "keys": k.keys} for kind, k in kinds.items() if k.count}
+                for change, kinds in self.changes.items()
+            },
+        }
 
 
-def read_seeds(paths: Iterable[Path]) -> tuple[list[tuple[str, SeedFile]], list[SeedError]]:
-    files: list[tuple[str, SeedFile]] = []
-    errors: list[SeedError] = []
-    for path in seed_paths(paths):
-        seed, file_errors = read_seed_file(path)
-        errors.extend(file_errors)
-        if seed is not None:
-            files.append((str(path), seed))
-    return files, errors
+def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start : start + CHUNK]
 
 
-def validate_seeds(paths: Iterable[Path], base: Dataset | None = None) -> Dataset:
-    """Check seed files against every rule, together with `base`; raise `SeedErrors` with all violations."""
-    files, errors = read_seeds(paths)
-    dataset, conflicts = merge(files, base)
-    errors.extend(conflicts)
-    if not errors:
-        # Cross-record rules need every file parsed; with a broken file they would report false `ref.unknown`s.
-        errors.extend(check(dataset))
-    if errors:
-        raise SeedErrors(errors)
-    return dataset
+class _Load:
+    """One load's state: which sources it wrote, which records it touched, and what went wrong."""
+
+    def __init__(self, conn: sqlite3.Connection, label: str) -> None:
+        self.conn = conn
+        self.label = label
+        self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
+        self.touched: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
+        self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
+        self.removed: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
+        self.displaced: dict[str, tuple[str, str]] = {}  # statement key -> (its old source, the file taking it)
+        self.errors: list[SeedError] = []
+        self.findings: list[Finding] = []
+        self.result = LoadResult()
+        self.order = ReportOrder(conn)
+
+    def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
+        for key in sorted(keys):
+            self.result.changes[change][kind].add(key)
+
+    # --- writing one source's reports ---------------------------------------------------------------------
+
+    def add_file(self, report: SeedReport) -> None:
+        self.result.files += 1
+        self.errors.extend(report.errors)
+        for kind, invalid in report.invalid.items():
+            self.ignored[kind].update(invalid)
+        if report.source is None:  # nothing can be written without its source; its keys still exist
+            for kind, records in report.records.items():
+                self.ignored[kind].update(record.key for _, record in records)
+            return
+        key = report.source.key
+        if key in self.files:
+            self.errors.append(SeedError(report.file, "source.key", "key.conflict",
+                                         f"source {key!r} is also the source of {self.files[key]}: each source has "
+                                         "one seed file; give this one its own key"))  # fmt: skip
+            for kind, records in report.records.items():
+                self.ignored[kind].update(record.key for _, record in records)
+            return
+        self.files[key] = report.file
+        self.errors.extend(check_report(report))
+        self.ignored["sources"].add(key)
+        self.replace_source(key, report)
+
+    def replace_source(self, key: str, report: SeedReport | None) -> None:
+        """Make `key`'s reports exactly what `report` says (nothing, for None: the source is removed)."""
+        conn = self.conn
+        rows = report_rows(report) if report is not None else {table: [] for table, *_ in SOURCE_TABLES}
+        if report is not None:
+            self._take_statements(key, report, rows)
+        names = store.columns("sources")[0]
+        old = conn.execute(f"SELECT {', '.join(names)} FROM sources WHERE key = ?", [key]).fetchone()
+        new = source_row(report.source) if report is not None and report.source is not None else None
+        if old is not None and old != new:  # its publication time orders everything it reports: merge them again
+            self.order.forget(key)
+            for kind, (table, column) in REPORT_TABLE.items():
+                sql = f"SELECT {column} FROM {table} WHERE source = ?"
+                self.touched[kind].update(k for (k,) in conn.execute(sql, [key]))
+        if new is not None:
+            store.replace_rows(conn, "sources", "key = ?", [key], [new])
+            if old != new:
+                self.record("added" if old is None else "changed", "sources", [key])
+        statements: dict[str, set[str]] = {"gone": set(), "added": set(), "topics": set()}
+        for table, kind, column, where in SOURCE_TABLES:
+            index = store.columns(table)[0].index(column)
+            gone_rows, added_rows = store.replace_rows(conn, table, where, [key], rows[table])
+            if table == "statements":
+                statements["gone"] = {row[index] for row in gone_rows}
+                statements["added"] = {row[index] for row in added_rows}
+            elif table == "statement_topics":
+                statements["topics"] = {row[index] for row in gone_rows | added_rows}
+            else:
+                self.touched[kind].update(row[index] for row in gone_rows | added_rows)
+        if report is None:
+            conn.execute("DELETE FROM sources WHERE key = ?", [key])
+            self.record("removed", "sources", [key])
+        gone_keys, added_keys = statements["gone"], statements["added"]
+        moved = {k for k in added_keys if k in self.displaced}
+        self.record("added", "statements", added_keys - gone_keys - moved)
+        retopiced = statements["topics"] - gone_keys - added_keys
+        self.record("changed", "statements", (added_keys & gone_keys) | moved | retopiced)
+        self.record("removed", "statements", gone_keys - added_keys)
+
+    def _take_statements(self, key: str, report: SeedReport, rows: dict[str, list[store.Row]]) -> None:
+        """A statement key that another source holds: an error if that source is in this load too; otherwise
+        it is taken from it for now, and an error at the end unless that source's own file gives it up."""
+        index = store.columns("statements")[0].index("key")
+        new = [row[index] for row in rows["statements"]]
+        owners: dict[str, str] = {}
+        for chunk in _chunks(new):
+            sql = f"SELECT key, source FROM statements WHERE source <> ? AND key IN ({store.marks(chunk)})"
+            owners.update(self.conn.execute(sql, [key, *chunk]).fetchall())
+        if not owners:
+            return
+        positions = {record.key: i for i, record in report.of("statements")}
+        for statement, owner in owners.items():
+            if owner in self.files:
+                self.errors.append(SeedError(report.file, f"statements[{positions[statement]}].key", "key.conflict",
+                                             f"statement {statement!r} is also reported by source {owner!r} in "
+                                             f"{self.files[owner]}: a statement is one source's"))  # fmt: skip
+                self.ignored["statements"].add(statement)
+                rows["statements"] = [r for r in rows["statements"] if r[index] != statement]
+                rows["statement_topics"] = [r for r in rows["statement_topics"] if r[0] != statement]
+            else:
+                store.replace_rows(self.conn, "statement_topics", "statement = ?", [statement], [])
+                store.replace_rows(self.conn, "statements", "key = ?", [statement], [])
+                self.displaced[statement] = (owner, report.file)
+
+    def remove_source(self, key: str) -> None:
+        if self.conn.execute("SELECT 1 FROM sources WHERE key = ?", [key]).fetchone() is None:
+            self.errors.append(SeedError(self.label, f"sources[key={key}]", "ref.unknown",
+                                         f"no source {key!r} in the database to remove"))  # fmt: skip
+            return
+        self.files.setdefault(key, "")
+        self.replace_source(key, None)
+
+    def prune(self) -> None:
+        """Remove every source that this load's files do not report."""
+        for (key,) in self.conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
+            if key not in self.files:
+                self.remove_source(key)
+
+    # --- merging and checking -----------------------------------------------------------------------------
+
+    def finish(self) -> LoadResult:
+        """Merge what changed, run the rules between records; raise `SeedErrors` with every error found."""
+        for statement, (owner, file) in self.displaced.items():
+            if owner not in self.files:
+                index = self._index(file, "statements", statement)
+                self.errors.append(SeedError(file, f"statements[{index}].key", "key.conflict",
+                                             f"statement {statement!r} belongs to source {owner!r} in {self.label}: "
+                                             "a statement is one source's; give this one its own key"))  # fmt: skip
+        for kind in REPORT_TABLE:
+            self._merge(kind, sorted(self.touched[kind]))
+        self.findings += crosscheck.check(
+            self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
+        )
+        errors = self.errors + [self._located(finding) for finding in self.findings]
+        if errors:
+            raise SeedErrors(errors)
+        return self.result
+
+    def _merge(self, kind: RecordKind, keys: list[str]) -> None:
+        for chunk in _chunks(keys):
+            merged = merge(self.conn, kind, chunk, self.order)
+            before = {k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
+                                                      chunk)}  # fmt: skip
+            for table, column in RECORD_TABLES[kind]:
+                store.replace_rows(self.conn, table, f"{column} IN ({store.marks(chunk)})", chunk, merged.rows[table])
+            after = {row[0] for row in merged.rows[kind]} | merged.unwritable
+            self.findings += merged.findings
+            self.ignored[kind] |= merged.unwritable
+            self.removed[kind] |= before - after
+            self.record("added", kind, after - before)
+            self.record("changed", kind, after & before)
+            self.record("removed", kind, before - after)
+
+    # --- locating errors ----------------------------------------------------------------------------------
+
+    def _index(self, file: str, kind: RecordKind, key: str) -> int | str:
+        """Where `key` is in `file` (read again: only files with errors found in the database are)."""
+        report = _reread(file)
+        return next((i for i, record in report.records[kind] if record.key == key), f"key={key}")
+
+    def _place(self, place: Place) -> tuple[str, str]:
+        file = self.files.get(place.source)
+        if file:
+            return file, f"{place.kind}[{self._index(file, place.kind, place.key)}]{place.suffix}"
+        return f"{self.label} (source {place.source})", f"{place.kind}[key={place.key}]{place.suffix}"
+
+    def _located(self, finding: Finding) -> SeedError:
+        file, path = self._place(finding.place)
+        message = finding.message
+        if finding.other is not None:
+            other_file, other_path = self._place(finding.other)
+            message = message.replace("{other}", f"{other_file}: {other_path}")
+        return SeedError(file, path, finding.code, message)
+
+
+_rereads: dict[str, SeedReport] = {}
+
+
+def _reread(file: str) -> SeedReport:
+    if file not in _rereads:
+        if len(_rereads) > 64:
+            _rereads.clear()
+        _rereads[file] = read_seed_file(Path(file))
+    return _rereads[file]
+
+
+# --- transactions ---------------------------------------------------------------------------------------------
 
 
 @contextmanager
 def _without_cyclic_gc() -> Iterator[None]:
-    """A large load holds millions of objects and creates no cycles worth collecting; the collector's repeated
-    full traversals of them cost more than the rest of the load as it grows."""
+    """A large load creates many objects and no cycles worth collecting; the collector's repeated traversals of
+    them cost more than the rest of the load as it grows."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -63,165 +291,103 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def load_seeds(db_path: Path | str, paths: Sequence[Path], progress: Progress | None = None) -> LoadResult:
-    """Validate `paths` with what `db_path` holds, then upsert every new or changed record in one transaction.
-
-    On any error nothing is written: the file stays byte-for-byte as it was (and is not created).
-    """
-    with _without_cyclic_gc():
-        return _load_seeds(Path(db_path), paths, progress)
+Work = Callable[[_Load], None]
 
 
-def _load_seeds(db_path: Path, paths: Sequence[Path], progress: Progress | None) -> LoadResult:
-    new = not db_path.exists()
-    # A new database is validated before its file exists, so that a failed first load creates nothing.
-    dataset = validate_seeds(paths) if new else None
-    try:
-        with closing(store.open_database(db_path)) as db:
-            store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
-            db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
-            # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
-            db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = _validate_and_write(db, db_path, paths, dataset, progress)
+def _files(paths: Sequence[Path], progress: Progress | None) -> Work:
+    def work(load: _Load) -> None:
+        found = seed_paths(paths)
+        for done, path in enumerate(found, 1):
+            load.add_file(read_seed_file(path))
+            if progress:
+                progress(done, len(found))
+
+    return work
+
+
+def _run(db_path: Path, label: str, work: Work, commit: bool) -> LoadResult:
+    """Run `work` in one IMMEDIATE transaction on `db_path` (created if empty); commit only when asked and valid."""
+    _rereads.clear()
+    with _without_cyclic_gc(), closing(store.open_database(db_path)) as db:
+        version = store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
+        db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
+        # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version == 0:
+                store.create_schema(db)
+            load = _Load(db.conn, label)
+            work(load)
+            result = load.finish()
+            if commit:
                 db.conn.execute("COMMIT")
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
-    except BaseException:
-        if new:
-            for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
-                path.unlink(missing_ok=True)
-        raise
+                result.written = result.added + result.changed + result.removed > 0
+            else:
+                db.conn.execute("ROLLBACK")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
     return result
 
 
-def _validate_and_write(
-    db: Database, db_path: Path, paths: Sequence[Path], dataset: Dataset | None, progress: Progress | None
+def _apply(db_path: Path, work: Work, dry_run: bool) -> LoadResult:
+    """Apply `work` to `db_path`. A new database is built beside it and published only when complete, with a
+    link that never replaces a file another load published meanwhile (that one is then loaded onto)."""
+    if db_path.exists():
+        return _run(db_path, str(db_path), work, commit=not dry_run)
+    with tempfile.TemporaryDirectory(dir=db_path.parent, prefix=f".{db_path.name}.diplo-") as tmp:
+        building = Path(tmp) / "building.db"
+        result = _run(building, str(db_path), work, commit=not dry_run)
+        if dry_run:
+            return result
+        try:
+            os.link(building, db_path)
+        except FileExistsError:
+            return _run(db_path, str(db_path), work, commit=True)
+    return result
+
+
+def load_seeds(
+    db_path: Path | str,
+    paths: Sequence[Path],
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> LoadResult:
-    base = store.read_dataset(db, str(db_path))
-    if dataset is None:
-        dataset = validate_seeds(paths, base)
-    changed = {
-        kind: [r for key, r in records.items() if base.records[kind].get(key) != r]
-        for kind, records in dataset.records.items()
-    }
-    total = sum(len(records) for records in dataset.records.values())
-    updated = sum(1 for kind, records in changed.items() for r in records if r.key in base.records[kind])
-    inserted = sum(len(records) for records in changed.values()) - updated
-    if inserted or updated:
-        if store.schema_version(db) == 0:
-            store.create_schema(db)
-        write_records(db, changed, base, progress)
-    return LoadResult(inserted=inserted, updated=updated, unchanged=total - inserted - updated)
+    """Load seed files into `db_path`: each file replaces everything its source reported before.
+
+    With `prune`, sources that none of `paths` reports are removed too. On any error `SeedErrors` is raised and
+    nothing is written: the file stays byte-for-byte as it was (and is not created). With `dry_run`, the result
+    says what would change and nothing is written.
+    """
+
+    def work(load: _Load) -> None:
+        _files(paths, progress)(load)
+        if prune:
+            load.prune()
+
+    return _apply(Path(db_path), work, dry_run)
 
 
-def write_records(
-    db: Database, changed: dict[str, list[Record]], base: Dataset, progress: Progress | None = None
-) -> None:
-    """Write new and changed records (inside the caller's transaction): upsert rows, replace their lists."""
-    total_changed = sum(len(records) for records in changed.values())
+def remove_sources(db_path: Path | str, keys: Sequence[str], *, dry_run: bool = False) -> LoadResult:
+    """Remove sources and everything only they reported; refused (`SeedErrors`) while others refer to it."""
+    path = Path(db_path)
+    if not path.exists():
+        raise store.StoreError(f"{path} does not exist")
 
-    def write(table: str, rows: list[dict[str, Any]]) -> None:
-        existing = base.records[table]
-        fresh = [row for row in rows if row["key"] not in existing]
-        stale = [row for row in rows if row["key"] in existing]
-        insert_rows(db, table, fresh)
-        db.table(table).upsert_all(stale, pk="key", batch_size=500)
-        if progress:
-            progress(len(rows), total_changed)
+    def work(load: _Load) -> None:
+        for key in keys:
+            load.remove_source(key)
 
-    write("sources", [store.source_row(r) for r in changed["sources"] if isinstance(r, Source)])
-    write("persons", [store.person_row(r) for r in changed["persons"] if isinstance(r, Person)])
-    write("organizations", [store.person_row(r) for r in changed["organizations"] if isinstance(r, Organization)])
-    write("topics", [store.topic_row(r) for r in changed["topics"] if isinstance(r, Topic)])
-
-    meetings = [r for r in changed["meetings"] if isinstance(r, Meeting)]
-    write("meetings", [store.meeting_row(m) for m in meetings])
-    _replace_children(
-        db,
-        "meeting_topics",
-        "meeting",
-        [m.key for m in meetings],
-        ({"meeting": m.key, "position": i, "topic": t} for m in meetings for i, t in enumerate(m.topics)),
-    )
-    _replace_children(
-        db,
-        "meeting_sources",
-        "meeting",
-        [m.key for m in meetings],
-        ({"meeting": m.key, "position": i, "source": s} for m in meetings for i, s in enumerate(m.sources)),
-    )
-    _replace_children(
-        db,
-        "delegation_members",
-        "meeting",
-        [m.key for m in meetings],
-        (
-            {"meeting": m.key, "country": d.country, "position": i, "person": p}
-            for m in meetings
-            for d in m.delegations
-            for i, p in enumerate(d.members)
-        ),
-    )
-    _replace_children(
-        db,
-        "delegations",
-        "meeting",
-        [m.key for m in meetings],
-        (
-            {"meeting": m.key, "country": d.country, "position": i, "head": d.head, "head_role": d.head_role}
-            for m in meetings
-            for i, d in enumerate(m.delegations)
-        ),
-    )
-
-    statements = [r for r in changed["statements"] if isinstance(r, Statement)]
-    write("statements", [store.statement_row(s) for s in statements])
-    _replace_children(
-        db,
-        "statement_topics",
-        "statement",
-        [s.key for s in statements],
-        ({"statement": s.key, "position": i, "topic": t} for s in statements for i, t in enumerate(s.topics)),
-    )
-    _index_statements(db, statements)
+    return _run(path, str(path), work, commit=not dry_run)
 
 
-def _chunks(keys: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]
-
-
-def _replace_children(
-    db: Database, table: str, parent: str, parents: list[str], rows: Iterable[dict[str, Any]]
-) -> None:
-    for chunk in _chunks(parents):
-        db.execute(f"DELETE FROM {table} WHERE {parent} IN ({', '.join('?' * len(chunk))})", chunk)
-    insert_rows(db, table, rows)
-
-
-def insert_rows(db: Database, table: str, rows: Iterable[dict[str, Any]]) -> None:
-    """New rows in one prepared statement: sqlite-utils' insert_all rebuilds its SQL and inspects every value per
-    batch, which was a third of a large load; the rows here are already plain values."""
-    iterator = iter(rows)
-    first = next(iterator, None)
-    if first is None:
-        return
-    columns = list(first)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    db.conn.executemany(sql, ([row[c] for c in columns] for row in chain([first], iterator)))
-
-
-def _index_statements(db: Database, statements: list[Statement]) -> None:
-    rowids: dict[str, int] = {}
-    for chunk in _chunks([s.key for s in statements]):
-        sql = f"SELECT key, rowid FROM statements WHERE key IN ({', '.join('?' * len(chunk))})"
-        rowids.update(db.execute(sql, chunk).fetchall())
-    for chunk in _chunks(list(rowids.values())):
-        db.execute(f"DELETE FROM statements_fts WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk)
-    db.conn.executemany(
-        "INSERT INTO statements_fts (rowid, text, translations) VALUES (?, ?, ?)",
-        ((rowids[s.key], s.text, "\n".join(s.translations.values())) for s in statements),
-    )
+def validate_seeds(paths: Sequence[Path], db_path: Path | str | None = None) -> LoadResult:
+    """Check seed files against every rule, alone or with what `db_path` holds; raise `SeedErrors` with every
+    error found. Nothing is written: the result says what a load would change."""
+    if db_path is not None:
+        return _run(Path(db_path), str(db_path), _files(paths, None), commit=False)
+    with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
+        return _run(Path(tmp) / "scratch.db", "(no database)", _files(paths, None), commit=False)

@@ -205,18 +205,21 @@ class Delegation(BaseModel):
 
 
 class Meeting(Record):
-    title: Label
+    """One source's report of a meeting; the record is the merge of every source's report (`api.merge`)."""
+
+    title: Label | None = Field(default=None, description="Required of the merged record: some report gives it.")
     status: MeetingStatus
-    format: MeetingFormat
-    # validate_default: the rule below must also run when `date` is left out.
-    date: dt.date | None = Field(default=None, validate_default=True)
+    format: MeetingFormat | None = Field(default=None, description="Required of the merged record.")
+    date: dt.date | None = Field(default=None, description="Required of the merged record when it is held.")
     city: Label | None = None
     host_country: Country | None = None
     round: int | None = Field(default=None, ge=1)
     follows: Key | None = Field(default=None, description="Key of the meeting this one follows up.")
     summary: LongText | None = None
     topics: list[Key] = Field(default_factory=list)
-    sources: list[Key] = Field(min_length=1)
+    sources: list[Key] = Field(
+        default_factory=list, description="Optional: the file's own source, the one that reports this meeting."
+    )
     delegations: list[Delegation]
 
     @field_validator("delegations")
@@ -225,16 +228,10 @@ class Meeting(Record):
         countries = [d.country for d in value]
         if len(countries) < 2 or len(set(countries)) != len(countries):
             raise PydanticCustomError(
-                "meeting.delegations", "a meeting needs at least two delegations, of distinct countries"
+                "meeting.delegations",
+                "a meeting report needs at least two delegations, of distinct countries (found {countries})",
+                {"countries": ", ".join(countries) or "none"},
             )
-        return value
-
-    # Field validators rather than a model validator, so that these rules report alongside field errors.
-    @field_validator("date")
-    @classmethod
-    def _held_has_date(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        if value is None and info.data.get("status") is MeetingStatus.held:
-            raise PydanticCustomError("meeting.held_requires_date", "a held meeting must have a date")
         return value
 
 
@@ -249,7 +246,7 @@ class Statement(Record):
     meeting: Key | None = Field(default=None, description="Key of the meeting the statement is about.")
     occasion: Label | None = None
     topics: list[Key] = Field(default_factory=list)
-    source: Key
+    source: Key | None = Field(default=None, description="Optional: the file's own source, which reports it.")
 
     @field_validator("organization")
     @classmethod

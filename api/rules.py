@@ -1,8 +1,9 @@
 """The validation rules: one stable code each, one place that names them.
 
-Record rules are enforced by the pydantic models (`api.models`), cross-record rules by `api.dataset`; both
-raise or report these codes, the CLI prints them, the README's rule table is generated from this dict and the
-tests refer to the codes.
+Record rules are enforced by the pydantic models (`api.models`); the rules within one source's report by
+`api.reports`, the rules between reports of one record by `api.merge` and the rules between records by
+`api.crosscheck`. All of them report these codes, the CLI prints them, the README's rule table is generated from
+this dict and the tests refer to the codes.
 """
 
 from dataclasses import dataclass
@@ -11,8 +12,15 @@ RULES: dict[str, str] = {
     "seed.syntax": "A seed file is well-formed YAML or JSON.",
     "seed.schema": "A seed file has the documented shape: known fields, required fields present, right types.",
     "key.format": "A key is a kebab-case slug (`^[a-z0-9]+(-[a-z0-9]+)*$`) of at most 80 characters.",
-    "key.conflict": "A key is defined once per record type; identical repeats are allowed.",
+    "key.conflict": "A source key belongs to one file and a statement key to one source; within a file a key is "
+    "reported once per record type (identical repeats are allowed).",
     "ref.unknown": "Every referenced key exists in the seeds or in the database.",
+    "report.source": "A seed file is one source's report: its statements (and meetings' `sources`, when given) "
+    "name that file's source.",
+    "report.disagree": "Reports of one record agree on its facts: a person's or organization's country and Wikidata "
+    "id, a delegation's head, a meeting's status, format, date, city, host country, round and follows (a held "
+    "report supersedes what planned ones gave for date, place and format).",
+    "report.incomplete": "A merged meeting has a title and a format from at least one of its reports.",
     "text.invalid": "Names, titles and labels are non-empty single-line text without control characters.",
     "country.invalid": "A country is an ISO 3166-1 alpha-2 code.",
     "language.invalid": "A language is a BCP 47 tag whose primary subtag is an ISO 639 code.",
@@ -20,7 +28,7 @@ RULES: dict[str, str] = {
     "source.url": "A source URL is an absolute http or https URL.",
     "source.naive_datetime": "A source's publication time carries a timezone.",
     "meeting.held_requires_date": "A held meeting has a date.",
-    "meeting.date_after_source": "A held meeting is not dated after the publication of a source reporting it.",
+    "meeting.date_after_source": "A held report of a meeting is not dated after the publication of its source.",
     "meeting.delegations": "A meeting has at least two delegations, of distinct countries.",
     "meeting.follows_order": "A follow-up is dated after its predecessor when both are dated; no cycles.",
     "meeting.round_sequence": "A follow-up's round is its predecessor's round + 1 when both are set.",
@@ -28,7 +36,8 @@ RULES: dict[str, str] = {
     "statement.text": "Statement text is non-empty after trimming, has no control characters, <= 5,000 chars.",
     "statement.attribution": "A statement has a speaker or an organization.",
     "statement.quote_not_in_source": "A direct quote occurs verbatim in its source's text, when present.",
-    "statement.date_order": "A statement is not dated after its source nor before the held meeting it is about.",
+    "statement.date_order": "A statement is not dated after its source, nor before the meeting it is about when "
+    "its own source reports that meeting as held.",
 }
 
 
@@ -46,6 +55,27 @@ class SeedError:
 
     def as_dict(self) -> dict[str, str]:
         return {"file": self.file, "path": self.path, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A record as the database knows it: which source reported it, of what type, and where in the record."""
+
+    source: str
+    kind: str  # "persons", "meetings", ...
+    key: str
+    suffix: str = ""  # within the record: ".delegations[1].head"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation found in the database during a load, located by `Place` until the loader turns it into a
+    `SeedError` with the file and record path (`message` may name `{other}`, a second place)."""
+
+    place: Place
+    code: str
+    message: str
+    other: Place | None = None
 
 
 class SeedErrors(Exception):

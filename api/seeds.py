@@ -1,14 +1,15 @@
-"""Reading seed files: YAML or JSON text into `SeedFile` models, every error located by file and record path."""
+"""Reading seed files: YAML or JSON text into record models, every error located by file and record path."""
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from .models import SeedFile
+from .models import KEY_PATTERN, RECORD_TYPES, Record, Source
 from .rules import RULES, SeedError
 
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
@@ -64,30 +65,83 @@ class _SyntaxProblem(ValueError):
     pass
 
 
-def validation_errors(file: str, exc: ValidationError) -> Iterator[SeedError]:
+def validation_errors(file: str, exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> Iterator[SeedError]:
     for error in exc.errors(include_url=False):
         code = error["type"] if error["type"] in RULES else "seed.schema"
-        yield SeedError(file, format_loc(error["loc"]), code, error["msg"])
+        yield SeedError(file, format_loc((*prefix, *error["loc"])), code, error["msg"])
 
 
-def read_seed_file(path: Path) -> tuple[SeedFile | None, list[SeedError]]:
-    """Read and validate one seed file against the record rules."""
+RecordKind = str  # "persons", "organizations", "topics", "meetings", "statements"
+RECORD_LISTS: tuple[RecordKind, ...] = ("persons", "organizations", "topics", "meetings", "statements")
+
+
+@dataclass
+class SeedReport:
+    """One seed file read and checked against the record rules, record by record.
+
+    `records` holds the records that passed their rules, with their index in the file; `invalid` the keys of
+    those that did not, which still count as existing for references (one bad record, one error).
+    """
+
+    file: str
+    source: Source | None = None
+    records: dict[RecordKind, list[tuple[int, Record]]] = field(default_factory=lambda: {k: [] for k in RECORD_LISTS})
+    invalid: dict[RecordKind, set[str]] = field(default_factory=lambda: {k: set() for k in RECORD_LISTS})
+    errors: list[SeedError] = field(default_factory=list)
+
+    def of(self, kind: RecordKind) -> Iterator[tuple[int, Any]]:
+        yield from self.records[kind]
+
+
+def read_seed_file(path: Path) -> SeedReport:
+    """Read one seed file and check each of its records against the record rules."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [SeedError(name, "", "seed.syntax", f"cannot read the file: {exc.__class__.__name__}")]
+        return _unreadable(name, f"cannot read the file: {exc.__class__.__name__}")
     return parse_seed_text(text, name)
 
 
-def parse_seed_text(text: str, name: str) -> tuple[SeedFile | None, list[SeedError]]:
+_UNCHECKED = " (its records could not be checked, so references to them may show as ref.unknown)"
+
+
+def _unreadable(name: str, message: str, code: str = "seed.syntax") -> SeedReport:
+    return SeedReport(name, errors=[SeedError(name, "", code, message + _UNCHECKED)])
+
+
+def parse_seed_text(text: str, name: str) -> SeedReport:
     try:
         data = parse_text(text, name)
     except _SyntaxProblem as exc:
-        return None, [SeedError(name, "", "seed.syntax", str(exc))]
+        return _unreadable(name, str(exc))
     if not isinstance(data, dict):
-        return None, [SeedError(name, "", "seed.schema", "a seed file is a mapping with a `source` and record lists")]
-    try:
-        return SeedFile.model_validate(data), []
-    except ValidationError as exc:
-        return None, list(validation_errors(name, exc))
+        return _unreadable(name, "a seed file is a mapping with a `source` and record lists", "seed.schema")
+    report = SeedReport(name)
+    for unknown in sorted(set(map(str, data)) - {"source", *RECORD_LISTS}):
+        report.errors.append(SeedError(name, unknown, "seed.schema", "unknown field: a seed file has `source`, "
+                                       + ", ".join(f"`{k}`" for k in RECORD_LISTS)))  # fmt: skip
+    if "source" not in data:
+        report.errors.append(SeedError(name, "source", "seed.schema", "Field required"))
+    else:
+        try:
+            report.source = Source.model_validate(data["source"])
+        except ValidationError as exc:
+            report.errors.extend(validation_errors(name, exc, ("source",)))
+    for kind in RECORD_LISTS:
+        items = data.get(kind, [])
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            report.errors.append(SeedError(name, kind, "seed.schema", "Input should be a valid list"))
+            continue
+        model = RECORD_TYPES[kind]
+        for index, item in enumerate(items):
+            try:
+                report.records[kind].append((index, model.model_validate(item)))
+            except ValidationError as exc:
+                report.errors.extend(validation_errors(name, exc, (kind, index)))
+                key = item.get("key") if isinstance(item, dict) else None
+                if isinstance(key, str) and KEY_PATTERN.match(key):
+                    report.invalid[kind].add(key)
+    return report

@@ -1,23 +1,19 @@
-"""The SQLite store: its schema (mirroring the seed rules as constraints) and the rows of each record type.
+"""The SQLite store: its schema (mirroring the seed rules as constraints) and the one way rows are written.
 
-The tables are written only by `api.loader`, read by `api.queries` and by `read_dataset` (used by the loader to
-check new seeds against what is stored, and by export).
+The tables are written only by `api.loader` (through `replace_rows`), read by `api.queries` and `api.export`.
 """
 
-import datetime as dt
+import functools
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from .dataset import Dataset, Origin
-from .models import Meeting, Organization, Person, Record, Source, Statement, Topic
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Key format as a CHECK: kebab-case, no leading/trailing/double hyphen, at most 80 characters. Text functions
 # stop at a NUL byte; equal byte and character lengths rule out NULs (and anything outside ASCII).
@@ -42,6 +38,19 @@ def _c(template: str, column: str) -> str:
     return template.format(c=column)
 
 
+_SOURCE = "source TEXT NOT NULL REFERENCES sources(key) DEFERRABLE INITIALLY DEFERRED"
+_HELD_DATED = "CHECK (status <> 'held' OR date IS NOT NULL)"
+_STATUS = "CHECK (status IN ('held', 'planned'))"
+_FORMAT = "CHECK (format IN ('in_person', 'phone_call', 'video_call'))"
+
+
+def _ref(table: str) -> str:
+    return f"REFERENCES {table}(key) DEFERRABLE INITIALLY DEFERRED"
+
+
+# Two layers. Reports: what each source said, exactly as its seed file says it; a load replaces one source's
+# reports and nothing else. Records: the merge of every source's reports (api.merge), rewritten for the keys
+# whose reports changed; the GraphQL API reads records, and reports for provenance. References point at records.
 DDL = [
     f"""CREATE TABLE sources (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
@@ -54,15 +63,114 @@ DDL = [
         via TEXT NOT NULL DEFAULT '[]' {_c(_JSON, "via")},
         text TEXT
     )""",
+    # --- reports ---
+    f"""CREATE TABLE person_reports (
+        person TEXT NOT NULL {_c(_KEY, "person")},
+        {_SOURCE},
+        name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
+        country TEXT {_c(_COUNTRY, "country")},
+        wikidata TEXT {_c(_WIKIDATA, "wikidata")},
+        PRIMARY KEY (person, source)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE organization_reports (
+        organization TEXT NOT NULL {_c(_KEY, "organization")},
+        {_SOURCE},
+        name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
+        country TEXT {_c(_COUNTRY, "country")},
+        wikidata TEXT {_c(_WIKIDATA, "wikidata")},
+        PRIMARY KEY (organization, source)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE topic_reports (
+        topic TEXT NOT NULL {_c(_KEY, "topic")},
+        {_SOURCE},
+        label TEXT NOT NULL {_c(_NOT_BLANK, "label")},
+        labels TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON, "labels")},
+        PRIMARY KEY (topic, source)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE meeting_reports (
+        meeting TEXT NOT NULL {_c(_KEY, "meeting")},
+        {_SOURCE},
+        title TEXT CHECK (title IS NULL OR trim(title, {_BLANK}) <> ''),
+        status TEXT NOT NULL {_STATUS},
+        format TEXT CHECK (format IS NULL OR format IN ('in_person', 'phone_call', 'video_call')),
+        date TEXT {_c(_DATE, "date")},
+        city TEXT,
+        host_country TEXT {_c(_COUNTRY, "host_country")},
+        round INTEGER CHECK (round IS NULL OR round >= 1),
+        follows TEXT {_ref("meetings")} CHECK (follows <> meeting),
+        summary TEXT,
+        PRIMARY KEY (meeting, source)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE meeting_report_topics (
+        meeting TEXT NOT NULL,
+        {_SOURCE},
+        position INTEGER NOT NULL,
+        topic TEXT NOT NULL {_ref("topics")},
+        PRIMARY KEY (meeting, source, position),
+        FOREIGN KEY (meeting, source) REFERENCES meeting_reports(meeting, source) DEFERRABLE INITIALLY DEFERRED
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE delegation_reports (
+        meeting TEXT NOT NULL,
+        {_SOURCE},
+        country TEXT NOT NULL {_c(_COUNTRY, "country")},
+        position INTEGER NOT NULL,
+        head TEXT {_ref("persons")},
+        head_role TEXT,
+        PRIMARY KEY (meeting, source, country),
+        FOREIGN KEY (meeting, source) REFERENCES meeting_reports(meeting, source) DEFERRABLE INITIALLY DEFERRED
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE delegation_report_members (
+        meeting TEXT NOT NULL,
+        {_SOURCE},
+        country TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        person TEXT NOT NULL {_ref("persons")},
+        PRIMARY KEY (meeting, source, country, position),
+        FOREIGN KEY (meeting, source, country) REFERENCES delegation_reports(meeting, source, country)
+            DEFERRABLE INITIALLY DEFERRED
+    ) WITHOUT ROWID""",
+    # A statement is one source's: reported once, never merged.
+    f"""CREATE TABLE statements (
+        key TEXT PRIMARY KEY {_c(_KEY, "key")},
+        text TEXT NOT NULL {_c(_NOT_BLANK, "text")} CHECK (length(text) <= 5000),
+        language TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('direct_quote', 'paraphrase')),
+        translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON, "translations")},
+        date TEXT {_c(_DATE, "date")},
+        speaker TEXT {_ref("persons")},
+        organization TEXT {_ref("organizations")},
+        meeting TEXT {_ref("meetings")},
+        occasion TEXT,
+        {_SOURCE},
+        CHECK (speaker IS NOT NULL OR organization IS NOT NULL)
+    )""",
+    f"""CREATE TABLE statement_topics (
+        statement TEXT NOT NULL {_ref("statements")},
+        position INTEGER NOT NULL,
+        topic TEXT NOT NULL {_ref("topics")},
+        PRIMARY KEY (statement, position)
+    ) WITHOUT ROWID""",
+    # Full-text index of statement text and translations (rowid = statements.rowid), kept by the triggers below.
+    "CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations, tokenize = 'unicode61 remove_diacritics 2')",
+    """CREATE TRIGGER statements_fts_insert AFTER INSERT ON statements BEGIN
+        INSERT INTO statements_fts (rowid, text, translations) VALUES (new.rowid, new.text,
+            (SELECT ifnull(group_concat(value, char(10)), '') FROM json_each(new.translations)));
+    END""",
+    """CREATE TRIGGER statements_fts_delete AFTER DELETE ON statements BEGIN
+        DELETE FROM statements_fts WHERE rowid = old.rowid;
+    END""",
+    # --- records: merged from the reports ---
     f"""CREATE TABLE persons (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
+        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON, "aliases")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")}
     )""",
     f"""CREATE TABLE organizations (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
+        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON, "aliases")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")}
     )""",
@@ -74,66 +182,57 @@ DDL = [
     f"""CREATE TABLE meetings (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         title TEXT NOT NULL {_c(_NOT_BLANK, "title")},
-        status TEXT NOT NULL CHECK (status IN ('held', 'planned')),
-        format TEXT NOT NULL CHECK (format IN ('in_person', 'phone_call', 'video_call')),
+        status TEXT NOT NULL {_STATUS},
+        format TEXT NOT NULL {_FORMAT},
         date TEXT {_c(_DATE, "date")},
         city TEXT,
         host_country TEXT {_c(_COUNTRY, "host_country")},
         round INTEGER CHECK (round IS NULL OR round >= 1),
-        follows TEXT REFERENCES meetings(key) DEFERRABLE INITIALLY DEFERRED CHECK (follows <> key),
+        follows TEXT {_ref("meetings")} CHECK (follows <> key),
         summary TEXT,
-        CHECK (status <> 'held' OR date IS NOT NULL)
+        {_HELD_DATED}
     )""",
-    """CREATE TABLE meeting_topics (
-        meeting TEXT NOT NULL REFERENCES meetings(key) DEFERRABLE INITIALLY DEFERRED,
+    f"""CREATE TABLE meeting_topics (
+        meeting TEXT NOT NULL {_ref("meetings")},
         position INTEGER NOT NULL,
-        topic TEXT NOT NULL REFERENCES topics(key) DEFERRABLE INITIALLY DEFERRED,
+        topic TEXT NOT NULL {_ref("topics")},
         PRIMARY KEY (meeting, position)
     ) WITHOUT ROWID""",
-    """CREATE TABLE meeting_sources (
-        meeting TEXT NOT NULL REFERENCES meetings(key) DEFERRABLE INITIALLY DEFERRED,
+    # The sources reporting a meeting, in report order (publication time, then source key).
+    f"""CREATE TABLE meeting_sources (
+        meeting TEXT NOT NULL {_ref("meetings")},
         position INTEGER NOT NULL,
-        source TEXT NOT NULL REFERENCES sources(key) DEFERRABLE INITIALLY DEFERRED,
-        PRIMARY KEY (meeting, position)
+        {_SOURCE},
+        PRIMARY KEY (meeting, position),
+        FOREIGN KEY (meeting, source) REFERENCES meeting_reports(meeting, source) DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
     f"""CREATE TABLE delegations (
-        meeting TEXT NOT NULL REFERENCES meetings(key) DEFERRABLE INITIALLY DEFERRED,
+        meeting TEXT NOT NULL {_ref("meetings")},
         country TEXT NOT NULL {_c(_COUNTRY, "country")},
         position INTEGER NOT NULL,
-        head TEXT REFERENCES persons(key) DEFERRABLE INITIALLY DEFERRED,
+        head TEXT {_ref("persons")},
         head_role TEXT,
         PRIMARY KEY (meeting, country)
     ) WITHOUT ROWID""",
-    """CREATE TABLE delegation_members (
+    f"""CREATE TABLE delegation_members (
         meeting TEXT NOT NULL,
         country TEXT NOT NULL,
         position INTEGER NOT NULL,
-        person TEXT NOT NULL REFERENCES persons(key) DEFERRABLE INITIALLY DEFERRED,
+        person TEXT NOT NULL {_ref("persons")},
         PRIMARY KEY (meeting, country, position),
         FOREIGN KEY (meeting, country) REFERENCES delegations(meeting, country) DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
-    f"""CREATE TABLE statements (
-        key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        text TEXT NOT NULL {_c(_NOT_BLANK, "text")} CHECK (length(text) <= 5000),
-        language TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('direct_quote', 'paraphrase')),
-        translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON, "translations")},
-        date TEXT {_c(_DATE, "date")},
-        speaker TEXT REFERENCES persons(key) DEFERRABLE INITIALLY DEFERRED,
-        organization TEXT REFERENCES organizations(key) DEFERRABLE INITIALLY DEFERRED,
-        meeting TEXT REFERENCES meetings(key) DEFERRABLE INITIALLY DEFERRED,
-        occasion TEXT,
-        source TEXT NOT NULL REFERENCES sources(key) DEFERRABLE INITIALLY DEFERRED,
-        CHECK (speaker IS NOT NULL OR organization IS NOT NULL)
-    )""",
-    """CREATE TABLE statement_topics (
-        statement TEXT NOT NULL REFERENCES statements(key) DEFERRABLE INITIALLY DEFERRED,
+    # The sources stating a delegation, in report order.
+    """CREATE TABLE delegation_sources (
+        meeting TEXT NOT NULL,
+        country TEXT NOT NULL,
         position INTEGER NOT NULL,
-        topic TEXT NOT NULL REFERENCES topics(key) DEFERRABLE INITIALLY DEFERRED,
-        PRIMARY KEY (statement, position)
+        source TEXT NOT NULL,
+        PRIMARY KEY (meeting, country, position),
+        FOREIGN KEY (meeting, country) REFERENCES delegations(meeting, country) DEFERRABLE INITIALLY DEFERRED,
+        FOREIGN KEY (meeting, source, country) REFERENCES delegation_reports(meeting, source, country)
+            DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
-    # Full-text index of statement text and translations; rowid = statements.rowid, kept by the loader.
-    "CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations, tokenize = 'unicode61 remove_diacritics 2')",
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 ]
 INDEXES = [
@@ -153,6 +252,18 @@ INDEXES = [
     "CREATE INDEX delegations_country ON delegations (country)",
     "CREATE INDEX delegations_head ON delegations (head)",
     "CREATE INDEX delegation_members_person ON delegation_members (person)",
+    # A load reads and replaces one source's reports, and finds who still refers to a record it removes.
+    "CREATE INDEX person_reports_source ON person_reports (source)",
+    "CREATE INDEX organization_reports_source ON organization_reports (source)",
+    "CREATE INDEX topic_reports_source ON topic_reports (source)",
+    "CREATE INDEX meeting_reports_source ON meeting_reports (source)",
+    "CREATE INDEX meeting_reports_follows ON meeting_reports (follows)",
+    "CREATE INDEX meeting_report_topics_source ON meeting_report_topics (source)",
+    "CREATE INDEX meeting_report_topics_topic ON meeting_report_topics (topic)",
+    "CREATE INDEX delegation_reports_source ON delegation_reports (source)",
+    "CREATE INDEX delegation_reports_head ON delegation_reports (head)",
+    "CREATE INDEX delegation_report_members_source ON delegation_report_members (source)",
+    "CREATE INDEX delegation_report_members_person ON delegation_report_members (person)",
 ]
 
 
@@ -177,6 +288,11 @@ def schema_version(db: Database) -> int:
         tables = db.table_names()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"not a SQLite database ({exc})") from None
+    if 0 < version < SCHEMA_VERSION and "meetings" in tables:
+        raise StoreError(
+            f"a Diplo database of an older schema (version {version}, this is {SCHEMA_VERSION}): "
+            "rebuild it from its seeds into a new file with `diplo load SEEDS --db NEW.db`"
+        )
     if version not in (0, SCHEMA_VERSION) or (version == 0 and tables):
         raise StoreError(f"not a Diplo database of schema version {SCHEMA_VERSION} (found {version})")
     return version
@@ -197,136 +313,64 @@ def create_schema(db: Database) -> None:
         db.execute(statement)
 
 
-def _json(value: Any) -> str:
+def to_json(value: Any) -> str:
+    """JSON as the store keeps it: one spelling per value, so that equal content is equal text."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-# --- records to rows -------------------------------------------------------------------------------------------
+# --- rows: every write is a replacement of a set of rows by another ----------------------------------------------
+
+Row = tuple[Any, ...]
 
 
-def source_row(s: Source) -> dict[str, Any]:
-    return {
-        "key": s.key,
-        "outlet": s.outlet,
-        "title": s.title,
-        "url": s.url,
-        "published_at": s.published_at.isoformat(),
-        "language": s.language,
-        "dateline": s.dateline,
-        "via": _json(s.via),
-        "text": s.text,
-    }
+@functools.cache
+def columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A table's columns and its primary key's, in order, read off the DDL itself."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for statement in DDL:
+            if statement.startswith("CREATE TABLE"):
+                conn.execute(statement)
+        info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+    finally:
+        conn.close()
+    names = tuple(row[1] for row in info)
+    key = tuple(row[1] for row in sorted((r for r in info if r[5]), key=lambda r: r[5]))
+    return names, key
 
 
-def person_row(p: Person | Organization) -> dict[str, Any]:
-    return {"key": p.key, "name": p.name, "country": p.country, "wikidata": p.wikidata}
+def as_row(table: str, values: dict[str, Any]) -> Row:
+    return tuple(values.get(name) for name in columns(table)[0])
 
 
-def topic_row(t: Topic) -> dict[str, Any]:
-    return {"key": t.key, "label": t.label, "labels": _json(t.labels)}
+def replace_rows(
+    conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Row]
+) -> tuple[set[Row], set[Row]]:
+    """Make the rows of `table` that match `where` be exactly `rows`, writing only the difference.
+
+    Returns the rows removed and the rows added (a changed row is both), so callers see what changed.
+    """
+    names, key = columns(table)
+    old = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
+    new = set(rows)
+    removed, added = old - new, new - old
+    if removed:
+        positions = [names.index(k) for k in key]
+        condition = " AND ".join(f"{k} = ?" for k in key)
+        conn.executemany(f"DELETE FROM {table} WHERE {condition}", ([row[i] for i in positions] for row in removed))
+    if added:
+        marks = ", ".join("?" * len(names))
+        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", sorted(added, key=_sortable))
+    return removed, added
 
 
-def meeting_row(m: Meeting) -> dict[str, Any]:
-    return {
-        "key": m.key,
-        "title": m.title,
-        "status": m.status.value,
-        "format": m.format.value,
-        "date": m.date.isoformat() if m.date else None,
-        "city": m.city,
-        "host_country": m.host_country,
-        "round": m.round,
-        "follows": m.follows,
-        "summary": m.summary,
-    }
+def _sortable(row: Row) -> tuple[Any, ...]:
+    """Insertion order that does not depend on set order, so equal loads give equal rowids."""
+    return tuple((value is None, "" if value is None else str(value)) for value in row)
 
 
-def statement_row(s: Statement) -> dict[str, Any]:
-    return {
-        "key": s.key,
-        "text": s.text,
-        "language": s.language,
-        "kind": s.kind.value,
-        "translations": _json(s.translations),
-        "date": s.date.isoformat() if s.date else None,
-        "speaker": s.speaker,
-        "organization": s.organization,
-        "meeting": s.meeting,
-        "occasion": s.occasion,
-        "source": s.source,
-    }
-
-
-# --- rows to records -------------------------------------------------------------------------------------------
-
-
-def _rows(db: Database, sql: str) -> Iterator[dict[str, Any]]:
-    cursor = db.execute(sql)
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row, strict=True))
-
-
-def _grouped(db: Database, sql: str) -> dict[Any, list[Any]]:
-    """`SELECT group_key, value ... ORDER BY group_key, position` as {group_key: [value, ...]}."""
-    groups: dict[Any, list[Any]] = {}
-    for row in db.execute(sql):
-        groups.setdefault(row[0] if len(row) == 2 else tuple(row[:-1]), []).append(row[-1])
-    return groups
-
-
-def read_dataset(db: Database, origin_file: str) -> Dataset:
-    """Every record stored in `db` as seed models (empty for a new database)."""
-    dataset = Dataset()
-    if schema_version(db) == 0:
-        return dataset
-
-    def add(kind: str, record: Record) -> None:
-        dataset.records[kind][record.key] = record
-        dataset.origins[kind, record.key] = Origin(origin_file, f"{kind}[key={record.key}]")
-
-    for row in _rows(db, "SELECT * FROM sources"):
-        add(
-            "sources",
-            Source.model_validate(
-                {**row, "published_at": dt.datetime.fromisoformat(row["published_at"]), "via": json.loads(row["via"])}
-            ),
-        )
-    for row in _rows(db, "SELECT * FROM persons"):
-        add("persons", Person.model_validate(_without_nulls(row)))
-    for row in _rows(db, "SELECT * FROM organizations"):
-        add("organizations", Organization.model_validate(_without_nulls(row)))
-    for row in _rows(db, "SELECT * FROM topics"):
-        add("topics", Topic.model_validate({**row, "labels": json.loads(row["labels"])}))
-    meeting_topics = _grouped(db, "SELECT meeting, topic FROM meeting_topics ORDER BY meeting, position")
-    meeting_sources = _grouped(db, "SELECT meeting, source FROM meeting_sources ORDER BY meeting, position")
-    members = _grouped(
-        db, "SELECT meeting, country, person FROM delegation_members ORDER BY meeting, country, position"
-    )
-    delegations = _grouped(
-        db,
-        "SELECT meeting, json_object('country', country, 'head', head, 'head_role', head_role) "
-        "FROM delegations ORDER BY meeting, position",
-    )
-    for row in _rows(db, "SELECT * FROM meetings"):
-        key = row["key"]
-        row["delegations"] = [
-            {**(d := json.loads(text)), "members": members.get((key, d["country"]), [])}
-            for text in delegations.get(key, [])
-        ]
-        row["topics"] = meeting_topics.get(key, [])
-        row["sources"] = meeting_sources.get(key, [])
-        add("meetings", Meeting.model_validate(row))
-    statement_topics = _grouped(db, "SELECT statement, topic FROM statement_topics ORDER BY statement, position")
-    for row in _rows(db, "SELECT * FROM statements"):
-        row["translations"] = json.loads(row["translations"])
-        row["topics"] = statement_topics.get(row["key"], [])
-        add("statements", Statement.model_validate(row))
-    return dataset
-
-
-def _without_nulls(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if v is not None}
+def marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def connect_readonly(path: Path | str) -> sqlite3.Connection:

@@ -1,0 +1,177 @@
+"""The rules between records, checked in SQL against the database a load is writing, over what it changed.
+
+They run after every file of a load is written and merged (`api.loader`), inside its transaction, so what they
+see is exactly what would be committed. Each looks only at the records a load touched and those that point at
+them, so loading one small file into a large database checks a few rows, not all of them. The temporary tables
+`loaded` (source keys), `changed`, `removed` and `ignored` (record type and key) say what a load touched.
+"""
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+
+from .rules import Finding, Place
+
+TEMP_TABLES = {
+    "loaded": "CREATE TEMP TABLE IF NOT EXISTS loaded (key TEXT PRIMARY KEY)",
+    "changed": "CREATE TEMP TABLE IF NOT EXISTS changed (kind TEXT, key TEXT, PRIMARY KEY (kind, key))",
+    "removed": "CREATE TEMP TABLE IF NOT EXISTS removed (kind TEXT, key TEXT, PRIMARY KEY (kind, key))",
+    # Records that broke their own rules: they still exist for references, so they cause no `ref.unknown`.
+    "ignored": "CREATE TEMP TABLE IF NOT EXISTS ignored (kind TEXT, key TEXT, PRIMARY KEY (kind, key))",
+}
+
+# Every reference a report or statement makes: (referring type, referred type, rows as source, key, suffix, ref).
+REFERENCES: tuple[tuple[str, str, str], ...] = (
+    ("meetings", "meetings", "SELECT source, meeting AS key, '.follows' AS suffix, follows AS ref "
+     "FROM meeting_reports"),
+    ("meetings", "topics", "SELECT source, meeting AS key, '.topics[' || position || ']' AS suffix, topic AS ref "
+     "FROM meeting_report_topics"),
+    ("meetings", "persons", "SELECT source, meeting AS key, '.delegations[' || position || '].head' AS suffix, "
+     "head AS ref FROM delegation_reports"),
+    ("meetings", "persons", "SELECT m.source AS source, m.meeting AS key, '.delegations[' || d.position || "
+     "'].members[' || m.position || ']' AS suffix, m.person AS ref FROM delegation_report_members m "
+     "JOIN delegation_reports d ON d.meeting = m.meeting AND d.source = m.source AND d.country = m.country"),
+    ("statements", "persons", "SELECT source, key, '.speaker' AS suffix, speaker AS ref FROM statements"),
+    ("statements", "organizations", "SELECT source, key, '.organization' AS suffix, organization AS ref "
+     "FROM statements"),
+    ("statements", "meetings", "SELECT source, key, '.meeting' AS suffix, meeting AS ref FROM statements"),
+    ("statements", "topics", "SELECT s.source AS source, s.key AS key, '.topics[' || st.position || ']' AS suffix, "
+     "st.topic AS ref FROM statement_topics st JOIN statements s ON s.key = st.statement"),
+)  # fmt: skip
+
+
+def fill(conn: sqlite3.Connection, name: str, rows: Iterable[tuple[str, ...]]) -> None:
+    conn.execute(TEMP_TABLES[name])
+    conn.execute(f"DELETE FROM temp.{name}")
+    columns = "(key)" if name == "loaded" else "(kind, key)"
+    marks = "(?)" if name == "loaded" else "(?, ?)"
+    conn.executemany(f"INSERT OR IGNORE INTO temp.{name} {columns} VALUES {marks}", rows)
+
+
+def _pairs(keys: Mapping[str, Iterable[str]]) -> Iterator[tuple[str, str]]:
+    return ((kind, key) for kind, values in keys.items() for key in values)
+
+
+def check(
+    conn: sqlite3.Connection,
+    loaded: Iterable[str],
+    changed: Mapping[str, Iterable[str]],
+    removed: Mapping[str, Iterable[str]],
+    ignored: Mapping[str, Iterable[str]],
+) -> list[Finding]:
+    fill(conn, "loaded", ((key,) for key in loaded))
+    fill(conn, "changed", _pairs(changed))
+    fill(conn, "removed", _pairs(removed))
+    fill(conn, "ignored", _pairs(ignored))
+    return [*_references(conn), *_follow_ups(conn), *_cycles(conn), *_head_countries(conn)]
+
+
+def _references(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """`ref.unknown`: what this load's sources refer to, and whatever refers to a record this load removed."""
+    for kind, target, rows in REFERENCES:
+        unknown = (
+            f"r.ref IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.key = r.ref) "
+            f"AND NOT EXISTS (SELECT 1 FROM temp.ignored i WHERE i.kind = '{target}' AND i.key = r.ref)"
+        )
+        sql = (
+            f"SELECT r.source, r.key, r.suffix, r.ref FROM ({rows}) r WHERE r.source IN (SELECT key FROM temp.loaded) "
+            f"AND {unknown} UNION "
+            f"SELECT r.source, r.key, r.suffix, r.ref FROM ({rows}) r "
+            f"WHERE r.ref IN (SELECT key FROM temp.removed WHERE kind = '{target}') AND {unknown}"
+        )
+        for source, key, suffix, ref in conn.execute(sql):
+            gone = conn.execute("SELECT 1 FROM temp.removed WHERE kind = ? AND key = ?", (target, ref)).fetchone()
+            message = (
+                f"{target} record {ref!r} is no longer reported by any source, but this still refers to it: "
+                "keep it in a seed file, or remove this reference"
+                if gone
+                else f"no {target} record has the key {ref!r}: define it in a seed file, or correct the key"
+            )
+            yield Finding(Place(source, kind, key, suffix), "ref.unknown", message)
+
+
+def _reporter(conn: sqlite3.Connection, meeting: str, field: str) -> str:
+    """The source of a report that gives `field` of `meeting`, one of this load's when there is one."""
+    row = conn.execute(
+        f"SELECT source FROM meeting_reports WHERE meeting = ? AND {field} IS NOT NULL "
+        "ORDER BY source IN (SELECT key FROM temp.loaded) DESC, source LIMIT 1",
+        (meeting,),
+    ).fetchone()
+    return str(row[0])
+
+
+_CHANGED_MEETINGS = "(SELECT key FROM temp.changed WHERE kind = 'meetings')"
+
+
+def _follow_ups(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """`meeting.follows_order` (dates) and `meeting.round_sequence` for follow-ups that this load touched."""
+    pairs = (
+        "SELECT m.key, m.date, m.round, p.key, p.date, p.round FROM meetings m JOIN meetings p ON p.key = m.follows "
+        f"WHERE m.key IN {_CHANGED_MEETINGS} UNION "
+        "SELECT m.key, m.date, m.round, p.key, p.date, p.round FROM meetings m JOIN meetings p ON p.key = m.follows "
+        f"WHERE m.follows IN {_CHANGED_MEETINGS}"
+    )
+    for key, date, round_, previous, previous_date, previous_round in conn.execute(pairs):
+        if date is not None and previous_date is not None and date <= previous_date:
+            yield Finding(
+                Place(_reporter(conn, key, "date"), "meetings", key, ".date"),
+                "meeting.follows_order",
+                f"dated {date}, not after {previous!r} which it follows ({previous_date})",
+            )
+        if round_ is not None and previous_round is not None and round_ != previous_round + 1:
+            yield Finding(
+                Place(_reporter(conn, key, "round"), "meetings", key, ".round"),
+                "meeting.round_sequence",
+                f"round {round_} follows {previous!r} of round {previous_round}; expected {previous_round + 1}",
+            )
+
+
+def _cycles(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """`meeting.follows_order`: a follow-up chain that loops; a new loop passes through a changed meeting."""
+    looped = conn.execute(
+        "WITH RECURSIVE walk(start, key) AS ("
+        f"SELECT key, follows FROM meetings WHERE key IN {_CHANGED_MEETINGS} AND follows IS NOT NULL "
+        "UNION SELECT w.start, m.follows FROM walk w JOIN meetings m ON m.key = w.key "
+        "WHERE m.follows IS NOT NULL AND w.key <> w.start) "
+        "SELECT DISTINCT start FROM walk WHERE key = start ORDER BY start"
+    ).fetchall()
+    reported: set[str] = set()
+    for (start,) in looped:
+        if start in reported:
+            continue
+        loop = [start]
+        while (following := _follows(conn, loop[-1])) != start:
+            loop.append(following)
+        reported.update(loop)
+        for i, member in enumerate(loop):
+            yield Finding(
+                Place(_reporter(conn, member, "follows"), "meetings", member, ".follows"),
+                "meeting.follows_order",
+                "follow-up chain loops: " + " -> ".join([*loop[i:], *loop[:i], member]),
+            )
+
+
+def _follows(conn: sqlite3.Connection, meeting: str) -> str:
+    return str(conn.execute("SELECT follows FROM meetings WHERE key = ?", (meeting,)).fetchone()[0])
+
+
+def _head_countries(conn: sqlite3.Connection) -> Iterator[Finding]:
+    """`delegation.head_country`, for delegations this load touched and heads whose country it touched."""
+    mismatch = (
+        "SELECT d.meeting, d.country, d.head, p.country FROM delegations d JOIN persons p ON p.key = d.head "
+        "WHERE p.country IS NOT NULL AND p.country <> d.country AND "
+    )
+    sql = (
+        f"{mismatch} d.meeting IN {_CHANGED_MEETINGS} UNION "
+        f"{mismatch} d.head IN (SELECT key FROM temp.changed WHERE kind = 'persons')"
+    )
+    for meeting, country, head, head_country in conn.execute(sql).fetchall():
+        source, position = conn.execute(
+            "SELECT source, position FROM delegation_reports WHERE meeting = ? AND country = ? AND head = ? "
+            "ORDER BY source IN (SELECT key FROM temp.loaded) DESC, source LIMIT 1",
+            (meeting, country, head),
+        ).fetchone()
+        yield Finding(
+            Place(source, "meetings", meeting, f".delegations[{position}].head"),
+            "delegation.head_country",
+            f"head {head!r} is of country {head_country}, the delegation of {country}",
+        )

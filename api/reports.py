@@ -1,0 +1,173 @@
+"""One source's report: the rules that hold within one seed file, and the rows that store what it says.
+
+A seed file is one source's report. Everything it says is stored in the report tables under its source's key,
+so that loading the file again replaces exactly what that source said before and nothing any other source said.
+"""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from . import store
+from .models import Meeting, MeetingStatus, Organization, Person, Record, Source, Statement, StatementKind, Topic
+from .rules import SeedError
+from .seeds import RecordKind, SeedReport
+
+# The tables that hold what one source reported, children before parents (the order writes go in), with the
+# record type each row belongs to, the column with that record's key, and how to find one source's rows.
+SOURCE_TABLES: tuple[tuple[str, RecordKind, str, str], ...] = (
+    ("meeting_report_topics", "meetings", "meeting", "source = ?"),
+    ("delegation_report_members", "meetings", "meeting", "source = ?"),
+    ("delegation_reports", "meetings", "meeting", "source = ?"),
+    ("meeting_reports", "meetings", "meeting", "source = ?"),
+    ("person_reports", "persons", "person", "source = ?"),
+    ("organization_reports", "organizations", "organization", "source = ?"),
+    ("topic_reports", "topics", "topic", "source = ?"),
+    ("statement_topics", "statements", "statement", "statement IN (SELECT key FROM statements WHERE source = ?)"),
+    ("statements", "statements", "key", "source = ?"),
+)
+
+
+def check_report(report: SeedReport) -> list[SeedError]:
+    """The rules within one file; a record that breaks one is moved to `report.invalid` and not written."""
+    source = report.source
+    assert source is not None
+    errors = list(_repeats(report))
+    for index, meeting in report.of("meetings"):
+        if meeting.sources and meeting.sources != [source.key]:
+            errors.append(_error(report, "meetings", index, ".sources", "report.source",
+                                 f"this file reports for source {source.key!r} only; remove `sources` or make it "
+                                 f"[{source.key}] (found {meeting.sources})"))  # fmt: skip
+        if meeting.status is MeetingStatus.held and meeting.date and meeting.date > source.published_at.date():
+            errors.append(_error(report, "meetings", index, ".date", "meeting.date_after_source",
+                                 f"reported held on {meeting.date}, after this file's source {source.key!r} was "
+                                 f"published ({source.published_at.date()})"))  # fmt: skip
+    errors.extend(_statement_rules(report, source))
+    for error in errors:  # a record with an error is not written, but its key still exists for references
+        kind, index = _record_of(error.path)
+        for i, (position, record) in enumerate(report.records[kind]):
+            if position == index:
+                report.invalid[kind].add(record.key)
+                del report.records[kind][i]
+                break
+    report.errors.extend(errors)
+    return errors
+
+
+def _error(report: SeedReport, kind: str, index: int, suffix: str, code: str, message: str) -> SeedError:
+    return SeedError(report.file, f"{kind}[{index}]{suffix}", code, message)
+
+
+_PATH = re.compile(r"^(\w+)\[(\d+)\]")
+
+
+def _record_of(path: str) -> tuple[str, int]:
+    match = _PATH.match(path)
+    assert match, path
+    return match.group(1), int(match.group(2))
+
+
+def _repeats(report: SeedReport) -> Iterator[SeedError]:
+    """A key reported twice in one file: an identical repeat is dropped, a different one is a conflict."""
+    for kind, records in report.records.items():
+        first: dict[str, tuple[int, Record]] = {}
+        kept = []
+        for index, record in records:
+            if record.key not in first:
+                first[record.key] = (index, record)
+                kept.append((index, record))
+            elif first[record.key][1] != record:
+                yield _error(report, kind, index, "", "key.conflict",
+                             f"{kind} key {record.key!r} is already reported differently in this file at "
+                             f"{kind}[{first[record.key][0]}]")  # fmt: skip
+                kept.append((index, record))  # removed with the other records in error
+        report.records[kind] = kept
+
+
+# Typographic double and single quote marks (“ ” „ ‟ « » ″ 〝 〞 and ‘ ’ ‚ ‛ ′ ‹ ›), written as escapes.
+_QUOTES = str.maketrans(
+    dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e", '"')
+    | dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2039\u203a", "'")
+)
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_quote_text(text: str) -> str:
+    """Whitespace folded and typographic quote marks made plain, for the verbatim-quote check."""
+    return _SPACE.sub(" ", text.translate(_QUOTES)).strip()
+
+
+def _statement_rules(report: SeedReport, source: Source) -> Iterator[SeedError]:
+    published = source.published_at.date()
+    source_text = normalise_quote_text(source.text) if source.text is not None else None
+    held = {m.key: m.date for _, m in report.of("meetings") if m.status is MeetingStatus.held and m.date}
+    for index, statement in report.of("statements"):
+        if statement.source is not None and statement.source != source.key:
+            yield _error(report, "statements", index, ".source", "report.source",
+                         f"a statement in this file is reported by its source {source.key!r}; remove `source` or "
+                         f"make it {source.key!r} (found {statement.source!r})")  # fmt: skip
+        if statement.kind is StatementKind.direct_quote and source_text is not None:
+            quote = normalise_quote_text(statement.text)
+            if quote not in source_text:
+                yield _error(report, "statements", index, ".text", "statement.quote_not_in_source",
+                             f"the direct quote {_shorten(quote)!r} does not occur verbatim in the text of source "
+                             f"{source.key!r}; correct the quote or make it a paraphrase")  # fmt: skip
+        if statement.date is None:
+            continue
+        if statement.date > published:
+            yield _error(report, "statements", index, ".date", "statement.date_order",
+                         f"dated {statement.date}, after its source was published ({published})")  # fmt: skip
+        meeting_date = held.get(statement.meeting) if statement.meeting else None
+        if meeting_date is not None and statement.date < meeting_date:
+            yield _error(report, "statements", index, ".date", "statement.date_order",
+                         f"dated {statement.date}, before the meeting it is about was held ({meeting_date}, as "
+                         f"this file reports it)")  # fmt: skip
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- rows ----------------------------------------------------------------------------------------------------
+
+
+def source_row(s: Source) -> store.Row:
+    return store.as_row("sources", {**s.model_dump(mode="json"), "via": store.to_json(s.via)})
+
+
+def report_rows(report: SeedReport) -> dict[str, list[store.Row]]:
+    """The rows of every report table for this file's source."""
+    assert report.source is not None
+    src = report.source.key
+    rows: dict[str, list[store.Row]] = {table: [] for table, *_ in SOURCE_TABLES}
+
+    def add(table: str, **values: Any) -> None:
+        rows[table].append(store.as_row(table, {"source": src, **values}))
+
+    for _, p in report.of("persons"):
+        assert isinstance(p, Person)
+        add("person_reports", person=p.key, name=p.name, country=p.country, wikidata=p.wikidata)
+    for _, o in report.of("organizations"):
+        assert isinstance(o, Organization)
+        add("organization_reports", organization=o.key, name=o.name, country=o.country, wikidata=o.wikidata)
+    for _, t in report.of("topics"):
+        assert isinstance(t, Topic)
+        add("topic_reports", topic=t.key, label=t.label, labels=store.to_json(t.labels))
+    for _, m in report.of("meetings"):
+        assert isinstance(m, Meeting)
+        add("meeting_reports", meeting=m.key, **m.model_dump(mode="json", exclude={"key", "topics", "sources",
+                                                                                    "delegations"}))  # fmt: skip
+        for i, topic in enumerate(m.topics):
+            add("meeting_report_topics", meeting=m.key, position=i, topic=topic)
+        for d, delegation in enumerate(m.delegations):
+            add("delegation_reports", meeting=m.key, country=delegation.country, position=d, head=delegation.head,
+                head_role=delegation.head_role)  # fmt: skip
+            for i, person in enumerate(delegation.members):
+                add("delegation_report_members", meeting=m.key, country=delegation.country, position=i, person=person)
+    for _, s in report.of("statements"):
+        assert isinstance(s, Statement)
+        values = s.model_dump(mode="json", exclude={"topics"})
+        add("statements", **values | {"source": src, "translations": store.to_json(s.translations)})
+        for i, topic in enumerate(s.topics):
+            add("statement_topics", statement=s.key, position=i, topic=topic)
+    return rows
