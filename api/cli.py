@@ -3,12 +3,13 @@
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .loader import load_seeds, validate_seeds
+from .loader import LoadResult, load_seeds, remove_sources, validate_seeds
 from .rules import SeedErrors
 from .store import StoreError
 
@@ -23,36 +24,66 @@ def cli() -> None:
 
 def _report(errors: SeedErrors, output_format: str) -> None:
     if output_format == "json":
-        click.echo(json.dumps([e.as_dict() for e in errors.errors], ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"errors": [e.as_dict() for e in errors.errors]}, ensure_ascii=False, indent=2))
     else:
         for error in errors.errors:
             click.echo(str(error))
         click.echo(f"{len(errors.errors)} error(s)", err=True)
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate(paths: tuple[Path, ...], output_format: str) -> None:
-    """Check seed files against every rule and report every error.
+def _changes(target: str, result: LoadResult, output_format: str) -> None:
+    """The change report: added, changed and removed records per type, with their keys."""
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    verb = "" if result.written else " (nothing written)"
+    click.echo(f"{target}: {result.added} added, {result.changed} changed, {result.removed} removed{verb}")
+    for change, kinds in result.changes.items():
+        for kind, keys in kinds.items():
+            if keys.count:
+                more = f", and {keys.count - len(keys.keys)} more" if keys.count > len(keys.keys) else ""
+                click.echo(f"  {change} {kind} ({keys.count}): {', '.join(keys.keys)}{more}")
 
-    PATHS are seed files or directories (default: seeds/). Exit 0 when valid, 1 otherwise; each error is
-    printed as FILE: record.path: rule.code: message.
 
-    Example:
-
-        diplo validate seeds/ --format json
-    """
+def _run(target: str, output_format: str, action: Callable[[], LoadResult]) -> None:
+    """Run a load, a removal or a validation and report it: exit 1 on seed errors, a message on store errors."""
     try:
-        dataset = validate_seeds(list(paths) or [DEFAULT_SEEDS])
+        result = action()
     except SeedErrors as errors:
         _report(errors, output_format)
         sys.exit(1)
-    counts = ", ".join(f"{len(records)} {kind}" for kind, records in dataset.records.items())
-    if output_format == "json":
-        click.echo("[]")
-    else:
-        click.echo(f"valid: {counts}")
+    except StoreError as error:
+        raise click.ClickException(f"{target}: {error}") from None
+    _changes(target, result, output_format)
+
+
+_FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check together with what this database holds, and report what a load would change.",
+)
+@_FORMAT
+def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str) -> None:
+    """Check seed files against every rule and report every error; write nothing.
+
+    PATHS are seed files or directories (default: seeds/). Without --db the files are checked on their own,
+    each file's records as the only reports of them. Exit 0 when valid, 1 otherwise; each error is printed as
+    FILE: record.path: rule.code: message. When valid, prints what loading them would change.
+
+    Example:
+
+        diplo validate seeds/ --db diplo.db --format json
+    """
+    target = str(db_path) if db_path else "valid"
+    _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path))
 
 
 @cli.command()
@@ -64,57 +95,71 @@ def validate(paths: tuple[Path, ...], output_format: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="SQLite database file to create or update.",
 )
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def load(paths: tuple[Path, ...], db_path: Path, output_format: str) -> None:
-    """Validate seeds together with the database, then upsert them in one transaction.
+@click.option("--prune", is_flag=True, help="Also remove the sources that none of PATHS reports.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@_FORMAT
+def load(paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str) -> None:
+    """Load seed files: each replaces everything its source reported before, and nothing else.
 
-    All or nothing: on any error the database file is left unchanged. Loading the same seeds twice changes
-    nothing.
+    All or nothing, in one transaction: on any error the database file is left unchanged (and a new one is not
+    created). Loading the same seeds twice changes nothing. Ends with the change report: records added, changed
+    and removed, per type, with their keys.
 
     Example:
 
-        diplo load seeds/ --db diplo.db
+        diplo load seeds/ --db diplo.db --prune
     """
     bars: list[Any] = []
 
-    def progress(written: int, total: int) -> None:
-        if not bars:  # the total is known only once the seeds have validated
-            bars.append(click.progressbar(length=total, label="writing", file=sys.stderr))
-        bars[0].update(written)
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="loading", file=sys.stderr))
+        bars[0].update(1)
 
     try:
-        result = load_seeds(db_path, list(paths) or [DEFAULT_SEEDS], progress=progress if sys.stderr.isatty() else None)
-    except SeedErrors as errors:
-        _report(errors, output_format)
-        sys.exit(1)
-    except StoreError as error:
-        raise click.ClickException(f"{db_path}: {error}") from None
+        _run(str(db_path), output_format, lambda: load_seeds(
+            db_path, list(paths) or [DEFAULT_SEEDS], prune=prune, dry_run=dry_run,
+            progress=progress if sys.stderr.isatty() else None,
+        ))  # fmt: skip
     finally:
         for bar in bars:
             bar.render_finish()
-    click.echo(f"{db_path}: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged")
+
+
+@cli.command()
+@click.argument("source_keys", nargs=-1, required=True)
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@_FORMAT
+def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_format: str) -> None:
+    """Remove sources and everything only they reported, in one transaction.
+
+    Refused, with every record that still refers to something removed, while other sources refer to it.
+
+    Example:
+
+        diplo remove koran-jakarta-2025-03-01-as-russia --db diplo.db --dry-run
+    """
+    _run(str(db_path), output_format, lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run))
 
 
 @cli.command()
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 def export(db_path: Path, outdir: Path) -> None:
-    """Write the database back out as seed files, one per source, into OUTDIR.
+    """Write each source's report back out as its own seed file, into OUTDIR.
+
+    Loading the files gives the same database.
 
     Example:
 
         diplo export --db diplo.db exported/
     """
     from .export import export_seeds
-    from .store import open_database, read_dataset
 
     try:
-        db = open_database(db_path)
-        try:
-            written = export_seeds(read_dataset(db, str(db_path)), outdir)
-        finally:
-            db.close()
-    except StoreError as error:
+        written = export_seeds(db_path, outdir)
+    except (StoreError, sqlite3.Error) as error:
         raise click.ClickException(f"{db_path}: {error}") from None
     click.echo(f"wrote {len(written)} seed file(s) to {outdir}")
 

@@ -1,57 +1,90 @@
-"""Writing a database back out as seed files, one per source, each self-contained."""
+"""Writing a database back out as seed files: each source's own report in its own file.
 
+A file holds exactly what its source reported (its reports, read back from the report tables), so loading the
+files gives the same database, and each file is one source's report as a data team would write it.
+"""
+
+import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlite_utils import Database
 
-from .dataset import Dataset
-from .models import Record
+from . import store
+
+# Report table -> (record list in the seed file, key column, columns that are JSON text)
+_RECORDS = {
+    "person_reports": ("persons", "person", ()),
+    "organization_reports": ("organizations", "organization", ()),
+    "topic_reports": ("topics", "topic", ("labels",)),
+    "meeting_reports": ("meetings", "meeting", ()),
+    "statements": ("statements", "key", ("translations",)),
+}
 
 
-def _plain(record: Record) -> dict[str, Any]:
-    return record.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+def _plain(values: dict[str, Any], json_columns: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A record as a seed file writes it: JSON columns decoded, nothing empty or unset."""
+    decoded = {k: json.loads(v) if k in json_columns else v for k, v in values.items()}
+    return {k: v for k, v in decoded.items() if v is not None and v != [] and v != {}}
 
 
-def export_files(dataset: Dataset) -> dict[str, dict[str, Any]]:
-    """Seed file contents by file name: each source's file holds its meetings and statements and every person,
-    organization and topic they refer to (repeats across files are identical, which the rules allow)."""
-    files: dict[str, dict[str, Any]] = {}
-    used: dict[str, set[str]] = {kind: set() for kind in ("persons", "organizations", "topics")}
-    by_source: dict[str, dict[str, list[Record]]] = {
-        key: {kind: [] for kind in ("persons", "organizations", "topics", "meetings", "statements")}
-        for key in dataset.sources
-    }
-    for meeting in dataset.meetings.values():
-        home = by_source[meeting.sources[0]]
-        home["meetings"].append(meeting)
-        home["topics"].extend(dataset.topics[t] for t in meeting.topics)
-        for delegation in meeting.delegations:
-            people = [delegation.head] if delegation.head else []
-            home["persons"].extend(dataset.persons[p] for p in people + delegation.members)
-    for statement in dataset.statements.values():
-        home = by_source[statement.source]
-        home["statements"].append(statement)
-        home["topics"].extend(dataset.topics[t] for t in statement.topics)
-        if statement.speaker:
-            home["persons"].append(dataset.persons[statement.speaker])
-        if statement.organization:
-            home["organizations"].append(dataset.organizations[statement.organization])
-    for records in by_source.values():
-        for kind, seen in used.items():
-            seen.update(r.key for r in records[kind])
-    if by_source:  # records nothing refers to travel with the first source, so none is lost
-        first = by_source[min(by_source)]
-        for kind, seen in used.items():
-            first[kind].extend(r for key, r in dataset.records[kind].items() if key not in seen)
-    for source_key, records in sorted(by_source.items()):
-        content: dict[str, Any] = {"source": _plain(dataset.sources[source_key])}
-        for kind, items in records.items():
-            unique = {r.key: r for r in items}
-            if unique:
-                content[kind] = [_plain(r) for _, r in sorted(unique.items())]
-        files[f"{source_key}.yaml"] = content
-    return files
+def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _grouped(conn: sqlite3.Connection, sql: str, source: str) -> dict[Any, list[Any]]:
+    """`SELECT group..., value` rows as {group: [value, ...]}, for one source."""
+    groups: dict[Any, list[Any]] = {}
+    for row in conn.execute(sql, (source,)):
+        groups.setdefault(row[0] if len(row) == 2 else tuple(row[:-1]), []).append(row[-1])
+    return groups
+
+
+def source_report(conn: sqlite3.Connection, source: str) -> dict[str, Any]:
+    """What `source` reported, as the content of its seed file."""
+    (row,) = _rows(conn, "SELECT * FROM sources WHERE key = ?", source)
+    content: dict[str, Any] = {"source": _plain(row, ("via",))}
+    topics = _grouped(
+        conn, "SELECT meeting, topic FROM meeting_report_topics WHERE source = ? ORDER BY position", source
+    )
+    members = _grouped(
+        conn,
+        "SELECT meeting, country, person FROM delegation_report_members WHERE source = ? ORDER BY position",
+        source,
+    )
+    delegations = _grouped(
+        conn,
+        "SELECT meeting, json_object('country', country, 'head', head, 'head_role', head_role) "
+        "FROM delegation_reports WHERE source = ? ORDER BY position",
+        source,
+    )
+    statement_topics = _grouped(
+        conn,
+        "SELECT st.statement, st.topic FROM statement_topics st JOIN statements s ON s.key = st.statement "
+        "WHERE s.source = ? ORDER BY st.position",
+        source,
+    )
+    for table, (kind, key, json_columns) in _RECORDS.items():
+        records = []
+        for values in _rows(conn, f"SELECT * FROM {table} WHERE source = ? ORDER BY {key}", source):
+            record = {"key": values.pop(key), **_plain(values, json_columns)}
+            record.pop("source")
+            if kind == "meetings":
+                record["topics"] = topics.get(record["key"], [])
+                record["delegations"] = [
+                    _plain({**(d := json.loads(text)), "members": members.get((record["key"], d["country"]), [])})
+                    for text in delegations.get(record["key"], [])
+                ]
+            elif kind == "statements":
+                record["topics"] = statement_topics.get(record["key"], [])
+            records.append(_plain(record))
+        if records:
+            content[kind] = records
+    return content
 
 
 class _SeedDumper(yaml.SafeDumper):
@@ -66,13 +99,21 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _SeedDumper.add_representer(str, _str)
 
 
-def export_seeds(dataset: Dataset, outdir: Path) -> list[Path]:
+def export_seeds(db_path: Path, outdir: Path) -> list[Path]:
+    """Write one seed file per source of the database at `db_path` into `outdir`."""
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, content in export_files(dataset).items():
-        path = outdir / name
-        path.write_text(
-            yaml.dump(content, Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8"
-        )
-        written.append(path)
+    conn = store.connect_readonly(db_path)
+    try:
+        conn.execute("BEGIN")  # one snapshot, even with a load committing meanwhile
+        store.schema_version(Database(conn, execute_plugins=False))
+        for (source,) in conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
+            path = outdir / f"{source}.yaml"
+            text = yaml.dump(
+                source_report(conn, source), Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=110
+            )
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    finally:
+        conn.close()
     return written

@@ -126,7 +126,6 @@ class _Load:
             return
         self.files[key] = report.file
         self.errors.extend(check_report(report))
-        self.ignored["sources"].add(key)
         self.replace_source(key, report)
 
     def replace_source(self, key: str, report: SeedReport | None) -> None:
@@ -235,7 +234,8 @@ class _Load:
             for table, column in RECORD_TABLES[kind]:
                 store.replace_rows(self.conn, table, f"{column} IN ({store.marks(chunk)})", chunk, merged.rows[table])
             after = {row[0] for row in merged.rows[kind]} | merged.unwritable
-            self.findings += merged.findings
+            # A record with a report that could not be written may be right with it: its merge says nothing.
+            self.findings += [f for f in merged.findings if f.place.key not in self.ignored[kind]]
             self.ignored[kind] |= merged.unwritable
             self.removed[kind] |= before - after
             self.record("added", kind, after - before)
@@ -336,6 +336,8 @@ def _apply(db_path: Path, work: Work, dry_run: bool) -> LoadResult:
     link that never replaces a file another load published meanwhile (that one is then loaded onto)."""
     if db_path.exists():
         return _run(db_path, str(db_path), work, commit=not dry_run)
+    if not db_path.parent.is_dir():
+        raise store.StoreError(f"cannot open {db_path}: the directory {db_path.parent} does not exist")
     with tempfile.TemporaryDirectory(dir=db_path.parent, prefix=f".{db_path.name}.diplo-") as tmp:
         building = Path(tmp) / "building.db"
         result = _run(building, str(db_path), work, commit=not dry_run)

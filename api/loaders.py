@@ -87,15 +87,25 @@ class Loaders:
     def delegations_of_meeting(self) -> DataLoader[str, list[Row]]:
         return self._grouped(queries.DELEGATIONS_OF_MEETINGS)
 
-    @cached_property
-    def members(self) -> DataLoader[tuple[str, str], list[Row]]:
-        def fetch(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[Row]]:
-            meetings = list(dict.fromkeys(meeting for meeting, _ in keys))
-            grouped = queries.rows_grouped(self.conn, queries.MEMBERS_OF_MEETINGS, meetings)  # by `meeting/country`
-            return {(meeting, country): grouped.get(f"{meeting}/{country}", []) for meeting, country in keys}
+    def _parts(self, sql: str) -> DataLoader[str, list[Row]]:
+        """Rows of a meeting's parts keyed by path (`meeting/country`, `meeting/source`, ...): `sql` fetches them
+        by meeting and groups them by path, so the parts of one meeting cost one lookup, not one each."""
+
+        def fetch(paths: Sequence[str]) -> dict[str, list[Row]]:
+            meetings = list(dict.fromkeys(path.partition("/")[0] for path in paths))
+            grouped = queries.rows_grouped(self.conn, sql, meetings)
+            return {path: grouped.get(path, []) for path in paths}
 
         none: list[Row] = []
         return DataLoader(batch(fetch, none))
+
+    @cached_property
+    def members(self) -> DataLoader[str, list[Row]]:
+        return self._parts(queries.MEMBERS_OF_MEETINGS)
+
+    @cached_property
+    def sources_of_delegation(self) -> DataLoader[str, list[Row]]:
+        return self._parts(queries.SOURCES_OF_DELEGATIONS)
 
     @cached_property
     def delegations_of_person(self) -> DataLoader[str, list[Row]]:
@@ -116,6 +126,22 @@ class Loaders:
     @cached_property
     def topics_of_statement(self) -> DataLoader[str, list[Row]]:
         return self._grouped(queries.TOPICS_OF_STATEMENTS)
+
+    @cached_property
+    def reports_of_meeting(self) -> DataLoader[str, list[Row]]:
+        return self._grouped(queries.REPORTS_OF_MEETINGS)
+
+    @cached_property
+    def topics_of_report(self) -> DataLoader[str, list[Row]]:
+        return self._parts(queries.TOPICS_OF_MEETING_REPORTS)
+
+    @cached_property
+    def delegations_of_report(self) -> DataLoader[str, list[Row]]:
+        return self._parts(queries.DELEGATIONS_OF_MEETING_REPORTS)
+
+    @cached_property
+    def members_of_report(self) -> DataLoader[str, list[Row]]:
+        return self._parts(queries.MEMBERS_OF_DELEGATION_REPORTS)
 
     @cached_property
     def child_page(self) -> DataLoader[ChildPageKey, Page]:

@@ -20,8 +20,10 @@ from .queries import NESTED_ORDER
 from .types import (
     Connection,
     Delegation,
+    DelegationReport,
     Info,
     Meeting,
+    MeetingReport,
     Organization,
     Person,
     Source,
@@ -80,6 +82,10 @@ def _key(obj: Any) -> str:
     return obj.key  # type: ignore[no-any-return]
 
 
+def _meeting_key(obj: Any) -> str:
+    return obj.meeting_key  # type: ignore[no-any-return]
+
+
 RELATIONS: dict[tuple[str, str], ToMany | ToOne] = {
     ("Meeting", "delegations"): ToMany(queries.DELEGATIONS_OF_MEETINGS, _key, Delegation.from_row),
     ("Meeting", "topics"): ToMany(queries.TOPICS_OF_MEETINGS, _key, Topic.from_row),
@@ -88,9 +94,19 @@ RELATIONS: dict[tuple[str, str], ToMany | ToOne] = {
     ("Meeting", "previous"): ToOne("meetings", lambda m: m.follows, Meeting.from_row),
     ("Delegation", "head"): ToOne("persons", lambda d: d.head_key, Person.from_row),
     ("Delegation", "meeting"): ToOne("meetings", lambda d: d.meeting_key, Meeting.from_row),
-    ("Delegation", "members"): ToMany(
-        queries.MEMBERS_OF_MEETINGS, lambda d: d.meeting_key, Person.from_row, lambda d: d.key
-    ),  # fetched by meeting, grouped by `meeting/country`
+    # A meeting's parts are fetched by meeting and grouped by their path (`meeting/country`, `meeting/source`, ...).
+    ("Delegation", "members"): ToMany(queries.MEMBERS_OF_MEETINGS, _meeting_key, Person.from_row, _key),
+    ("Delegation", "sources"): ToMany(queries.SOURCES_OF_DELEGATIONS, _meeting_key, Source.from_row, _key),
+    ("Meeting", "reports"): ToMany(queries.REPORTS_OF_MEETINGS, _key, MeetingReport.from_row),
+    ("MeetingReport", "source"): ToOne("sources", lambda r: r.source_key, Source.from_row),
+    ("MeetingReport", "previous"): ToOne("meetings", lambda r: r.follows, Meeting.from_row),
+    ("MeetingReport", "topics"): ToMany(queries.TOPICS_OF_MEETING_REPORTS, _meeting_key, Topic.from_row, _key),
+    ("MeetingReport", "delegations"): ToMany(
+        queries.DELEGATIONS_OF_MEETING_REPORTS, _meeting_key, DelegationReport.from_row, _key
+    ),
+    ("DelegationReport", "head"): ToOne("persons", lambda d: d.head_key, Person.from_row),
+    ("DelegationReport", "members"): ToMany(queries.MEMBERS_OF_DELEGATION_REPORTS, _meeting_key, Person.from_row, _key),
+    ("DelegationReport", "source"): ToOne("sources", lambda d: d.source_key, Source.from_row),
     ("Statement", "speaker"): ToOne("persons", lambda s: s.speaker_key, Person.from_row),
     ("Statement", "organization"): ToOne("organizations", lambda s: s.organization_key, Organization.from_row),
     ("Statement", "meeting"): ToOne("meetings", lambda s: s.meeting_key, Meeting.from_row),
@@ -105,6 +121,8 @@ NESTED: dict[tuple[str, str], tuple[str, str, Callable[[sqlite3.Row], Any]]] = {
     ("Topic", "statements"): ("topic.statements", "Statement", Statement.from_row),
     ("Person", "statements"): ("person.statements", "Statement", Statement.from_row),
     ("Organization", "statements"): ("organization.statements", "Statement", Statement.from_row),
+    ("Source", "meetings"): ("source.meetings", "Meeting", Meeting.from_row),
+    ("Source", "statements"): ("source.statements", "Statement", Statement.from_row),
 }
 # Participants are the delegations' countries: prefetching delegations serves them too.
 ALIASES = {("Meeting", "participants"): "delegations"}

@@ -134,6 +134,14 @@ LINKS: dict[str, tuple[Listing, str]] = {
         STATEMENTS,
         "SELECT organization AS parent, key AS child FROM statements WHERE organization IN ({keys})",
     ),
+    "source.meetings": (
+        MEETINGS,
+        "SELECT source AS parent, meeting AS child FROM meeting_sources WHERE source IN ({keys})",
+    ),
+    "source.statements": (
+        STATEMENTS,
+        "SELECT source AS parent, key AS child FROM statements WHERE source IN ({keys})",
+    ),
 }
 NESTED_ORDER = "DATE_ASC"
 
@@ -209,15 +217,44 @@ SOURCES_OF_MEETINGS = (
     "SELECT ms.meeting AS _group, src.* FROM meeting_sources ms JOIN sources src ON src.key = ms.source "
     "WHERE ms.meeting IN ({keys}) ORDER BY ms.meeting, ms.position"
 )
+SOURCES_OF_DELEGATIONS = (
+    "SELECT ds.meeting || '/' || ds.country AS _group, src.* FROM delegation_sources ds "
+    "JOIN sources src ON src.key = ds.source WHERE ds.meeting IN ({keys}) ORDER BY ds.meeting, ds.country, ds.position"
+)
+# Provenance: what each source said. Fetched by meeting, grouped by the `meeting/source[/country]` path of a report.
+REPORTS_OF_MEETINGS = (
+    "SELECT ms.meeting AS _group, mr.* FROM meeting_sources ms "
+    "JOIN meeting_reports mr ON mr.meeting = ms.meeting AND mr.source = ms.source "
+    "WHERE ms.meeting IN ({keys}) ORDER BY ms.meeting, ms.position"
+)
+TOPICS_OF_MEETING_REPORTS = (
+    "SELECT mrt.meeting || '/' || mrt.source AS _group, t.* FROM meeting_report_topics mrt "
+    "JOIN topics t ON t.key = mrt.topic WHERE mrt.meeting IN ({keys}) ORDER BY mrt.meeting, mrt.source, mrt.position"
+)
+DELEGATIONS_OF_MEETING_REPORTS = (
+    "SELECT meeting || '/' || source AS _group, * FROM delegation_reports WHERE meeting IN ({keys}) "
+    "ORDER BY meeting, source, position"
+)
+MEMBERS_OF_DELEGATION_REPORTS = (
+    "SELECT drm.meeting || '/' || drm.source || '/' || drm.country AS _group, p.* FROM delegation_report_members drm "
+    "JOIN persons p ON p.key = drm.person WHERE drm.meeting IN ({keys}) "
+    "ORDER BY drm.meeting, drm.source, drm.country, drm.position"
+)
 TOPICS_OF_STATEMENTS = (
     "SELECT st.statement AS _group, t.* FROM statement_topics st JOIN topics t ON t.key = st.topic "
     "WHERE st.statement IN ({keys}) ORDER BY st.statement, st.position"
 )
 
 
-def delegation(conn: sqlite3.Connection, meeting: str, country: str) -> sqlite3.Row | None:
+def row_by_path(conn: sqlite3.Connection, table: str, columns: Sequence[str], path: str) -> sqlite3.Row | None:
+    """The row whose primary key `columns` are the parts of `path` (`meeting/country`, ...); None for a path
+    of another length."""
+    parts = path.split("/")
+    if len(parts) != len(columns):
+        return None
+    condition = " AND ".join(f"{column} = ?" for column in columns)
     row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM delegations WHERE meeting = ? AND country = ?", (plain_text(meeting), plain_text(country))
+        f"SELECT * FROM {table} WHERE {condition}", [plain_text(part) for part in parts]
     ).fetchone()
     return row
 
@@ -273,6 +310,10 @@ def meeting_where(f: Mapping[str, Any]) -> Where:
                 [f["person"], f["person"]],
             )
         )
+    if f.get("source") is not None:
+        pairs.append(
+            ("EXISTS (SELECT 1 FROM meeting_sources ms WHERE ms.meeting = m.key AND ms.source = ?)", [f["source"]])
+        )
     return _where(pairs)
 
 
@@ -282,7 +323,7 @@ def statement_where(f: Mapping[str, Any]) -> Where:
         query = fts_query(f["search"])
         if query is not None:
             pairs.append(("s.rowid IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH ?)", [query]))
-    for name in ("speaker", "organization", "meeting", "kind", "language"):
+    for name in ("speaker", "organization", "meeting", "kind", "language", "source"):
         if f.get(name) is not None:
             pairs.append((f"s.{name} = ?", [f[name]]))
     if f.get("topic") is not None:

@@ -132,7 +132,9 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 
 def source_row(s: Source) -> store.Row:
-    return store.as_row("sources", {**s.model_dump(mode="json"), "via": store.to_json(s.via)})
+    # isoformat keeps the offset as +00:00 where JSON mode would write Z, which the store's CHECK refuses.
+    values = {**s.model_dump(mode="json"), "published_at": s.published_at.isoformat(), "via": store.to_json(s.via)}
+    return store.as_row("sources", values)
 
 
 def report_rows(report: SeedReport) -> dict[str, list[store.Row]]:

@@ -19,10 +19,12 @@ from .types import (
     Connection,
     Country,
     Delegation,
+    DelegationReport,
     First,
     Info,
     Meeting,
     MeetingFormat,
+    MeetingReport,
     MeetingStatus,
     Node,
     Organization,
@@ -60,6 +62,7 @@ class MeetingFilter:
     date_to: dt.date | None = None
     topic: str | None = strawberry.field(default=None, description="A topic key.")
     person: str | None = strawberry.field(default=None, description="A person key: a head or member of a delegation.")
+    source: str | None = strawberry.field(default=None, description="A source key: some report comes from it.")
 
 
 @strawberry.input(description="All given conditions must hold. Date bounds are inclusive.")
@@ -75,6 +78,7 @@ class StatementFilter:
     language: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    source: str | None = strawberry.field(default=None, description="A source key: the source that reports it.")
 
 
 @strawberry.input
@@ -125,17 +129,24 @@ BY_KEY: dict[str, tuple[str, Any]] = {
 }
 
 
+# Type name -> (table, primary key columns, class) for the types whose key is a path of several columns
+# (`meeting/country`): found by one direct lookup, as `node(id:)` asks for one at a time.
+BY_PATH: dict[str, tuple[str, tuple[str, ...], Any]] = {
+    "Delegation": ("delegations", ("meeting", "country"), Delegation),
+    "MeetingReport": ("meeting_reports", ("meeting", "source"), MeetingReport),
+    "DelegationReport": ("delegation_reports", ("meeting", "source", "country"), DelegationReport),
+}
+
+
 async def _one(info: Info, type_name: str, key: str) -> Any:
-    if type_name == "Delegation":
-        meeting, _, code = key.partition("/")
-        row = queries.delegation(info.context.conn, meeting, code)
-        delegation = Delegation.from_row(row) if row else None
-        prefetch_one(info, delegation)
-        return delegation
-    if type_name not in BY_KEY:
+    if type_name in BY_PATH:
+        table, columns, record_type = BY_PATH[type_name]
+        row = queries.row_by_path(info.context.conn, table, columns, key)
+    elif type_name in BY_KEY:
+        loader_name, record_type = BY_KEY[type_name]
+        row = await getattr(info.context.loaders, loader_name).load(key)
+    else:
         return None
-    loader_name, record_type = BY_KEY[type_name]
-    row = await getattr(info.context.loaders, loader_name).load(key)
     obj = record_type.from_row(row) if row else None
     prefetch_one(info, obj)
     return obj
@@ -226,7 +237,9 @@ class Query:
         return await _one(info, "Source", key)  # type: ignore[no-any-return]
 
 
-NODE_TYPES: Sequence[type] = (Meeting, Delegation, Statement, Topic, Person, Organization, Source)
+NODE_TYPES: Sequence[type] = (
+    Meeting, Delegation, Statement, Topic, Person, Organization, Source, MeetingReport, DelegationReport,
+)  # fmt: skip
 
 
 class DiploSchema(strawberry.Schema):

@@ -351,8 +351,8 @@ def replace_rows(
     Returns the rows removed and the rows added (a changed row is both), so callers see what changed.
     """
     names, key = columns(table)
-    old = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
-    new = set(rows)
+    old: set[Row] = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
+    new: set[Row] = set(rows)
     removed, added = old - new, new - old
     if removed:
         positions = [names.index(k) for k in key]
@@ -360,7 +360,8 @@ def replace_rows(
         conn.executemany(f"DELETE FROM {table} WHERE {condition}", ([row[i] for i in positions] for row in removed))
     if added:
         marks = ", ".join("?" * len(names))
-        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", sorted(added, key=_sortable))
+        ordered: list[Row] = sorted(added, key=_sortable)
+        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", ordered)
     return removed, added
 
 

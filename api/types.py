@@ -217,11 +217,26 @@ class Source(Node, Prefetchable):
             dateline=row["dateline"], via=json.loads(row["via"]), text=row["text"],
         )  # fmt: skip
 
+    @strawberry.field(description="Meetings this source reports, oldest first.")
+    def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
+        return self.relation(
+            ("meetings", first, after),
+            lambda: child_connection(info, "source.meetings", self.key, first, after, Meeting.from_row),
+        )
+
+    @strawberry.field(description="Statements this source reports, oldest first.")
+    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
+        return self.relation(
+            ("statements", first, after),
+            lambda: child_connection(info, "source.statements", self.key, first, after, Statement.from_row),
+        )
+
 
 @strawberry.type
 class Person(Node, Prefetchable):
     key: str
-    name: str
+    name: str = strawberry.field(description="The name as the earliest report spells it.")
+    aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
     prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
@@ -229,7 +244,7 @@ class Person(Node, Prefetchable):
     @classmethod
     def from_row(cls, row: Row) -> "Person":
         return cls(
-            id=global_id("Person", row["key"]), key=row["key"], name=row["name"],
+            id=global_id("Person", row["key"]), key=row["key"], name=row["name"], aliases=json.loads(row["aliases"]),
             country=_country(row["country"]), wikidata_id=row["wikidata"],
         )  # fmt: skip
 
@@ -249,7 +264,8 @@ class Person(Node, Prefetchable):
 @strawberry.type
 class Organization(Node, Prefetchable):
     key: str
-    name: str
+    name: str = strawberry.field(description="The name as the earliest report spells it.")
+    aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
     prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
@@ -258,7 +274,7 @@ class Organization(Node, Prefetchable):
     def from_row(cls, row: Row) -> "Organization":
         return cls(
             id=global_id("Organization", row["key"]), key=row["key"], name=row["name"],
-            country=_country(row["country"]), wikidata_id=row["wikidata"],
+            aliases=json.loads(row["aliases"]), country=_country(row["country"]), wikidata_id=row["wikidata"],
         )  # fmt: skip
 
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
@@ -317,7 +333,7 @@ class Delegation(Node, Prefetchable):
 
     @property
     def key(self) -> str:
-        """`meeting/country`, how members are grouped."""
+        """`meeting/country`, how members and sources are grouped."""
         return f"{self.meeting_key}/{self.country.code}"
 
     @strawberry.field
@@ -331,8 +347,12 @@ class Delegation(Node, Prefetchable):
 
     @strawberry.field
     def members(self, info: Info) -> list[Person]:
-        loader = info.context.loaders.members
-        return self.relation("members", lambda: _many(loader, (self.meeting_key, self.country.code), Person.from_row))
+        return self.relation("members", lambda: _many(info.context.loaders.members, self.key, Person.from_row))
+
+    @strawberry.field(description="The sources that state this delegation, in report order.")
+    def sources(self, info: Info) -> list[Source]:
+        loader = info.context.loaders.sources_of_delegation
+        return self.relation("sources", lambda: _many(loader, self.key, Source.from_row))
 
 
 @strawberry.type(description="A meeting between delegations of two or more countries, held or planned.")
@@ -395,6 +415,109 @@ class Meeting(Node, Prefetchable):
     def sources(self, info: Info) -> list[Source]:
         loader = info.context.loaders.sources_of_meeting
         return self.relation("sources", lambda: _many(loader, self.key, Source.from_row))
+
+    @strawberry.field(
+        description="What each source said about this meeting, in report order (publication time, then source key)."
+    )
+    def reports(self, info: Info) -> list["MeetingReport"]:
+        loader = info.context.loaders.reports_of_meeting
+        return self.relation("reports", lambda: _many(loader, self.key, MeetingReport.from_row))
+
+
+# --- reports: what one source said, before merging --------------------------------------------------------------
+
+
+@strawberry.type(
+    description="One source's statement of one delegation, as that source gave it. Its id differs from the "
+    "merged Delegation's, so that normalized client caches keep the two apart."
+)
+class DelegationReport(Node, Prefetchable):
+    country: Country = strawberry.field(description="The delegation's country.")
+    head_role: str | None = strawberry.field(description="The head's role, as this source words it.")
+    meeting_key: strawberry.Private[str]
+    source_key: strawberry.Private[str]
+    head_key: strawberry.Private[str | None]
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
+
+    @classmethod
+    def from_row(cls, row: Row) -> "DelegationReport":
+        path = f"{row['meeting']}/{row['source']}/{row['country']}"
+        return cls(
+            id=global_id("DelegationReport", path), country=country(row["country"]), head_role=row["head_role"],
+            meeting_key=row["meeting"], source_key=row["source"], head_key=row["head"],
+        )  # fmt: skip
+
+    @property
+    def key(self) -> str:
+        """`meeting/source/country`, how members are grouped."""
+        return f"{self.meeting_key}/{self.source_key}/{self.country.code}"
+
+    @strawberry.field(description="The head of the delegation this source names.")
+    def head(self, info: Info) -> Person | None:
+        return self.relation("head", lambda: _one(info.context.loaders.person, self.head_key, Person.from_row))
+
+    @strawberry.field(description="The members this source names, in its order.")
+    def members(self, info: Info) -> list[Person]:
+        loader = info.context.loaders.members_of_report
+        return self.relation("members", lambda: _many(loader, self.key, Person.from_row))
+
+    @strawberry.field(description="The source that states this delegation.")
+    def source(self, info: Info) -> Source:
+        loader = info.context.loaders.source
+        return self.relation("source", lambda: _one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+
+
+@strawberry.type(
+    description="What one source said about one meeting, as its seed file gives it; the Meeting is the merge of "
+    "every source's report."
+)
+class MeetingReport(Node, Prefetchable):
+    title: str | None = strawberry.field(description="The title as this source words it, if it gives one.")
+    status: MeetingStatus = strawberry.field(description="Held or planned, as of this source.")
+    format: MeetingFormat | None = strawberry.field(description="The format, if this source gives it.")
+    date: dt.date | None = strawberry.field(description="The date, if this source gives it.")
+    city: str | None = strawberry.field(description="The city, if this source gives it.")
+    host_country: Country | None = strawberry.field(description="The host country, if this source gives it.")
+    round: int | None = strawberry.field(description="The round of talks, if this source gives it.")
+    summary: str | None = strawberry.field(description="This source's summary.")
+    meeting_key: strawberry.Private[str]
+    source_key: strawberry.Private[str]
+    follows: strawberry.Private[str | None]
+    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
+
+    @classmethod
+    def from_row(cls, row: Row) -> "MeetingReport":
+        return cls(
+            id=global_id("MeetingReport", f"{row['meeting']}/{row['source']}"), title=row["title"],
+            status=MeetingStatus(row["status"]), format=MeetingFormat(row["format"]) if row["format"] else None,
+            date=_date(row["date"]), city=row["city"], host_country=_country(row["host_country"]),
+            round=row["round"], summary=row["summary"], meeting_key=row["meeting"], source_key=row["source"],
+            follows=row["follows"],
+        )  # fmt: skip
+
+    @property
+    def key(self) -> str:
+        """`meeting/source`, how topics and delegations are grouped."""
+        return f"{self.meeting_key}/{self.source_key}"
+
+    @strawberry.field(description="The source that gives this report.")
+    def source(self, info: Info) -> Source:
+        loader = info.context.loaders.source
+        return self.relation("source", lambda: _one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+
+    @strawberry.field(description="The meeting this one follows up, according to this source.")
+    def previous(self, info: Info) -> "Meeting | None":
+        return self.relation("previous", lambda: _one(info.context.loaders.meeting, self.follows, Meeting.from_row))
+
+    @strawberry.field(description="The delegations as this source states them, in its order.")
+    def delegations(self, info: Info) -> list[DelegationReport]:
+        loader = info.context.loaders.delegations_of_report
+        return self.relation("delegations", lambda: _many(loader, self.key, DelegationReport.from_row))
+
+    @strawberry.field(description="The topics as this source lists them, in its order.")
+    def topics(self, info: Info) -> list[Topic]:
+        loader = info.context.loaders.topics_of_report
+        return self.relation("topics", lambda: _many(loader, self.key, Topic.from_row))
 
 
 @strawberry.type(description="Something said, quoted verbatim or paraphrased, in its original language.")

@@ -146,15 +146,40 @@ def statement_attribution(files: Files) -> Expected:
 def statement_quote_not_in_source(files: Files) -> Expected:
     _, content = _main(files)
     content["source"]["text"] = "The full text says one thing."
-    for statement in content["statements"]:  # keep the existing quotes of this source valid
-        if statement["source"] == content["source"]["key"]:
-            statement["kind"] = "paraphrase"
+    for statement in content.get("statements", []):  # keep the existing quotes of this source valid
+        statement["kind"] = "paraphrase"
     quote = _statement(files, "mutation-statement", kind="direct_quote", text="something it never said")
     return _append(files, "statements", quote, ".text")
 
 
 def statement_date_order(files: Files) -> Expected:
     return _append(files, "statements", _statement(files, "mutation-statement", date="2031-01-01"), ".date")
+
+
+def _extra_file(files: Files, **records: list[dict[str, Any]]) -> str:
+    """A later source's file beside the others (published after all of them)."""
+    name = "zz-extra.yaml"
+    source = {"key": "zz-extra", "outlet": "X", "title": "T", "published_at": "2027-01-01T00:00:00Z", "language": "en"}
+    files[name] = {"source": source, **records}
+    return name
+
+
+def report_disagree(files: Files) -> Expected:
+    _, content = _main(files)
+    meeting = content["meetings"][0]
+    other = next(f for f in ("in_person", "phone_call", "video_call") if f != meeting["format"])
+    delegations = [{"country": d["country"]} for d in meeting["delegations"][:2]]
+    report = {"key": meeting["key"], "status": meeting["status"], "format": other, "delegations": delegations}
+    return {(_extra_file(files, meetings=[report]), "meetings[0].format")}
+
+
+def report_incomplete(files: Files) -> Expected:
+    report = {"key": "mutation-meeting", "status": "planned", "delegations": [{"country": "US"}, {"country": "RU"}]}
+    return {(_extra_file(files, meetings=[report]), "meetings[0]")}
+
+
+def report_source(files: Files) -> Expected:
+    return _append(files, "statements", _statement(files, "mutation-statement", source="someone-else"), ".source")
 
 
 def seed_schema(files: Files) -> Expected:
@@ -164,6 +189,9 @@ def seed_schema(files: Files) -> Expected:
 MUTATIONS: dict[str, list[Mutation]] = {
     "key.format": [key_format],
     "key.conflict": [key_conflict],
+    "report.disagree": [report_disagree],
+    "report.incomplete": [report_incomplete],
+    "report.source": [report_source],
     "ref.unknown": [ref_unknown],
     "country.invalid": [country_invalid],
     "language.invalid": [language_invalid],

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,10 @@ def _keys(prefix: str, n: int) -> list[str]:
 
 @st.composite
 def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) -> Files:
-    """A valid dataset: one or two seed files, with at least one record of every type."""
-    n_sources = draw(st.integers(1, 2))
+    """A valid dataset: one to three seed files, each one source's report. The first file (by name) reports
+    every record in full; the others report some of the same records again, agreeing on facts, in their own
+    wording, leaving facts out, or as planned a meeting that the first reports held (with tentative details)."""
+    n_sources = draw(st.integers(1, 3))
     sources = []
     for key in _keys("src", n_sources):
         offset = draw(st.integers(-12, 14))
@@ -84,7 +87,6 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
         for key in _keys("topic", draw(st.integers(1, 4)))
     ]
     topic_keys = [t["key"] for t in topics]
-    source_keys = [s["key"] for s in sources]
 
     meetings: list[dict[str, Any]] = []
     day = dt.date(2020, 1, 1)
@@ -97,7 +99,6 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
             "status": status,
             "format": draw(st.sampled_from(["in_person", "phone_call", "video_call"])),
             "topics": draw(st.lists(st.sampled_from(topic_keys), max_size=3)),
-            "sources": draw(st.lists(st.sampled_from(source_keys), min_size=1, max_size=2, unique=True)),
         }
         if status == "held" or draw(st.booleans()):
             meeting["date"] = day.isoformat()
@@ -125,9 +126,23 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
             meeting["summary"] = draw(sentence)
         meetings.append(meeting)
 
-    statements = []
+    names = [f"{source['key']}.{draw(st.sampled_from(['yaml', 'json']))}" for source in sources]
+    files: Files = {name: {"source": source} for name, source in zip(names, sources, strict=True)}
+    main = files[min(files)]
+    main.update(persons=persons, organizations=organizations, topics=topics, meetings=meetings, statements=[])
+    for name in sorted(files)[1:]:
+        content = files[name]
+        content["persons"] = [_partial_named(draw, p) for p in persons if draw(st.booleans())]
+        content["topics"] = [
+            {"key": t["key"], "label": draw(label), "labels": draw(st.dictionaries(st.sampled_from(LANGUAGES), label,
+                                                                                    max_size=1))}
+            for t in topics if draw(st.booleans())
+        ]  # fmt: skip
+        content["meetings"] = [_partial_meeting(draw, m) for m in meetings if draw(st.booleans())]
+
     for key in _keys("statement", draw(st.integers(1, max_statements))):
-        source = draw(st.sampled_from(sources))
+        name = draw(st.sampled_from(sorted(files)))
+        source = files[name]["source"]
         kind = draw(st.sampled_from(["direct_quote", "paraphrase"]))
         text = draw(sentence)
         if kind == "direct_quote" and "text" in source:
@@ -141,8 +156,9 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
             "kind": kind,
             "translations": draw(st.dictionaries(st.sampled_from(LANGUAGES), sentence, max_size=2)),
             "topics": draw(st.lists(st.sampled_from(topic_keys), max_size=2)),
-            "source": source["key"],
         }
+        if draw(st.booleans()):
+            statement["source"] = source["key"]
         speaker = draw(st.sampled_from([None, *[p["key"] for p in persons]]))
         if speaker:
             statement["speaker"] = speaker
@@ -155,14 +171,44 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
             earliest = dt.date.fromisoformat(meeting["date"]) if meeting and "date" in meeting else day
             statement["date"] = (earliest + dt.timedelta(days=draw(st.integers(0, 30)))).isoformat()
             statement["occasion"] = draw(label)
-        statements.append(statement)
-
-    files: Files = {}
-    for source in sources:
-        files[f"{source['key']}.{draw(st.sampled_from(['yaml', 'json']))}"] = {"source": source}
-    first = files[min(files)]
-    first.update(persons=persons, organizations=organizations, topics=topics, meetings=meetings, statements=statements)
+        files[name].setdefault("statements", []).append(statement)
     return files
+
+
+def _partial_named(draw: st.DrawFn, record: dict[str, Any]) -> dict[str, Any]:
+    """Another source's report of a person or organization: its own spelling, some of the facts."""
+    report = {"key": record["key"], "name": draw(st.sampled_from([record["name"], draw(label)]))}
+    return report | {k: v for k, v in record.items() if k in ("country", "wikidata") and draw(st.booleans())}
+
+
+def _partial_meeting(draw: st.DrawFn, meeting: dict[str, Any]) -> dict[str, Any]:
+    """Another source's report of a meeting: some of its facts, other words, perhaps as still planned."""
+    planned = meeting["status"] == "planned" or draw(st.booleans())
+    report: dict[str, Any] = {"key": meeting["key"], "status": "planned" if planned else "held"}
+    settled = meeting["status"] == "held" and planned  # what a held report gives supersedes these
+    for name in ("title", "summary"):
+        if name in meeting and draw(st.booleans()):
+            report[name] = draw(st.sampled_from([meeting[name], draw(sentence if name == "summary" else label)]))
+    for name in ("format", "date", "city", "host_country", "round", "follows"):
+        if name in meeting and draw(st.booleans()):
+            report[name] = meeting[name]
+    if settled and "date" in report and draw(st.booleans()):  # a tentative date, before it was held
+        report["date"] = (
+            dt.date.fromisoformat(meeting["date"]) - dt.timedelta(days=draw(st.integers(1, 9)))
+        ).isoformat()
+    if settled and draw(st.booleans()):
+        report["city"] = draw(label)
+    report["topics"] = [t for t in meeting["topics"] if draw(st.booleans())]
+    delegations = [d for d in meeting["delegations"] if draw(st.booleans())]
+    if len(delegations) < 2:
+        delegations = meeting["delegations"][:2]
+    report["delegations"] = [
+        {"country": d["country"], "members": [m for m in d["members"] if draw(st.booleans())]}
+        | ({"head": d["head"]} if "head" in d and draw(st.booleans()) else {})
+        | ({"head_role": draw(label)} if "head_role" in d and draw(st.booleans()) else {})
+        for d in delegations
+    ]
+    return report
 
 
 def write_files(directory: Path, files: Files) -> list[Path]:
@@ -177,3 +223,20 @@ def write_files(directory: Path, files: Files) -> list[Path]:
             path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def canonical(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted, without rowids (and the full-text index by statement key): two databases
+    with equal content give equal dumps, whatever order their rows were written in."""
+    conn = sqlite3.connect(db)
+    try:
+        tables = [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'statements_fts%'"
+        )]  # fmt: skip
+        dump = {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
+        dump["statements_fts"] = sorted(conn.execute(
+            "SELECT s.key, f.text, f.translations FROM statements s JOIN statements_fts f ON f.rowid = s.rowid"
+        ))  # fmt: skip
+    finally:
+        conn.close()
+    return dump
