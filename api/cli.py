@@ -14,6 +14,7 @@ from .rules import SeedErrors
 from .store import StoreError
 
 DEFAULT_SEEDS = Path("seeds")
+SHOWN = 10  # keys per line of a change report in text; --format json has more
 
 
 @click.group()
@@ -41,8 +42,9 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
     for change, kinds in result.changes.items():
         for kind, keys in kinds.items():
             if keys.count:
-                more = f", and {keys.count - len(keys.keys)} more" if keys.count > len(keys.keys) else ""
-                click.echo(f"  {change} {kind} ({keys.count}): {', '.join(keys.keys)}{more}")
+                shown = keys.keys[:SHOWN]
+                more = f", and {keys.count - len(shown)} more" if keys.count > len(shown) else ""
+                click.echo(f"  {change} {kind} ({keys.count}): {', '.join(shown)}{more}")
 
 
 def _run(target: str, output_format: str, action: Callable[[], LoadResult]) -> None:

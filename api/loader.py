@@ -96,6 +96,7 @@ class _Load:
         self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
         self.removed: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.displaced: dict[str, tuple[str, str]] = {}  # statement key -> (its old source, the file taking it)
+        self.statements_removed: set[str] = set()  # recorded at the end: another file may take them over
         self.errors: list[SeedError] = []
         self.findings: list[Finding] = []
         self.result = LoadResult()
@@ -161,11 +162,13 @@ class _Load:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
         gone_keys, added_keys = statements["gone"], statements["added"]
-        moved = {k for k in added_keys if k in self.displaced}
+        store.index_statements(conn, sorted(added_keys))
+        moved = {k for k in added_keys if k in self.displaced} | (added_keys & self.statements_removed)
+        self.statements_removed -= moved  # taken over from another source in this load: changed, not removed
+        self.statements_removed |= gone_keys - added_keys
         self.record("added", "statements", added_keys - gone_keys - moved)
         retopiced = statements["topics"] - gone_keys - added_keys
         self.record("changed", "statements", (added_keys & gone_keys) | moved | retopiced)
-        self.record("removed", "statements", gone_keys - added_keys)
 
     def _take_statements(self, key: str, report: SeedReport, rows: dict[str, list[store.Row]]) -> None:
         """A statement key that another source holds: an error if that source is in this load too; otherwise
@@ -216,6 +219,7 @@ class _Load:
                 self.errors.append(SeedError(file, f"statements[{index}].key", "key.conflict",
                                              f"statement {statement!r} belongs to source {owner!r} in {self.label}: "
                                              "a statement is one source's; give this one its own key"))  # fmt: skip
+        self.record("removed", "statements", self.statements_removed)
         for kind in REPORT_TABLE:
             self._merge(kind, sorted(self.touched[kind]))
         self.findings += crosscheck.check(

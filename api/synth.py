@@ -86,6 +86,7 @@ def synthesize(meetings: int, statements_per_meeting: int = 10, seed: int = 0) -
     start = dt.date(2000, 1, 1)
     chains: list[tuple[str, dt.date, int]] = []  # open follow-up chains: (last meeting, its date, its round)
     number = 0
+    previous_file: list[dict[str, Any]] = []
     for file_number in range(0, meetings, MEETINGS_PER_SOURCE):
         source_key = f"synthetic-source-{file_number // MEETINGS_PER_SOURCE}"
         file_meetings, file_statements, quotes = [], [], []
@@ -139,11 +140,25 @@ def synthesize(meetings: int, statements_per_meeting: int = 10, seed: int = 0) -
                 file_statements.append(statement)
             number += 1
         published = dt.datetime.combine(latest + dt.timedelta(days=1), dt.time(9), dt.UTC)
+        # Coverage overlaps: each file reports again a meeting of the file before it, in its own words, with
+        # fewer details, and its first head under another spelling.
+        again = [m for m in previous_file[:1] if m.get("date", "") <= published.date().isoformat()]
+        persons_again = [
+            {"key": m["delegations"][0]["head"], "name": f"{m['delegations'][0]['head'].title()} (wire spelling)"}
+            for m in again
+        ]
+        reports_again = [
+            {"key": m["key"], "title": f"Talks reported again: {m['title']}", "status": m["status"],
+             "delegations": [{"country": d["country"], "head": d["head"]} for d in m["delegations"][:2]],
+             "topics": m["topics"][:1]}
+            for m in again
+        ]  # fmt: skip
+        previous_file = file_meetings
         yield f"{source_key}.json", {
             "source": {"key": source_key, "outlet": f"Outlet {rng.randint(0, 50)}", "title": f"Report {source_key}",
                        "published_at": published.isoformat(), "language": "en", "via": ["Wire"],
                        "text": "\n\n".join(quotes) or None},
-            "meetings": file_meetings, "statements": file_statements,
+            "persons": persons_again, "meetings": reports_again + file_meetings, "statements": file_statements,
         }  # fmt: skip
 
 

@@ -47,47 +47,76 @@ def child_load(seeds: Path, db: Path) -> dict[str, Any]:
 
     started = time.perf_counter()
     result = load_seeds(db, [seeds])
-    return {"seconds": time.perf_counter() - started, "records": result.inserted}
+    return {"seconds": time.perf_counter() - started, "records": result.added}
 
 
 def floor_rows(seeds: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """The rows `diplo load` writes, straight from the JSON, with no validation at all."""
+    """The rows `diplo load` writes (reports, statements and the records merged from them), straight from the
+    JSON, with no validation and no merging: a record reported again is written once, as first seen."""
+    seen: set[tuple[str, str]] = set()
+
+    def first(kind: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        fresh = [r for r in records if (kind, r["key"]) not in seen]
+        seen.update((kind, r["key"]) for r in fresh)
+        return fresh
+
     for path in sorted(seeds.glob("*.json")):
         content = json.loads(path.read_text(encoding="utf-8"))
         source = content["source"]
+        src = source["key"]
         yield "sources", [{**source, "via": json.dumps(source.get("via", []))}]
-        for table in ("persons", "organizations"):
-            yield table, content.get(table, [])
-        yield "topics", [{**t, "labels": json.dumps(t.get("labels", {}))} for t in content.get("topics", [])]
+        for kind, table in (("persons", "person"), ("organizations", "organization")):
+            records = content.get(kind, [])
+            yield f"{table}_reports", [{**{k: v for k, v in r.items() if k != "key"}, table: r["key"], "source": src}
+                                       for r in records]  # fmt: skip
+            yield kind, [{**r, "aliases": "[]"} for r in first(kind, records)]
+        topics = [{**t, "labels": json.dumps(t.get("labels", {}))} for t in content.get("topics", [])]
+        yield "topic_reports", [{**{k: v for k, v in t.items() if k != "key"}, "topic": t["key"], "source": src}
+                                for t in topics]  # fmt: skip
+        yield "topics", first("topics", topics)
         meetings = content.get("meetings", [])
-        yield (
-            "meetings",
-            [{k: v for k, v in m.items() if k not in ("topics", "sources", "delegations")} for m in meetings],
-        )
+        plain = [{k: v for k, v in m.items() if k not in ("topics", "sources", "delegations")} for m in meetings]
+        yield "meeting_reports", [{**{k: v for k, v in m.items() if k != "key"}, "meeting": m["key"], "source": src}
+                                  for m in plain]  # fmt: skip
+        yield "meeting_report_topics", [
+            {"meeting": m["key"], "source": src, "position": i, "topic": t}
+            for m in meetings for i, t in enumerate(m.get("topics", []))
+        ]  # fmt: skip
+        yield "delegation_reports", [
+            {"meeting": m["key"], "source": src, "position": i, **{k: v for k, v in d.items() if k != "members"}}
+            for m in meetings for i, d in enumerate(m["delegations"])
+        ]  # fmt: skip
+        yield "delegation_report_members", [
+            {"meeting": m["key"], "source": src, "country": d["country"], "position": i, "person": p}
+            for m in meetings for d in m["delegations"] for i, p in enumerate(d.get("members", []))
+        ]  # fmt: skip
+        fresh = {m["key"] for m in first("meetings", meetings)}
+        merged = [m for m in meetings if m["key"] in fresh]
+        yield "meetings", [m for m in plain if m["key"] in fresh]
+        yield "meeting_sources", [{"meeting": m["key"], "position": 0, "source": src} for m in merged]
         yield "delegations", [
             {"meeting": m["key"], "position": i, **{k: v for k, v in d.items() if k != "members"}}
-            for m in meetings for i, d in enumerate(m["delegations"])
+            for m in merged for i, d in enumerate(m["delegations"])
+        ]  # fmt: skip
+        yield "delegation_sources", [
+            {"meeting": m["key"], "country": d["country"], "position": 0, "source": src}
+            for m in merged for d in m["delegations"]
         ]  # fmt: skip
         yield "delegation_members", [
             {"meeting": m["key"], "country": d["country"], "position": i, "person": p}
-            for m in meetings for d in m["delegations"] for i, p in enumerate(d.get("members", []))
+            for m in merged for d in m["delegations"] for i, p in enumerate(d.get("members", []))
         ]  # fmt: skip
-        yield (
-            "meeting_topics",
-            [{"meeting": m["key"], "position": i, "topic": t} for m in meetings for i, t in enumerate(m["topics"])],
-        )
+        yield "meeting_topics", [
+            {"meeting": m["key"], "position": i, "topic": t} for m in merged for i, t in enumerate(m["topics"])
+        ]  # fmt: skip
         statements = content.get("statements", [])
-        yield (
-            "statements",
-            [
-                {**{k: v for k, v in s.items() if k != "topics"}, "translations": json.dumps(s.get("translations", {}))}
-                for s in statements
-            ],
-        )
-        yield (
-            "statement_topics",
-            [{"statement": s["key"], "position": i, "topic": t} for s in statements for i, t in enumerate(s["topics"])],
-        )
+        yield "statements", [
+            {**{k: v for k, v in s.items() if k != "topics"}, "translations": json.dumps(s.get("translations", {}))}
+            for s in statements
+        ]  # fmt: skip
+        yield "statement_topics", [
+            {"statement": s["key"], "position": i, "topic": t} for s in statements for i, t in enumerate(s["topics"])
+        ]  # fmt: skip
 
 
 def child_floor_load(seeds: Path, db: Path) -> dict[str, Any]:
@@ -100,8 +129,36 @@ def child_floor_load(seeds: Path, db: Path) -> dict[str, Any]:
         for table, batch in floor_rows(seeds):
             database.table(table).insert_all(batch, batch_size=500, alter=True)
             rows += len(batch)
+        # The full-text index, as diplo load keeps it: the text and its translations, by statement rowid.
+        database.execute("CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations)")
+        database.execute(
+            "INSERT INTO statements_fts (rowid, text, translations) SELECT rowid, text, "
+            "(SELECT group_concat(value, char(10)) FROM json_each(statements.translations)) FROM statements"
+        )
+        rows += database.execute("SELECT count(*) FROM statements").fetchone()[0]
     database.close()
     return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def child_small_load(seeds: Path, db: Path) -> dict[str, Any]:
+    """`diplo load` of one small file (a new source reporting a known meeting again, with two statements) into
+    the big database, timed as a user sees it: the whole command, interpreter start included."""
+    meeting = json.loads(sorted(seeds.glob("*.json"))[1].read_text())["meetings"][-1]  # [0] is the registry
+    small = seeds.parent / "small" / "late-wire.json"
+    small.parent.mkdir(exist_ok=True)
+    statement = {"text": "More talks", "language": "en", "kind": "paraphrase", "meeting": meeting["key"],
+                 "speaker": meeting["delegations"][0]["head"]}  # fmt: skip
+    small.write_text(json.dumps({
+        "source": {"key": "late-wire", "outlet": "Wire", "title": "Late", "published_at": "2031-01-01T00:00:00+00:00",
+                   "language": "en"},
+        "meetings": [{"key": meeting["key"], "status": meeting["status"],
+                      "delegations": [{"country": d["country"]} for d in meeting["delegations"][:2]]}],
+        "statements": [{**statement, "key": "late-wire-1"}, {**statement, "key": "late-wire-2"}],
+    }))  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "api", "load", str(small), "--db", str(db)], check=True,
+                   capture_output=True)  # fmt: skip
+    return {"seconds": time.perf_counter() - started}
 
 
 def run_child(name: str, *args: Path) -> dict[str, Any]:
@@ -245,7 +302,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         name, seeds, db = args.child
-        result = {"load": child_load, "floor-load": child_floor_load}[name](Path(seeds), Path(db))
+        children = {"load": child_load, "floor-load": child_floor_load, "small-load": child_small_load}
+        result = children[name](Path(seeds), Path(db))
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return 0
@@ -272,6 +330,15 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
                         "seconds": time.perf_counter() - started}  # fmt: skip
     results["load"] = run_child("load", seeds, db)
     results["floor_load"] = run_child("floor-load", seeds, floor_db)
+    floor_db.unlink()
+    # Memory must not grow with the dataset: the same load at twice the size.
+    double, double_db = out / "seeds-x2", out / "diplo-x2.db"
+    shutil.rmtree(double, ignore_errors=True)
+    double_db.unlink(missing_ok=True)
+    results["synth_x2"] = write_synthetic(double, args.meetings * 2, args.statements_per_meeting)
+    results["load_x2"] = run_child("load", double, double_db)
+    double_db.unlink()
+    shutil.rmtree(double)
 
     body = {"query": NESTED_QUERY}
     with server([sys.executable, str(Path(__file__).parent / "floor.py"), str(db)], "/graphql") as (url, _):
@@ -293,6 +360,7 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
     with server([*serve, "--workers", str(args.workers)], "/healthz") as (url, _):
         results["diplo_n"] = dict(zip(("rps", "p50_ms"), throughput(url, body, args.seconds, use_wrk), strict=True))
     results["sql_per_request"] = {"diplo": statements_per_request(db, NESTED_QUERY), "floor": 4}
+    results["small_load"] = run_child("small-load", seeds, db)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     report(results, args.workers)
     return 0
@@ -322,6 +390,11 @@ def report(r: dict[str, Any], workers: int) -> None:
         f"| load: rows/s | {load_rows_rate:,.0f} | {floor_rate:,.0f} | {load_rows_rate / floor_rate:.0%} |",
         f"| load: seconds | {r['load']['seconds']:.1f} | {r['floor_load']['seconds']:.1f} | |",
         f"| load: peak RSS | {r['load']['peak_rss_mb']:.0f} MB | {r['floor_load']['peak_rss_mb']:.0f} MB | |",
+        f"| load at twice the size ({r['synth_x2']:,} statements): peak RSS | {r['load_x2']['peak_rss_mb']:.0f} MB "
+        f"| {r['load']['peak_rss_mb']:.0f} MB (once the size) "
+        f"| {r['load_x2']['peak_rss_mb'] / r['load']['peak_rss_mb']:.2f}x |",
+        f"| `diplo load` of one small file into the loaded database (the command, wall) | "
+        f"{r['small_load']['seconds']:.2f} s | | |",
         f"| serving worker: peak RSS | {r['serve_peak_rss_mb']:.0f} MB | | |",
     ]
     print("\n".join(lines))

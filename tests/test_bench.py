@@ -14,11 +14,16 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 def test_synthetic_data_is_valid_and_deterministic(tmp_path: Path) -> None:
     statements = write_synthetic(tmp_path / "a", meetings=250, statements_per_meeting=4, seed=7)
     assert statements == 1000
-    dataset = validate_seeds([tmp_path / "a"])  # every rule, record and cross-record
-    assert len(dataset.meetings) == 250
-    assert any(m.follows for m in dataset.meetings.values())
-    assert any(m.round and m.round > 1 for m in dataset.meetings.values())
-    assert {len(m.delegations) for m in dataset.meetings.values()} <= set(range(2, 7))
+    result = validate_seeds([tmp_path / "a"])  # every rule, record and cross-record
+    assert result.changes["added"]["meetings"].count == 250
+    files = [json.loads(path.read_text()) for path in sorted((tmp_path / "a").iterdir())]
+    meetings = [m for f in files for m in f.get("meetings", []) if "title" in m and "again" not in m["title"]]
+    assert len(meetings) == 250
+    assert any("follows" in m for m in meetings)
+    assert any(m.get("round", 0) > 1 for m in meetings)
+    assert {len(m["delegations"]) for m in meetings} <= set(range(2, 7))
+    again = [m for f in files for m in f.get("meetings", []) if "again" in m["title"]]
+    assert again  # some meetings are reported by two sources, and merge
     write_synthetic(tmp_path / "b", meetings=250, statements_per_meeting=4, seed=7)
     for path in (tmp_path / "a").iterdir():
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
