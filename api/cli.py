@@ -37,8 +37,7 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
-    verb = "" if result.written else " (nothing written)"
-    click.echo(f"{target}: {result.added} added, {result.changed} changed, {result.removed} removed{verb}")
+    click.echo(f"{target}: {result.added} added, {result.changed} changed, {result.removed} removed")
     for change, kinds in result.changes.items():
         for kind, keys in kinds.items():
             if keys.count:
@@ -84,7 +83,7 @@ def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str) 
 
         diplo validate seeds/ --db diplo.db --format json
     """
-    target = str(db_path) if db_path else "valid"
+    target = f"valid with {db_path}; a load would give" if db_path else "valid; a load would give"
     _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path))
 
 
@@ -119,7 +118,7 @@ def load(paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, out
         bars[0].update(1)
 
     try:
-        _run(str(db_path), output_format, lambda: load_seeds(
+        _run(f"{db_path} (dry run, nothing written)" if dry_run else str(db_path), output_format, lambda: load_seeds(
             db_path, list(paths) or [DEFAULT_SEEDS], prune=prune, dry_run=dry_run,
             progress=progress if sys.stderr.isatty() else None,
         ))  # fmt: skip
@@ -142,7 +141,8 @@ def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_fo
 
         diplo remove koran-jakarta-2025-03-01-as-russia --db diplo.db --dry-run
     """
-    _run(str(db_path), output_format, lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run))
+    target = f"{db_path} (dry run, nothing written)" if dry_run else str(db_path)
+    _run(target, output_format, lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run))
 
 
 @cli.command()

@@ -273,9 +273,6 @@ def open_database(path: Path | str) -> Database:
     try:
         db = Database(path, execute_plugins=False)
         db.execute("PRAGMA foreign_keys = ON")
-        # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps their
-        # hot pages in memory; memory stays bounded, whatever the size of the database.
-        db.execute("PRAGMA cache_size = -100000")
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open {path}: {exc}") from None
     return db
