@@ -1,17 +1,20 @@
 """The `diplo` command line: a thin layer of click over the library functions."""
 
 import json
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .loader import LoadResult, load_seeds, remove_sources, validate_seeds
+from .loader import MAX_ERRORS, WAIT, LoadResult, Options, load_seeds, remove_sources, validate_seeds
 from .rules import SeedErrors
-from .store import StoreError
+from .store import DAMAGED, StoreError
+from .store import problem as problem_of
 
 DEFAULT_SEEDS = Path("seeds")
 SHOWN = 10  # keys per line of a change report in text; --format json has more
@@ -23,13 +26,43 @@ def cli() -> None:
     """Diplo: diplomatic meetings from news articles, as validated seeds, SQLite and GraphQL."""
 
 
+# Exit codes, as the README documents them.
+EXIT_SEED_ERRORS = 1  # the seeds break rules: every error is printed
+EXIT_DATABASE = 3  # the database cannot be used: not found, not Diplo's, locked, read-only, full, damaged
+# (2 is click's: the command line itself is wrong)
+
+
+class DatabaseProblem(click.ClickException):
+    exit_code = EXIT_DATABASE
+
+
 def _report(errors: SeedErrors, output_format: str) -> None:
+    more = f"; {errors.more} more not shown (raise --max-errors to see them)" if errors.more else ""
     if output_format == "json":
-        click.echo(json.dumps({"errors": [e.as_dict() for e in errors.errors]}, ensure_ascii=False, indent=2))
+        body = {"errors": [e.as_dict() for e in errors.errors], "more": errors.more}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
     else:
         for error in errors.errors:
             click.echo(str(error))
-        click.echo(f"{len(errors.errors)} error(s)", err=True)
+        click.echo(f"{len(errors.errors) + errors.more} error(s){more}", err=True)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager, `kill`) unwinds like Ctrl-C, so a load rolls back and cleans up after itself
+    instead of dying mid-write."""
+
+    def stop(signum: int, _: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _changes(target: str, result: LoadResult, output_format: str) -> None:
@@ -47,20 +80,29 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
 
 
 def _run(target: str, output_format: str, action: Callable[[], LoadResult]) -> None:
-    """Run a load, a removal or a validation and report it: exit 1 on seed errors, a message on store errors."""
+    """Run a load, a removal or a validation and report it, with the exit codes above."""
     try:
-        result = action()
+        with _terminate_as_interrupt():
+            result = action()
     except SeedErrors as errors:
         _report(errors, output_format)
-        sys.exit(1)
+        sys.exit(EXIT_SEED_ERRORS)
     except StoreError as error:
-        raise click.ClickException(f"{target}: {error}") from None
+        raise DatabaseProblem(f"{target}: {error}") from None
     _changes(target, result, output_format)
 
 
 _FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+_WAIT = click.option(
+    "--wait", type=click.FloatRange(0), default=WAIT, show_default=True,
+    help="Seconds to wait for another load writing to the same database.",
+)  # fmt: skip
+_MAX_ERRORS = click.option(
+    "--max-errors", type=click.IntRange(1), default=MAX_ERRORS, show_default=True,
+    help="Errors to print; past them they are only counted.",
+)  # fmt: skip
 
 
 @cli.command()
@@ -72,7 +114,9 @@ _FORMAT = click.option(
     help="Check together with what this database holds, and report what a load would change.",
 )
 @_FORMAT
-def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str) -> None:
+@_WAIT
+@_MAX_ERRORS
+def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str, wait: float, max_errors: int) -> None:
     """Check seed files against every rule and report every error; write nothing.
 
     PATHS are seed files or directories (default: seeds/). Without --db the files are checked on their own,
@@ -84,7 +128,8 @@ def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str) 
         diplo validate seeds/ --db diplo.db --format json
     """
     target = f"valid with {db_path}; a load would give" if db_path else "valid; a load would give"
-    _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path))
+    options = Options(wait=wait, max_errors=max_errors)
+    _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path, options=options))
 
 
 @cli.command()
@@ -99,7 +144,12 @@ def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str) 
 @click.option("--prune", is_flag=True, help="Also remove the sources that none of PATHS reports.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @_FORMAT
-def load(paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str) -> None:
+@_WAIT
+@_MAX_ERRORS
+def load(
+    paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str, wait: float,
+    max_errors: int,
+) -> None:  # fmt: skip
     """Load seed files: each replaces everything its source reported before, and nothing else.
 
     All or nothing, in one transaction: on any error the database file is left unchanged (and a new one is not
@@ -120,7 +170,7 @@ def load(paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, out
     try:
         _run(f"{db_path} (dry run, nothing written)" if dry_run else str(db_path), output_format, lambda: load_seeds(
             db_path, list(paths) or [DEFAULT_SEEDS], prune=prune, dry_run=dry_run,
-            progress=progress if sys.stderr.isatty() else None,
+            progress=progress if sys.stderr.isatty() else None, options=Options(wait=wait, max_errors=max_errors),
         ))  # fmt: skip
     finally:
         for bar in bars:
@@ -132,7 +182,8 @@ def load(paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, out
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @_FORMAT
-def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_format: str) -> None:
+@_WAIT
+def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_format: str, wait: float) -> None:
     """Remove sources and everything only they reported, in one transaction.
 
     Refused, with every record that still refers to something removed, while other sources refer to it.
@@ -142,28 +193,56 @@ def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_fo
         diplo remove koran-jakarta-2025-03-01-as-russia --db diplo.db --dry-run
     """
     target = f"{db_path} (dry run, nothing written)" if dry_run else str(db_path)
-    _run(target, output_format, lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run))
+    options = Options(wait=wait)
+    _run(target, output_format, lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run, options=options))
 
 
 @cli.command()
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-def export(db_path: Path, outdir: Path) -> None:
+@click.option("--replace", is_flag=True, help="Replace OUTDIR when it exists and is not empty.")
+def export(db_path: Path, outdir: Path, replace: bool) -> None:
     """Write each source's report back out as its own seed file, into OUTDIR.
 
-    Loading the files gives the same database.
+    Loading the files gives the same database. All or nothing: the files are written beside OUTDIR and renamed
+    into place, so a failure leaves either the complete export or nothing.
 
     Example:
 
         diplo export --db diplo.db exported/
     """
-    from .export import export_seeds
+    from .export import ExportError, export_seeds
 
     try:
-        written = export_seeds(db_path, outdir)
-    except (StoreError, sqlite3.Error) as error:
-        raise click.ClickException(f"{db_path}: {error}") from None
+        written = export_seeds(db_path, outdir, replace=replace)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from None
+    except (StoreError, sqlite3.Error, OSError) as error:
+        problem = error if isinstance(error, StoreError) else problem_of(error)
+        raise DatabaseProblem(f"{db_path} -> {outdir}: {problem}; nothing was exported") from None
     click.echo(f"wrote {len(written)} seed file(s) to {outdir}")
+
+
+@cli.command()
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(db_path: Path) -> None:
+    """Check a database file: SQLite's quick_check of every page, and Diplo's schema, table by table.
+
+    A load does not do this (so that small loads into big files stay fast); run it on a file you did not build,
+    or after a crash of the machine. Exit 0 when sound, 3 when not.
+
+    Example:
+
+        diplo check diplo.db
+    """
+    from .store import check_database
+
+    problems = check_database(db_path)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        raise DatabaseProblem(f"{db_path}: {len(problems)} problem(s): {DAMAGED}")
+    click.echo(f"{db_path}: ok")
 
 
 @cli.command("seed-schema")
@@ -233,7 +312,7 @@ def serve(
     try:
         check_served(db_path)
     except (StoreError, sqlite3.Error) as error:
-        raise click.ClickException(f"{db_path}: {error}") from None
+        raise DatabaseProblem(f"{db_path}: {error}") from None
     settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
     serve(settings, host, port, workers)
 

@@ -5,7 +5,10 @@ files gives the same database, and each file is one source's report as a data te
 """
 
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -99,21 +102,60 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _SeedDumper.add_representer(str, _str)
 
 
-def export_seeds(db_path: Path, outdir: Path) -> list[Path]:
-    """Write one seed file per source of the database at `db_path` into `outdir`."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = []
+class ExportError(Exception):
+    """The export cannot be written where asked."""
+
+
+def export_seeds(db_path: Path, outdir: Path, *, replace: bool = False) -> list[Path]:
+    """Write one seed file per source of the database at `db_path` into `outdir`, all or nothing.
+
+    The files are written into a temporary folder beside `outdir` and renamed into place, so a failure (a full
+    disk) leaves either the complete export or nothing. An existing `outdir` that is not empty is refused unless
+    `replace`, which swaps the new export in and only then removes the old one.
+    """
+    if outdir.exists() and (not outdir.is_dir() or (any(outdir.iterdir()) and not replace)):
+        raise ExportError(f"{outdir} exists and is not empty: choose another folder, or --replace it")
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=outdir.parent, prefix=f".{outdir.name}.diplo-export-"))
+    try:
+        names = _write_all(db_path, building)
+        _publish(building, outdir)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return [outdir / name for name in names]
+
+
+def _write_all(db_path: Path, directory: Path) -> list[str]:
+    names = []
     conn = store.connect_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot, even with a load committing meanwhile
         store.schema_version(Database(conn, execute_plugins=False))
         for (source,) in conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
-            path = outdir / f"{source}.yaml"
             text = yaml.dump(
                 source_report(conn, source), Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=110
             )
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
+            with open(directory / f"{source}.yaml", "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())  # durable before the rename publishes it
+            names.append(f"{source}.yaml")
     finally:
         conn.close()
-    return written
+    return names
+
+
+def _publish(building: Path, outdir: Path) -> None:
+    """Rename the finished export into place; an old one is moved aside first and removed after."""
+    if not outdir.exists():
+        building.rename(outdir)
+        return
+    old = outdir.with_name(f".{outdir.name}.diplo-replaced-{os.getpid()}")
+    outdir.rename(old)
+    try:
+        building.rename(outdir)
+    except BaseException:
+        old.rename(outdir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

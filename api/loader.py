@@ -10,13 +10,14 @@ load touched, never the whole dataset.
 
 import gc
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from . import crosscheck, store
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
@@ -24,11 +25,34 @@ from .reports import SOURCE_TABLES, check_report, report_rows, source_row
 from .rules import Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
+T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (files just read, files to read in all)
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
 CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
+WAIT = 60.0  # seconds a load waits for another one writing to the same database
+MAX_ERRORS = 1000  # errors a validation keeps; past them it only counts, so memory stays bounded
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
+
+
+class Bounded(Generic[T]):
+    """A list that keeps its first `limit` items and only counts the rest, so that a file of a million
+    mistakes costs what a thousand do."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: list[T] = []
+        self.more = 0
+
+    def append(self, item: T) -> None:
+        if len(self.items) < self.limit:
+            self.items.append(item)
+        else:
+            self.more += 1
+
+    def extend(self, items: Iterable[T]) -> None:
+        for item in items:
+            self.append(item)
 
 
 @dataclass
@@ -88,7 +112,7 @@ def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
 class _Load:
     """One load's state: which sources it wrote, which records it touched, and what went wrong."""
 
-    def __init__(self, conn: sqlite3.Connection, label: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000) -> None:
         self.conn = conn
         self.label = label
         self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
@@ -97,8 +121,7 @@ class _Load:
         self.removed: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.displaced: dict[str, tuple[str, str]] = {}  # statement key -> (its old source, the file taking it)
         self.statements_removed: set[str] = set()  # recorded at the end: another file may take them over
-        self.errors: list[SeedError] = []
-        self.findings: list[Finding] = []
+        self.errors = Bounded[SeedError | Finding](max_errors)  # findings are located at the end
         self.result = LoadResult()
         self.order = ReportOrder(conn)
 
@@ -222,12 +245,14 @@ class _Load:
         self.record("removed", "statements", self.statements_removed)
         for kind in REPORT_TABLE:
             self._merge(kind, sorted(self.touched[kind]))
-        self.findings += crosscheck.check(
-            self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
+        self.errors.extend(
+            crosscheck.check(
+                self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
+            )
         )
-        errors = self.errors + [self._located(finding) for finding in self.findings]
-        if errors:
-            raise SeedErrors(errors)
+        if self.errors.items or self.errors.more:
+            located = [e if isinstance(e, SeedError) else self._located(e) for e in self.errors.items]
+            raise SeedErrors(located, more=self.errors.more)
         return self.result
 
     def _merge(self, kind: RecordKind, keys: list[str]) -> None:
@@ -239,7 +264,7 @@ class _Load:
                 store.replace_rows(self.conn, table, f"{column} IN ({store.marks(chunk)})", chunk, merged.rows[table])
             after = {row[0] for row in merged.rows[kind]} | merged.unwritable
             # A record with a report that could not be written may be right with it: its merge says nothing.
-            self.findings += [f for f in merged.findings if f.place.key not in self.ignored[kind]]
+            self.errors.extend(f for f in merged.findings if f.place.key not in self.ignored[kind])
             self.ignored[kind] |= merged.unwritable
             self.removed[kind] |= before - after
             self.record("added", kind, after - before)
@@ -309,52 +334,113 @@ def _files(paths: Sequence[Path], progress: Progress | None) -> Work:
     return work
 
 
-def _run(db_path: Path, label: str, work: Work, commit: bool) -> LoadResult:
-    """Run `work` in one IMMEDIATE transaction on `db_path` (created if empty); commit only when asked and valid."""
+@dataclass(frozen=True)
+class Options:
+    """How a load behaves beyond what it loads."""
+
+    wait: float = WAIT  # seconds to wait for another load writing to the same database
+    max_errors: int = MAX_ERRORS  # errors kept; past them only counted
+
+
+def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) -> LoadResult:
+    """Run `work` in one IMMEDIATE transaction on `db_path` (created if empty); commit only when asked and valid.
+
+    Any fault (a full disk, a lock held too long, a read-only or damaged file) rolls back and becomes a
+    `StoreError` that says so; seed errors raise `SeedErrors`. Either way nothing is written.
+    """
     _rereads.clear()
-    with _without_cyclic_gc(), closing(store.open_database(db_path)) as db:
-        version = store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
-        db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
-        # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps their
-        # hot pages in memory; memory stays bounded, whatever the size of the database.
-        db.execute("PRAGMA cache_size = -100000")
-        # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            if version == 0:
-                store.create_schema(db)
-            load = _Load(db.conn, label)
-            work(load)
-            result = load.finish()
-            if commit:
-                db.conn.execute("COMMIT")
-                result.written = result.added + result.changed + result.removed > 0
-            else:
-                db.conn.execute("ROLLBACK")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            raise
+    try:
+        with _without_cyclic_gc(), closing(store.open_database(db_path)) as db:
+            db.execute(f"PRAGMA busy_timeout = {int(options.wait * 1000)}")
+            version = store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
+            db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
+            # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps
+            # their hot pages in memory; memory stays bounded, whatever the size of the database.
+            db.execute("PRAGMA cache_size = -100000")
+            # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if version == 0:
+                    store.create_schema(db)
+                load = _Load(db.conn, label, options.max_errors)
+                work(load)
+                result = load.finish()
+                if commit:
+                    db.conn.execute("COMMIT")
+                    result.written = result.added + result.changed + result.removed > 0
+                else:
+                    db.conn.execute("ROLLBACK")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+    except (sqlite3.Error, OSError) as exc:
+        problem = store.problem(exc)
+        if "another load" in str(problem):
+            problem = store.StoreError(f"{problem}; gave up after waiting {options.wait:g} s (see --wait)")
+        raise store.StoreError(f"{problem}; nothing was written") from None
     return result
 
 
-def _apply(db_path: Path, work: Work, dry_run: bool) -> LoadResult:
+TEMPORARY = ".{name}.diplo-{pid}-"  # a new database being built beside its target, by process `pid`
+
+
+def _clean_up_after_killed_loads(db_path: Path) -> None:
+    """Remove what a load killed while building `db_path` left behind: its temporary folder, by its name."""
+    for leftover in db_path.parent.glob(TEMPORARY.format(name=db_path.name, pid="*")):
+        pid = leftover.name.removeprefix(f".{db_path.name}.diplo-").split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _apply(db_path: Path, work: Work, dry_run: bool, options: Options) -> LoadResult:
     """Apply `work` to `db_path`. A new database is built beside it and published only when complete, with a
-    link that never replaces a file another load published meanwhile (that one is then loaded onto)."""
+    link that never replaces a file another load published meanwhile (that one is then loaded onto, validated
+    against what it holds). A failed, interrupted or killed first load leaves no database; a killed one leaves a
+    temporary folder named after it, which the next load of that path removes."""
     if db_path.exists():
-        return _run(db_path, str(db_path), work, commit=not dry_run)
+        return _run(db_path, str(db_path), work, commit=not dry_run, options=options)
     if not db_path.parent.is_dir():
         raise store.StoreError(f"cannot open {db_path}: the directory {db_path.parent} does not exist")
-    with tempfile.TemporaryDirectory(dir=db_path.parent, prefix=f".{db_path.name}.diplo-") as tmp:
-        building = Path(tmp) / "building.db"
-        result = _run(building, str(db_path), work, commit=not dry_run)
+    _clean_up_after_killed_loads(db_path)
+    try:
+        building_dir = tempfile.mkdtemp(dir=db_path.parent, prefix=TEMPORARY.format(name=db_path.name, pid=os.getpid()))
+    except OSError as exc:
+        raise store.StoreError(f"{store.problem(exc)}; nothing was written") from None
+    try:
+        building = Path(building_dir) / "building.db"
+        result = _run(building, str(db_path), work, commit=not dry_run, options=options)
         if dry_run:
             return result
         try:
-            os.link(building, db_path)
+            os.link(building, db_path)  # unlike a rename, never replaces a file that appeared meanwhile
         except FileExistsError:
-            return _run(db_path, str(db_path), work, commit=True)
+            return _run(db_path, str(db_path), work, commit=True, options=options)
+        except OSError as exc:
+            raise store.StoreError(f"{store.problem(exc)}; nothing was written") from None
+        _sync_directory(db_path.parent)
+    finally:
+        shutil.rmtree(building_dir, ignore_errors=True)
     return result
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a new directory entry durable: a published database must survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_seeds(
@@ -364,6 +450,7 @@ def load_seeds(
     prune: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    options: Options = Options(),
 ) -> LoadResult:
     """Load seed files into `db_path`: each file replaces everything its source reported before.
 
@@ -377,10 +464,12 @@ def load_seeds(
         if prune:
             load.prune()
 
-    return _apply(Path(db_path), work, dry_run)
+    return _apply(Path(db_path), work, dry_run, options)
 
 
-def remove_sources(db_path: Path | str, keys: Sequence[str], *, dry_run: bool = False) -> LoadResult:
+def remove_sources(
+    db_path: Path | str, keys: Sequence[str], *, dry_run: bool = False, options: Options = Options()
+) -> LoadResult:
     """Remove sources and everything only they reported; refused (`SeedErrors`) while others refer to it."""
     path = Path(db_path)
     if not path.exists():
@@ -390,13 +479,15 @@ def remove_sources(db_path: Path | str, keys: Sequence[str], *, dry_run: bool = 
         for key in keys:
             load.remove_source(key)
 
-    return _run(path, str(path), work, commit=not dry_run)
+    return _run(path, str(path), work, commit=not dry_run, options=options)
 
 
-def validate_seeds(paths: Sequence[Path], db_path: Path | str | None = None) -> LoadResult:
+def validate_seeds(
+    paths: Sequence[Path], db_path: Path | str | None = None, *, options: Options = Options()
+) -> LoadResult:
     """Check seed files against every rule, alone or with what `db_path` holds; raise `SeedErrors` with every
     error found. Nothing is written: the result says what a load would change."""
     if db_path is not None:
-        return _run(Path(db_path), str(db_path), _files(paths, None), commit=False)
+        return _run(Path(db_path), str(db_path), _files(paths, None), commit=False, options=options)
     with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
-        return _run(Path(tmp) / "scratch.db", "(no database)", _files(paths, None), commit=False)
+        return _run(Path(tmp) / "scratch.db", "(no database)", _files(paths, None), commit=False, options=options)

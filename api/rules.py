@@ -79,8 +79,9 @@ class Finding:
 
 
 class SeedErrors(Exception):
-    """Raised when seeds do not validate; carries every error found, not just the first."""
+    """Raised when seeds do not validate; carries every error found (up to a limit), not just the first."""
 
-    def __init__(self, errors: list[SeedError]) -> None:
+    def __init__(self, errors: list[SeedError], more: int = 0) -> None:
         self.errors = sorted(errors)
-        super().__init__(f"{len(errors)} seed error(s)")
+        self.more = more  # errors found past the limit, counted but not kept
+        super().__init__(f"{len(errors) + more} seed error(s)")

@@ -3,6 +3,7 @@
 The tables are written only by `api.loader` (through `replace_rows`), read by `api.queries` and `api.export`.
 """
 
+import errno
 import functools
 import json
 import sqlite3
@@ -265,7 +266,46 @@ INDEXES = [
 
 
 class StoreError(Exception):
-    """The database file is not a Diplo database of this version."""
+    """The database cannot be used: not a Diplo database of this version, or a fault met while using it."""
+
+
+DAMAGED = "the database is damaged; rebuild it from its seeds"
+# What a SQLite error (by its name's prefix) or an OS error (by errno) means to someone running a command.
+_SQLITE_PROBLEMS = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "the database file or its directory is read-only",
+    "SQLITE_PERM": "the database file or its directory is read-only",
+    "SQLITE_CORRUPT": DAMAGED,
+    "SQLITE_NOTADB": "not a SQLite database",
+    "SQLITE_BUSY": "another load is writing to it",
+    "SQLITE_LOCKED": "another load is writing to it",
+    "SQLITE_CANTOPEN": "it cannot be opened (check the path and the permissions of its directory)",
+    "SQLITE_IOERR": "an I/O error",
+}
+_OS_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+
+
+def problem(exc: BaseException) -> StoreError:
+    """A fault met while using a database, as a message that says what happened and what to do."""
+    if isinstance(exc, sqlite3.Error):
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc)
+        what = next((m for prefix, m in _SQLITE_PROBLEMS.items() if name.startswith(prefix)), None)
+        if what is None and ("no such table" in text or "no such column" in text or "malformed" in text):
+            what = DAMAGED
+        if what is None and "readonly" in text:
+            what = _SQLITE_PROBLEMS["SQLITE_READONLY"]
+        return StoreError(f"{what or text} ({text})")
+    if isinstance(exc, OSError):
+        what = _OS_PROBLEMS.get(exc.errno or 0, exc.strerror or str(exc))
+        return StoreError(f"{what} ({exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''})")
+    return StoreError(str(exc))
 
 
 def open_database(path: Path | str) -> Database:
@@ -293,6 +333,33 @@ def schema_version(db: Database) -> int:
     if version not in (0, SCHEMA_VERSION) or (version == 0 and tables):
         raise StoreError(f"not a Diplo database of schema version {SCHEMA_VERSION} (found {version})")
     return version
+
+
+def check_database(path: Path) -> list[str]:
+    """What is wrong with a database file: SQLite's `quick_check`, then every table, column and index of this
+    schema version (empty when it is sound)."""
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.Error as exc:
+        return [str(problem(exc))]
+    try:
+        found = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        if found != ["ok"]:
+            return found
+        schema_version(Database(conn, execute_plugins=False))
+        expected = sqlite3.connect(":memory:")
+        for statement in DDL + INDEXES:
+            expected.execute(statement)
+        return [
+            f"{kind} {name}: missing or different from schema version {SCHEMA_VERSION}"
+            for kind, name, sql in expected.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = ? AND name = ? AND sql IS ?",
+                            (kind, name, sql)).fetchone() is None
+        ]  # fmt: skip
+    except (sqlite3.Error, StoreError) as exc:
+        return [str(problem(exc) if isinstance(exc, sqlite3.Error) else exc)]
+    finally:
+        conn.close()
 
 
 def check_served(path: Path) -> None:

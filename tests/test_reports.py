@@ -356,7 +356,7 @@ def test_an_older_database_gets_a_clear_message(tmp_path: Path) -> None:
         conn.execute("CREATE TABLE meetings (key TEXT)")
         conn.execute("PRAGMA user_version = 1")
     code, output = diplo("load", "seeds", "--db", db)
-    assert code == 1
+    assert code == 3
     assert "rebuild it from its seeds" in output
 
 

@@ -363,7 +363,7 @@ def test_cli_refuses_files_that_are_not_diplo_databases(tmp_path: Path) -> None:
             if args[0] == "serve" and before is None:
                 continue  # --db must exist for serve; click says so
             result = CliRunner().invoke(cli, args)
-            assert result.exit_code == 1, result.output
+            assert result.exit_code == 3, result.output  # a database problem
             assert says in result.output
         assert (path.read_bytes() if path.exists() else None) == before
 
