@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
-from .loader import MAX_ERRORS, WAIT, LoadResult, Options, load_seeds, remove_sources, validate_seeds
-from .rules import SeedErrors
+from .loader import WAIT, LoadResult, Options, load_seeds, remove_sources, validate_seeds
+from .models import SEED_FILE_MAX_BYTES
+from .rules import MAX_ERRORS, SeedErrors
 from .store import DAMAGED, StoreError
 from .store import problem as problem_of
 
@@ -103,6 +104,10 @@ _MAX_ERRORS = click.option(
     "--max-errors", type=click.IntRange(1), default=MAX_ERRORS, show_default=True,
     help="Errors to print; past them they are only counted.",
 )  # fmt: skip
+_MAX_FILE_MB = click.option(
+    "--max-file-mb", type=click.IntRange(1), default=SEED_FILE_MAX_BYTES >> 20, show_default=True,
+    help="The largest seed file read, in MiB.",
+)  # fmt: skip
 
 
 @cli.command()
@@ -116,7 +121,10 @@ _MAX_ERRORS = click.option(
 @_FORMAT
 @_WAIT
 @_MAX_ERRORS
-def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str, wait: float, max_errors: int) -> None:
+@_MAX_FILE_MB
+def validate(
+    paths: tuple[Path, ...], db_path: Path | None, output_format: str, wait: float, max_errors: int, max_file_mb: int
+) -> None:
     """Check seed files against every rule and report every error; write nothing.
 
     PATHS are seed files or directories (default: seeds/). Without --db the files are checked on their own,
@@ -128,7 +136,7 @@ def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str, 
         diplo validate seeds/ --db diplo.db --format json
     """
     target = f"valid with {db_path}; a load would give" if db_path else "valid; a load would give"
-    options = Options(wait=wait, max_errors=max_errors)
+    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20)
     _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path, options=options))
 
 
@@ -146,9 +154,10 @@ def validate(paths: tuple[Path, ...], db_path: Path | None, output_format: str, 
 @_FORMAT
 @_WAIT
 @_MAX_ERRORS
+@_MAX_FILE_MB
 def load(
     paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str, wait: float,
-    max_errors: int,
+    max_errors: int, max_file_mb: int,
 ) -> None:  # fmt: skip
     """Load seed files: each replaces everything its source reported before, and nothing else.
 
@@ -167,10 +176,12 @@ def load(
             bars.append(click.progressbar(length=total, label="loading", file=sys.stderr))
         bars[0].update(1)
 
+    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20)
+    target = f"{db_path} (dry run, nothing written)" if dry_run else str(db_path)
     try:
-        _run(f"{db_path} (dry run, nothing written)" if dry_run else str(db_path), output_format, lambda: load_seeds(
+        _run(target, output_format, lambda: load_seeds(
             db_path, list(paths) or [DEFAULT_SEEDS], prune=prune, dry_run=dry_run,
-            progress=progress if sys.stderr.isatty() else None, options=Options(wait=wait, max_errors=max_errors),
+            progress=progress if sys.stderr.isatty() else None, options=options,
         ))  # fmt: skip
     finally:
         for bar in bars:

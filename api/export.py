@@ -16,6 +16,7 @@ import yaml
 from sqlite_utils import Database
 
 from . import store
+from .seeds import CORE_SCHEMA
 
 # Report table -> (record list in the seed file, key column, columns that are JSON text)
 _RECORDS = {
@@ -100,6 +101,9 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 
 _SeedDumper.add_representer(str, _str)
+# Quote every string that YAML 1.1 or 1.2 would read back as something else (`1e3`, `0o17`, `NO`).
+for _tag, _pattern, _first in CORE_SCHEMA:
+    _SeedDumper.add_implicit_resolver(_tag, _pattern, _first)
 
 
 class ExportError(Exception):

@@ -21,8 +21,9 @@ from typing import Any, Generic, TypeVar
 
 from . import crosscheck, store
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
+from .models import SEED_FILE_MAX_BYTES
 from .reports import SOURCE_TABLES, check_report, report_rows, source_row
-from .rules import Finding, Place, SeedError, SeedErrors
+from .rules import MAX_ERRORS, Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
 T = TypeVar("T")
@@ -31,7 +32,6 @@ KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
 CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
-MAX_ERRORS = 1000  # errors a validation keeps; past them it only counts, so memory stays bounded
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
 
 
@@ -134,6 +134,7 @@ class _Load:
     def add_file(self, report: SeedReport) -> None:
         self.result.files += 1
         self.errors.extend(report.errors)
+        self.errors.more += report.more_errors
         for kind, invalid in report.invalid.items():
             self.ignored[kind].update(invalid)
         if report.source is None:  # nothing can be written without its source; its keys still exist
@@ -300,7 +301,7 @@ def _reread(file: str) -> SeedReport:
     if file not in _rereads:
         if len(_rereads) > 64:
             _rereads.clear()
-        _rereads[file] = read_seed_file(Path(file))
+        _rereads[file] = read_seed_file(Path(file), max_bytes=Path(file).stat().st_size)  # read once within its limit
     return _rereads[file]
 
 
@@ -320,26 +321,27 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-Work = Callable[[_Load], None]
-
-
-def _files(paths: Sequence[Path], progress: Progress | None) -> Work:
-    def work(load: _Load) -> None:
-        found = seed_paths(paths)
-        for done, path in enumerate(found, 1):
-            load.add_file(read_seed_file(path))
-            if progress:
-                progress(done, len(found))
-
-    return work
-
-
 @dataclass(frozen=True)
 class Options:
     """How a load behaves beyond what it loads."""
 
     wait: float = WAIT  # seconds to wait for another load writing to the same database
     max_errors: int = MAX_ERRORS  # errors kept; past them only counted
+    max_file_bytes: int = SEED_FILE_MAX_BYTES  # the largest seed file read
+
+
+Work = Callable[[_Load], None]
+
+
+def _files(paths: Sequence[Path], progress: Progress | None, options: Options) -> Work:
+    def work(load: _Load) -> None:
+        found = seed_paths(paths)
+        for done, path in enumerate(found, 1):
+            load.add_file(read_seed_file(path, options.max_file_bytes, options.max_errors))
+            if progress:
+                progress(done, len(found))
+
+    return work
 
 
 def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) -> LoadResult:
@@ -375,7 +377,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                     db.conn.execute("ROLLBACK")
                 raise
     except (sqlite3.Error, OSError) as exc:
-        problem = store.problem(exc)
+        problem = store.problem(exc, db_path)
         if "another load" in str(problem):
             problem = store.StoreError(f"{problem}; gave up after waiting {options.wait:g} s (see --wait)")
         raise store.StoreError(f"{problem}; nothing was written") from None
@@ -387,7 +389,7 @@ TEMPORARY = ".{name}.diplo-{pid}-"  # a new database being built beside its targ
 
 def _clean_up_after_killed_loads(db_path: Path) -> None:
     """Remove what a load killed while building `db_path` left behind: its temporary folder, by its name."""
-    for leftover in db_path.parent.glob(TEMPORARY.format(name=db_path.name, pid="*")):
+    for leftover in db_path.parent.glob(TEMPORARY.format(name=db_path.name, pid="*") + "*"):
         pid = leftover.name.removeprefix(f".{db_path.name}.diplo-").split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(leftover, ignore_errors=True)
@@ -460,7 +462,7 @@ def load_seeds(
     """
 
     def work(load: _Load) -> None:
-        _files(paths, progress)(load)
+        _files(paths, progress, options)(load)
         if prune:
             load.prune()
 
@@ -488,6 +490,8 @@ def validate_seeds(
     """Check seed files against every rule, alone or with what `db_path` holds; raise `SeedErrors` with every
     error found. Nothing is written: the result says what a load would change."""
     if db_path is not None:
-        return _run(Path(db_path), str(db_path), _files(paths, None), commit=False, options=options)
+        return _run(Path(db_path), str(db_path), _files(paths, None, options), commit=False, options=options)
     with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
-        return _run(Path(tmp) / "scratch.db", "(no database)", _files(paths, None), commit=False, options=options)
+        return _run(
+            Path(tmp) / "scratch.db", "(no database)", _files(paths, None, options), commit=False, options=options
+        )

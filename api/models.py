@@ -17,7 +17,15 @@ from pydantic_core import PydanticCustomError
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 KEY_MAX_LENGTH = 80
-STATEMENT_MAX_LENGTH = 5000
+# Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real
+# name or article, small enough that one hostile value cannot fill memory or a page of API output.
+LABEL_MAX_LENGTH = 500  # names, titles, labels, roles, outlets, cities, occasions, datelines, `via` entries
+STATEMENT_MAX_LENGTH = 5000  # a statement's text and each of its translations
+SUMMARY_MAX_LENGTH = 10_000  # a meeting's summary
+SOURCE_TEXT_MAX_LENGTH = 1_000_000  # a source's full text: a long article is ~100,000
+# The largest seed file read (callers may pass another limit), a bound on what one file can make a load hold: ~20
+# times the largest file `diplo synth` writes (its registry of persons, 3.3 MB at 100,000 meetings).
+SEED_FILE_MAX_BYTES = 64 * 2**20
 # RFC 5646 language tag, without the grandfathered irregular tags nobody writes any more.
 BCP47_PATTERN = re.compile(
     r"^(?P<language>[a-zA-Z]{2,3})(-[a-zA-Z]{3}){0,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?"
@@ -26,27 +34,74 @@ BCP47_PATTERN = re.compile(
 WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
 
 
-# Unicode's control characters (category Cc) and lone surrogates (Cs, which UTF-8 and so SQLite cannot store),
-# as regexes, one per set of allowed exceptions: a regex scans text ~50x faster than a per-character check.
+# Unicode's control characters (category Cc).
+CONTROL_CHARACTERS = "".join(chr(n) for n in [*range(0x20), *range(0x7F, 0xA0)])
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how the text around them
+# displays, so a name can read as something other than what it is ("Trojan Source"). The marks U+200E, U+200F and
+# U+061C, which mixed-direction text does need, are not among them.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# Characters that show nothing: soft hyphen, combining grapheme joiner, Arabic letter mark, Hangul fillers,
+# Mongolian vowel separator, zero-width space, ZWNJ, ZWJ, direction marks, word joiner, invisible operators, BOM.
+# Persian, Indic and mixed-direction text needs some of them inside words, so they are refused only as all there is.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\u3164\ufeff\uffa0"
+)
+# What text must not be only of: whitespace (as str.isspace() and regex `\s` mean it) and the invisible characters.
+BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + INVISIBLE
+
+# The characters refused anywhere in text (control characters, bidirectional controls and lone surrogates, which
+# UTF-8 and so SQLite cannot store), as regexes, one per set of allowed control characters: a regex scans text ~50x
+# faster than a per-character check.
 _BAD = {
-    allowed: re.compile("[" + "".join(
-        re.escape(chr(n)) for n in [*range(0x20), *range(0x7F, 0xA0)] if chr(n) not in allowed
-    ) + "\ud800-\udfff]")
+    allowed: re.compile(
+        "[" + re.escape("".join(c for c in CONTROL_CHARACTERS + BIDI_CONTROLS if c not in allowed)) + "\ud800-\udfff]"
+    )
     for allowed in ("", "\n\t", "\n\r\t")
-}  # fmt: skip
+}
+_EMPTY = re.compile(f"[{re.escape(BLANK)}]*")
+# Shown escaped when a message quotes a value: what the reader could not see (or the terminal could not print).
+_UNSEEN = re.compile(f"[{re.escape(CONTROL_CHARACTERS + BIDI_CONTROLS + INVISIBLE)}\ud800-\udfff]")
 
 
-def _bad_characters(value: str, allowed: str) -> bool:
-    """Whether `value` has a control character (other than `allowed`) or a lone surrogate."""
-    return _BAD[allowed].search(value) is not None
+def escape_unseen(text: str) -> str:
+    """`text` with what a reader cannot see, or a terminal cannot print (lone surrogates), as `\\uXXXX`."""
+    return _UNSEEN.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def shown(value: str, width: int = 60) -> str:
+    """`value` quoted for a message: cut to `width` characters, its unseen characters escaped. Messages are built
+    whole rather than by pydantic from a context, which cannot render a lone surrogate and would replace a `{...}`
+    in the value."""
+    return "'" + escape_unseen(value[:width]) + ("…" if len(value) > width else "") + "'"
+
+
+def _text_problem(value: str, allowed: str, limit: int) -> tuple[str, str] | None:
+    """What is wrong with `value` as text, or None: the kind ("length", "control", "bidi" or "empty") and what
+    to change. `allowed` are the control characters the field takes (line breaks in long text)."""
+    if len(value) > limit:
+        return "length", f"has {len(value):,} characters: shorten it to at most {limit:,}"
+    if (found := _BAD[allowed].search(value)) is not None:
+        kind = "bidi" if found[0] in BIDI_CONTROLS else "control"
+        what = "a bidirectional control" if kind == "bidi" else "a control character or lone surrogate"
+        return kind, f"has {what} (U+{ord(found[0]):04X}) at character {found.start() + 1}: remove it"
+    if _EMPTY.fullmatch(value):
+        return "empty", "is empty, or only spaces and invisible characters: give the text"
+    return None
+
+
+def _check_text(value: str, allowed: str, limit: int, code: str = "text.invalid") -> str:
+    """`value`, or the text rule it breaks under `code` (bidirectional controls are always `text.invalid`)."""
+    problem = _text_problem(value, allowed, limit)
+    if problem is not None:
+        kind, what = problem
+        raise PydanticCustomError("text.invalid" if kind == "bidi" else code, f"{shown(value)} {what}")
+    return value
 
 
 def check_key(value: str) -> str:
     if len(value) > KEY_MAX_LENGTH or not KEY_PATTERN.match(value):
         raise PydanticCustomError(
-            "key.format",
-            "key '{key}' is not a kebab-case slug of at most 80 characters",
-            {"key": value[:100]},
+            "key.format", f"key {shown(value, 100)} is not a kebab-case slug of at most {KEY_MAX_LENGTH} characters"
         )
     return value
 
@@ -54,9 +109,7 @@ def check_key(value: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def check_country(value: str) -> str:
     if len(value) != 2 or not value.isupper() or pycountry.countries.get(alpha_2=value) is None:
-        raise PydanticCustomError(
-            "country.invalid", "'{value}' is not an ISO 3166-1 alpha-2 country code", {"value": value[:100]}
-        )
+        raise PydanticCustomError("country.invalid", f"{shown(value)} is not an ISO 3166-1 alpha-2 country code")
     return value
 
 
@@ -69,46 +122,39 @@ def check_language(value: str) -> str:
         known = pycountry.languages.get(alpha_3=primary)
     if known is None:
         raise PydanticCustomError(
-            "language.invalid",
-            "'{value}' is not a BCP 47 language tag with an ISO 639 primary subtag",
-            {"value": value[:100]},
+            "language.invalid", f"{shown(value)} is not a BCP 47 language tag with an ISO 639 primary subtag"
         )
     return value
 
 
 def check_label(value: str) -> str:
-    if not value.strip() or _bad_characters(value, ""):
-        raise PydanticCustomError("text.invalid", "must be non-empty single-line text without control characters")
-    return value
+    """Single-line text: names, titles, labels, roles."""
+    return _check_text(value, "", LABEL_MAX_LENGTH)
 
 
-def check_long_text(value: str) -> str:
-    if _bad_characters(value, "\n\r\t"):
-        raise PydanticCustomError("text.invalid", "must not contain control characters or lone surrogates")
-    return value
+def check_source_text(value: str) -> str:
+    return _check_text(value, "\n\r\t", SOURCE_TEXT_MAX_LENGTH)
+
+
+def check_summary(value: str) -> str:
+    return _check_text(value, "\n\r\t", SUMMARY_MAX_LENGTH)
 
 
 def check_statement_text(value: str) -> str:
-    if not value.strip() or _bad_characters(value, "\n\t") or len(value) > STATEMENT_MAX_LENGTH:
-        raise PydanticCustomError(
-            "statement.text",
-            "must be non-empty after trimming, without control characters, at most 5,000 characters",
-        )
-    return value
+    """A statement's text or a translation: emptiness, control characters and length are `statement.text`."""
+    return _check_text(value, "\n\t", STATEMENT_MAX_LENGTH, "statement.text")
 
 
 def check_wikidata(value: str) -> str:
     if not WIKIDATA_PATTERN.match(value):
-        raise PydanticCustomError(
-            "wikidata.invalid", "'{value}' is not a Wikidata id like Q7747", {"value": value[:100]}
-        )
+        raise PydanticCustomError("wikidata.invalid", f"{shown(value)} is not a Wikidata id like Q7747")
     return value
 
 
 def check_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or _bad_characters(value, "") or " " in value:
-        raise PydanticCustomError("source.url", "'{value}' is not an absolute http(s) URL", {"value": value[:200]})
+    if parts.scheme not in ("http", "https") or not parts.netloc or _BAD[""].search(value) or " " in value:
+        raise PydanticCustomError("source.url", f"{shown(value, 200)} is not an absolute http(s) URL")
     return value
 
 
@@ -124,9 +170,24 @@ Country = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"}),
 ]
 Language = Annotated[str, AfterValidator(check_language)]
-Label = Annotated[str, AfterValidator(check_label)]
-LongText = Annotated[str, AfterValidator(check_long_text)]
-StatementText = Annotated[str, AfterValidator(check_statement_text)]
+Label = Annotated[
+    str, AfterValidator(check_label), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": LABEL_MAX_LENGTH})
+]
+SourceText = Annotated[
+    str,
+    AfterValidator(check_source_text),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": SOURCE_TEXT_MAX_LENGTH}),
+]
+Summary = Annotated[
+    str,
+    AfterValidator(check_summary),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_LENGTH}),
+]
+StatementText = Annotated[
+    str,
+    AfterValidator(check_statement_text),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": STATEMENT_MAX_LENGTH}),
+]
 WikidataId = Annotated[
     str, AfterValidator(check_wikidata), WithJsonSchema({"type": "string", "pattern": WIKIDATA_PATTERN.pattern})
 ]
@@ -152,7 +213,7 @@ class Source(Record):
         default_factory=list,
         description="Attribution chain, nearest first: the outlet quotes via[0], which quotes via[1], ...",
     )
-    text: LongText | None = Field(default=None, description="Full text; direct quotes are checked against it.")
+    text: SourceText | None = Field(default=None, description="Full text; direct quotes are checked against it.")
 
     @field_validator("published_at")
     @classmethod
@@ -215,7 +276,7 @@ class Meeting(Record):
     host_country: Country | None = None
     round: int | None = Field(default=None, ge=1)
     follows: Key | None = Field(default=None, description="Key of the meeting this one follows up.")
-    summary: LongText | None = None
+    summary: Summary | None = None
     topics: list[Key] = Field(default_factory=list)
     sources: list[Key] = Field(
         default_factory=list, description="Optional: the file's own source, the one that reports this meeting."

@@ -8,8 +8,18 @@ this dict and the tests refer to the codes.
 
 from dataclasses import dataclass
 
+from .models import (
+    LABEL_MAX_LENGTH,
+    SEED_FILE_MAX_BYTES,
+    SOURCE_TEXT_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+)
+
 RULES: dict[str, str] = {
-    "seed.syntax": "A seed file is well-formed YAML or JSON.",
+    "seed.syntax": f"A seed file is UTF-8 text of at most {SEED_FILE_MAX_BYTES // 2**20} MiB (unless the caller "
+    "sets another limit): well-formed JSON, or YAML read by YAML 1.2's core schema (`NO`, `on` and `yes` are "
+    "strings; dates are strings that the fields parse), without anchors, aliases or tags outside that schema.",
     "seed.schema": "A seed file has the documented shape: known fields, required fields present, right types.",
     "key.format": "A key is a kebab-case slug (`^[a-z0-9]+(-[a-z0-9]+)*$`) of at most 80 characters.",
     "key.conflict": "A source key belongs to one file and a statement key to one source; within a file a key is "
@@ -21,7 +31,12 @@ RULES: dict[str, str] = {
     "id, a delegation's head, a meeting's status, format, date, city, host country, round and follows (a held "
     "report supersedes what planned ones gave for date, place and format).",
     "report.incomplete": "A merged meeting has a title and a format from at least one of its reports.",
-    "text.invalid": "Names, titles and labels are non-empty single-line text without control characters.",
+    "text.invalid": "Text has no control characters (names and labels are one line; long text may have line "
+    "breaks and tabs) nor bidirectional embedding, override or isolate controls (U+202A–U+202E, U+2066–U+2069; "
+    "statements too), is not empty once whitespace and invisible characters (zero-width space and joiners, "
+    f"direction marks, soft hyphen, BOM) are removed, and has at most {LABEL_MAX_LENGTH:,} characters in a name, "
+    f"title, label, role, outlet, city, occasion, dateline or `via` entry, {SUMMARY_MAX_LENGTH:,} in a summary and "
+    f"{SOURCE_TEXT_MAX_LENGTH:,} in a source's text.",
     "country.invalid": "A country is an ISO 3166-1 alpha-2 code.",
     "language.invalid": "A language is a BCP 47 tag whose primary subtag is an ISO 639 code.",
     "wikidata.invalid": "A Wikidata id is `Q` followed by digits.",
@@ -33,12 +48,17 @@ RULES: dict[str, str] = {
     "meeting.follows_order": "A follow-up is dated after its predecessor when both are dated; no cycles.",
     "meeting.round_sequence": "A follow-up's round is its predecessor's round + 1 when both are set.",
     "delegation.head_country": "A delegation's head with a known country belongs to the delegation's country.",
-    "statement.text": "Statement text is non-empty after trimming, has no control characters, <= 5,000 chars.",
+    "statement.text": "A statement's text and each translation are not empty once whitespace and invisible "
+    "characters are removed, have no control characters but line feeds and tabs, and have at most "
+    f"{STATEMENT_MAX_LENGTH:,} characters.",
     "statement.attribution": "A statement has a speaker or an organization.",
     "statement.quote_not_in_source": "A direct quote occurs verbatim in its source's text, when present.",
     "statement.date_order": "A statement is not dated after its source, nor before the meeting it is about when "
     "its own source reports that meeting as held.",
 }
+
+
+MAX_ERRORS = 1000  # errors a validation keeps; past them it only counts, so that memory stays bounded
 
 
 @dataclass(frozen=True, order=True)

@@ -1,23 +1,27 @@
 """Reading seed files: YAML or JSON text into record models, every error located by file and record path."""
 
+import codecs
 import json
-from collections.abc import Iterable, Iterator
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import ValidationError
+from yaml.constructor import ConstructorError, SafeConstructor
 
-from .models import KEY_PATTERN, RECORD_TYPES, Record, Source
-from .rules import RULES, SeedError
+from .models import KEY_PATTERN, RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen
+from .rules import MAX_ERRORS, RULES, SeedError
 
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
 
-try:  # the C loader is ~10x faster on large seed files; fall back where libyaml is missing
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+try:  # the C parser is ~4x faster on large seed files; fall back where libyaml is missing
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 
 def seed_paths(paths: Iterable[Path]) -> list[Path]:
@@ -37,28 +41,120 @@ def format_loc(loc: Iterable[int | str]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
+        else:  # a field name may be any text the file has: show what cannot be seen or printed
+            out += f".{escape_unseen(part)}" if out else escape_unseen(str(part))
     return out
 
 
+# YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution): which plain scalars are not strings,
+# as (tag, pattern, possible first characters). YAML 1.1, PyYAML's default, also reads `NO` (Norway), `on`, `y`
+# as booleans, `2025-02-27` as a date, `12:30` as 750 and `010` as 8; under 1.2 they are strings (pydantic parses
+# the dates and times it expects from strings).
+CORE_SCHEMA: list[tuple[str, re.Pattern[str], list[str]]] = [
+    ("tag:yaml.org,2002:null", re.compile(r"(?:~|null|Null|NULL|)\Z"), ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")),
+    ("tag:yaml.org,2002:int", re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z"), list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+        ),
+        list("-+.0123456789"),
+    ),
+]
+
+
+def _bool(loader: SafeConstructor, node: yaml.ScalarNode) -> bool:
+    value = loader.construct_scalar(node)
+    if value.lower() not in ("true", "false"):
+        raise ConstructorError(None, None, f"{value[:40]!r} is not a boolean (true or false)", node.start_mark)
+    return value.lower() == "true"
+
+
+def _int(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
+    value = loader.construct_scalar(node)
+    base = {"0o": 8, "0x": 16}.get(value[:2], 10)
+    try:  # 1.2 reads `010` as ten, where PyYAML's 1.1 constructor reads eight
+        return int(value[2:] if base != 10 else value, base)
+    except ValueError:  # not digits (`!!int x`), or more digits than Python converts
+        problem = f"{value[:40]!r} is not an integer of at most {sys.get_int_max_str_digits():,} digits"
+        raise ConstructorError(None, None, problem, node.start_mark) from None
+
+
+def _float(loader: SafeConstructor, node: yaml.ScalarNode) -> float:
+    value = loader.construct_scalar(node)
+    try:
+        return float(value.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    except ValueError:
+        raise ConstructorError(None, None, f"{value[:40]!r} is not a number", node.start_mark) from None
+
+
+class SeedLoader(_SafeLoader):
+    """PyYAML's safe loader, reading plain scalars by YAML 1.2's core schema and building only the core schema's
+    types: an explicit tag for anything else (`!!timestamp`, `!!binary`, `!!set`) is an error, not a crash."""
+
+    yaml_constructors: ClassVar[dict[str | None, Callable[..., Any]]] = {
+        "tag:yaml.org,2002:null": SafeConstructor.construct_yaml_null,
+        "tag:yaml.org,2002:bool": _bool,
+        "tag:yaml.org,2002:int": _int,
+        "tag:yaml.org,2002:float": _float,
+        "tag:yaml.org,2002:str": SafeConstructor.construct_yaml_str,
+        "tag:yaml.org,2002:seq": SafeConstructor.construct_yaml_seq,
+        "tag:yaml.org,2002:map": SafeConstructor.construct_yaml_map,
+        None: SafeConstructor.construct_undefined,
+    }
+
+
+SeedLoader.yaml_implicit_resolvers = {}  # its own, without YAML 1.1's; PyYAML's shared dict stays as it is
+for _tag, _pattern, _first in CORE_SCHEMA:
+    SeedLoader.add_implicit_resolver(_tag, _pattern, _first)
+
+
+def _refuse_anchors(text: str) -> None:
+    """Refuse anchors (`&name`) and aliases (`*name`) before anything is built: an alias repeats a whole subtree,
+    so a few kilobytes of aliases of aliases stand for billions of records. Seed files have no use for them.
+
+    Scanning the C parser's events adds ~10% to parsing (0.6 s for 10 MB); text without `&` or `*` cannot hold
+    either and skips the scan.
+    """
+    if "&" not in text and "*" not in text:
+        return
+    for event in yaml.parse(text, Loader=SeedLoader):
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            what = f"alias *{anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{anchor}"
+            raise _SyntaxProblem(
+                f"{_where(event.start_mark)}{what}: anchors and aliases are not allowed in seed files; "
+                "write the value out in full"
+            )
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+
+
 def parse_text(text: str, name: str) -> Any:
-    """Parse YAML or JSON (by the file name's suffix); raises `SeedError`-carrying ValueError on bad syntax."""
+    """Parse YAML or JSON (by the file name's suffix); raises `_SyntaxProblem` on bad syntax."""
     if name.endswith(".json"):
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_not_json)
         except json.JSONDecodeError as exc:
             raise _SyntaxProblem(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except ValueError:  # a number with more digits than Python converts
+            raise _SyntaxProblem(f"a number has more than {sys.get_int_max_str_digits():,} digits") from None
         except RecursionError:
             raise _SyntaxProblem("nested too deeply") from None
     try:
-        return yaml.load(text, Loader=_Loader)
+        _refuse_anchors(text)
+        return yaml.load(text, Loader=SeedLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        raise _SyntaxProblem(f"{where}{exc.problem or exc}") from None
+        raise _SyntaxProblem(f"{_where(exc.problem_mark)}{exc.problem or exc}") from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise _SyntaxProblem(str(exc) or "invalid YAML") from None
+
+
+def _not_json(constant: str) -> Any:
+    raise _SyntaxProblem(f"{constant} is not JSON: JSON has no such number")
 
 
 class _SyntaxProblem(ValueError):
@@ -88,19 +184,76 @@ class SeedReport:
     records: dict[RecordKind, list[tuple[int, Record]]] = field(default_factory=lambda: {k: [] for k in RECORD_LISTS})
     invalid: dict[RecordKind, set[str]] = field(default_factory=lambda: {k: set() for k in RECORD_LISTS})
     errors: list[SeedError] = field(default_factory=list)
+    more_errors: int = 0  # found past `MAX_ERRORS`, counted and not kept, so that memory stays bounded
 
     def of(self, kind: RecordKind) -> Iterator[tuple[int, Any]]:
         yield from self.records[kind]
 
+    def add_errors(self, errors: Iterable[SeedError], limit: int) -> None:
+        for error in errors:
+            if len(self.errors) < limit:
+                self.errors.append(error)
+            else:
+                self.more_errors += 1
 
-def read_seed_file(path: Path) -> SeedReport:
-    """Read one seed file and check each of its records against the record rules."""
+
+def read_seed_file(path: Path, max_bytes: int = SEED_FILE_MAX_BYTES, max_errors: int = MAX_ERRORS) -> SeedReport:
+    """Read one seed file, of at most `max_bytes` bytes of UTF-8, and check each of its records against the
+    record rules."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = _read_at_most(path, max_bytes)
+    except OSError as exc:
         return _unreadable(name, f"cannot read the file: {exc.__class__.__name__}")
-    return parse_seed_text(text, name)
+    if data is None:
+        return _unreadable(name, f"the file is larger than {_size(max_bytes)}, the limit for one seed file: split it "
+                           "into several files, each one source's report")  # fmt: skip
+    try:
+        text = decode(data)
+    except _SyntaxProblem as exc:
+        return _unreadable(name, str(exc))
+    return parse_seed_text(text, name, max_errors)
+
+
+def _read_at_most(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None if it has more than `limit`: stat() refuses a large file without reading it, the
+    bounded read one that grows meanwhile or has no size (a pipe, a device)."""
+    size = path.stat().st_size
+    if size > limit:
+        return None
+    with path.open("rb") as file:
+        # read(n) allocates n bytes up front: ask for what stat() says, then for the rest up to the limit.
+        data = file.read(size + 1)
+        if len(data) > size:
+            data += file.read(limit + 1 - len(data))
+    return data if len(data) <= limit else None
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes" + (f" ({n / 2**20:g} MiB)" if n >= 2**20 else "")
+
+
+def decode(data: bytes) -> str:
+    """A seed file's bytes as text: UTF-8, after a byte-order mark if there is one. Anything else, UTF-16 or an 8-bit
+    encoding such as Latin-1, is refused (`_SyntaxProblem`) at its first byte that is not UTF-8 or is a NUL (which
+    UTF-16 has in every ASCII character and UTF-8 text never does)."""
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first = skip + exc.start
+    else:
+        if "\0" not in text:
+            return text
+        first = len(data)
+    nul = data.find(b"\0", 0, first)
+    at = first if nul < 0 else nul
+    utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or nul >= 0
+    line = data.count(b"\n", 0, at) + 1
+    raise _SyntaxProblem(
+        f"the file is not UTF-8: byte {at} (line {line}) is 0x{data[at]:02X}, as in "
+        f"{'UTF-16' if utf16 else 'Latin-1 or another 8-bit encoding'}; seed files must be UTF-8: save it as UTF-8"
+    )
 
 
 _UNCHECKED = " (its records could not be checked, so references to them may show as ref.unknown)"
@@ -110,7 +263,8 @@ def _unreadable(name: str, message: str, code: str = "seed.syntax") -> SeedRepor
     return SeedReport(name, errors=[SeedError(name, "", code, message + _UNCHECKED)])
 
 
-def parse_seed_text(text: str, name: str) -> SeedReport:
+def parse_seed_text(text: str, name: str, max_errors: int = MAX_ERRORS) -> SeedReport:
+    """Parse a seed file's text and check each of its records against the record rules."""
     try:
         data = parse_text(text, name)
     except _SyntaxProblem as exc:
@@ -119,8 +273,8 @@ def parse_seed_text(text: str, name: str) -> SeedReport:
         return _unreadable(name, "a seed file is a mapping with a `source` and record lists", "seed.schema")
     report = SeedReport(name)
     for unknown in sorted(set(map(str, data)) - {"source", *RECORD_LISTS}):
-        report.errors.append(SeedError(name, unknown, "seed.schema", "unknown field: a seed file has `source`, "
-                                       + ", ".join(f"`{k}`" for k in RECORD_LISTS)))  # fmt: skip
+        report.errors.append(SeedError(name, format_loc([unknown]), "seed.schema", "unknown field: a seed file has "
+                                       "`source`, " + ", ".join(f"`{k}`" for k in RECORD_LISTS)))  # fmt: skip
     if "source" not in data:
         report.errors.append(SeedError(name, "source", "seed.schema", "Field required"))
     else:
@@ -140,7 +294,7 @@ def parse_seed_text(text: str, name: str) -> SeedReport:
             try:
                 report.records[kind].append((index, model.model_validate(item)))
             except ValidationError as exc:
-                report.errors.extend(validation_errors(name, exc, (kind, index)))
+                report.add_errors(validation_errors(name, exc, (kind, index)), max_errors)
                 key = item.get("key") if isinstance(item, dict) else None
                 if isinstance(key, str) and KEY_PATTERN.match(key):
                     report.invalid[kind].add(key)

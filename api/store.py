@@ -6,6 +6,8 @@ The tables are written only by `api.loader` (through `replace_rows`), read by `a
 import errno
 import functools
 import json
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
@@ -13,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+
+from .models import (
+    BIDI_CONTROLS,
+    BLANK,
+    LABEL_MAX_LENGTH,
+    SOURCE_TEXT_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+)
 
 SCHEMA_VERSION = 2
 
@@ -29,10 +40,37 @@ _WIKIDATA = (
     "CHECK ({c} IS NULL OR ({c} GLOB 'Q[1-9]*' AND substr({c}, 2) NOT GLOB '*[^0-9]*' "
     "AND length(CAST({c} AS BLOB)) = length({c})))"
 )
-_JSON = "CHECK (json_valid({c}))"
-# The characters Python's str.strip() removes, so `trim(x, _BLANK)` in a CHECK means what `.strip()` does.
-_BLANK = "char(" + ", ".join(str(n) for n in range(0x3001) if chr(n).isspace()) + ")"
-_NOT_BLANK = "CHECK (trim({c}, " + _BLANK + ") <> '')"
+
+
+def _chars(chars: Iterable[str]) -> str:
+    """SQL for a string of `chars` (which may be invisible or control characters): `char(8234, 8235)`."""
+    return "char(" + ", ".join(str(ord(c)) for c in chars) + ")"
+
+
+def _none_of(chars: str) -> str:
+    """SQL that `{c}` contains none of `chars`, by their UTF-8 bytes: instr() over a BLOB is a byte search, ~2x
+    faster than a GLOB character class (which tries each item at each character) or instr() over text."""
+    return " AND ".join(f"instr(CAST({{c}} AS BLOB), x'{c.encode().hex()}') = 0" for c in chars)
+
+
+def _text(limit: int) -> str:
+    """The text rules of `api.models._text_problem` as a CHECK: at most `limit` characters, no NUL (which also ends
+    what length() counts) nor bidirectional control, not empty once whitespace and invisible characters are trimmed.
+    The other control characters are left to the models: a GLOB class for them costs ~10% of a large load. A CHECK
+    that gives NULL passes, so an optional column needs no `IS NULL OR`."""
+    return (
+        f"CHECK (length({{c}}) <= {limit} AND instr({{c}}, char(0)) = 0 AND {_none_of(BIDI_CONTROLS)} "
+        f"AND trim({{c}}, {_chars(BLANK)}) <> '')"
+    )
+
+
+_LABEL = _text(LABEL_MAX_LENGTH)
+_SOURCE_TEXT = _text(SOURCE_TEXT_MAX_LENGTH)
+_SUMMARY = _text(SUMMARY_MAX_LENGTH)
+_STATEMENT_TEXT = _text(STATEMENT_MAX_LENGTH)
+# JSON of texts (`via`, `labels`, `aliases`, `translations`): a CHECK cannot look into each value (no subqueries),
+# but the JSON is stored unescaped (`to_json`), so a bidirectional control shows in its bytes.
+_JSON_TEXTS = f"CHECK (json_valid({{c}}) AND {_none_of(BIDI_CONTROLS)})"
 
 
 def _c(template: str, column: str) -> str:
@@ -55,20 +93,20 @@ def _ref(table: str) -> str:
 DDL = [
     f"""CREATE TABLE sources (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        outlet TEXT NOT NULL,
-        title TEXT NOT NULL,
+        outlet TEXT NOT NULL {_c(_LABEL, "outlet")},
+        title TEXT NOT NULL {_c(_LABEL, "title")},
         url TEXT CHECK (url IS NULL OR url GLOB 'http://?*' OR url GLOB 'https://?*'),
         published_at TEXT NOT NULL CHECK (published_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]'),
         language TEXT NOT NULL,
-        dateline TEXT,
-        via TEXT NOT NULL DEFAULT '[]' {_c(_JSON, "via")},
-        text TEXT
+        dateline TEXT {_c(_LABEL, "dateline")},
+        via TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "via")},
+        text TEXT {_c(_SOURCE_TEXT, "text")}
     )""",
     # --- reports ---
     f"""CREATE TABLE person_reports (
         person TEXT NOT NULL {_c(_KEY, "person")},
         {_SOURCE},
-        name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
+        name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
         PRIMARY KEY (person, source)
@@ -76,7 +114,7 @@ DDL = [
     f"""CREATE TABLE organization_reports (
         organization TEXT NOT NULL {_c(_KEY, "organization")},
         {_SOURCE},
-        name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
+        name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
         PRIMARY KEY (organization, source)
@@ -84,22 +122,22 @@ DDL = [
     f"""CREATE TABLE topic_reports (
         topic TEXT NOT NULL {_c(_KEY, "topic")},
         {_SOURCE},
-        label TEXT NOT NULL {_c(_NOT_BLANK, "label")},
-        labels TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON, "labels")},
+        label TEXT NOT NULL {_c(_LABEL, "label")},
+        labels TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "labels")},
         PRIMARY KEY (topic, source)
     ) WITHOUT ROWID""",
     f"""CREATE TABLE meeting_reports (
         meeting TEXT NOT NULL {_c(_KEY, "meeting")},
         {_SOURCE},
-        title TEXT CHECK (title IS NULL OR trim(title, {_BLANK}) <> ''),
+        title TEXT {_c(_LABEL, "title")},
         status TEXT NOT NULL {_STATUS},
         format TEXT CHECK (format IS NULL OR format IN ('in_person', 'phone_call', 'video_call')),
         date TEXT {_c(_DATE, "date")},
-        city TEXT,
+        city TEXT {_c(_LABEL, "city")},
         host_country TEXT {_c(_COUNTRY, "host_country")},
         round INTEGER CHECK (round IS NULL OR round >= 1),
         follows TEXT {_ref("meetings")} CHECK (follows <> meeting),
-        summary TEXT,
+        summary TEXT {_c(_SUMMARY, "summary")},
         PRIMARY KEY (meeting, source)
     ) WITHOUT ROWID""",
     f"""CREATE TABLE meeting_report_topics (
@@ -116,7 +154,7 @@ DDL = [
         country TEXT NOT NULL {_c(_COUNTRY, "country")},
         position INTEGER NOT NULL,
         head TEXT {_ref("persons")},
-        head_role TEXT,
+        head_role TEXT {_c(_LABEL, "head_role")},
         PRIMARY KEY (meeting, source, country),
         FOREIGN KEY (meeting, source) REFERENCES meeting_reports(meeting, source) DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
@@ -133,15 +171,15 @@ DDL = [
     # A statement is one source's: reported once, never merged.
     f"""CREATE TABLE statements (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        text TEXT NOT NULL {_c(_NOT_BLANK, "text")} CHECK (length(text) <= 5000),
+        text TEXT NOT NULL {_c(_STATEMENT_TEXT, "text")},
         language TEXT NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('direct_quote', 'paraphrase')),
-        translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON, "translations")},
+        translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "translations")},
         date TEXT {_c(_DATE, "date")},
         speaker TEXT {_ref("persons")},
         organization TEXT {_ref("organizations")},
         meeting TEXT {_ref("meetings")},
-        occasion TEXT,
+        occasion TEXT {_c(_LABEL, "occasion")},
         {_SOURCE},
         CHECK (speaker IS NOT NULL OR organization IS NOT NULL)
     )""",
@@ -160,34 +198,34 @@ DDL = [
     # --- records: merged from the reports ---
     f"""CREATE TABLE persons (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
-        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON, "aliases")},
+        name TEXT NOT NULL {_c(_LABEL, "name")},
+        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "aliases")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")}
     )""",
     f"""CREATE TABLE organizations (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        name TEXT NOT NULL {_c(_NOT_BLANK, "name")},
-        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON, "aliases")},
+        name TEXT NOT NULL {_c(_LABEL, "name")},
+        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "aliases")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")}
     )""",
     f"""CREATE TABLE topics (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        label TEXT NOT NULL {_c(_NOT_BLANK, "label")},
-        labels TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON, "labels")}
+        label TEXT NOT NULL {_c(_LABEL, "label")},
+        labels TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "labels")}
     )""",
     f"""CREATE TABLE meetings (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        title TEXT NOT NULL {_c(_NOT_BLANK, "title")},
+        title TEXT NOT NULL {_c(_LABEL, "title")},
         status TEXT NOT NULL {_STATUS},
         format TEXT NOT NULL {_FORMAT},
         date TEXT {_c(_DATE, "date")},
-        city TEXT,
+        city TEXT {_c(_LABEL, "city")},
         host_country TEXT {_c(_COUNTRY, "host_country")},
         round INTEGER CHECK (round IS NULL OR round >= 1),
         follows TEXT {_ref("meetings")} CHECK (follows <> key),
-        summary TEXT,
+        summary TEXT {_c(_SUMMARY, "summary")},
         {_HELD_DATED}
     )""",
     f"""CREATE TABLE meeting_topics (
@@ -209,7 +247,7 @@ DDL = [
         country TEXT NOT NULL {_c(_COUNTRY, "country")},
         position INTEGER NOT NULL,
         head TEXT {_ref("persons")},
-        head_role TEXT,
+        head_role TEXT {_c(_LABEL, "head_role")},
         PRIMARY KEY (meeting, country)
     ) WITHOUT ROWID""",
     f"""CREATE TABLE delegation_members (
@@ -291,12 +329,18 @@ _OS_PROBLEMS = {
 }
 
 
-def problem(exc: BaseException) -> StoreError:
-    """A fault met while using a database, as a message that says what happened and what to do."""
+def problem(exc: BaseException, path: Path | None = None) -> StoreError:
+    """A fault met while using a database (at `path`, when known), as a message that says what happened."""
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", "") or ""
         text = str(exc)
         what = next((m for prefix, m in _SQLITE_PROBLEMS.items() if name.startswith(prefix)), None)
+        # SQLite says "unable to open" or "I/O error" when it cannot create its -wal and -shm beside the file.
+        if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) and path is not None:
+            if not _writable(path):
+                what = _SQLITE_PROBLEMS["SQLITE_READONLY"]
+            elif _nearly_full(path):
+                what = _SQLITE_PROBLEMS["SQLITE_FULL"]
         if what is None and ("no such table" in text or "no such column" in text or "malformed" in text):
             what = DAMAGED
         if what is None and "readonly" in text:
@@ -324,7 +368,9 @@ def schema_version(db: Database) -> int:
         version: int = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.table_names()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"not a SQLite database ({exc})") from None
+        if getattr(exc, "sqlite_errorname", "") in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            raise StoreError(f"not a SQLite database ({exc})") from None
+        raise
     if 0 < version < SCHEMA_VERSION and "meetings" in tables:
         raise StoreError(
             f"a Diplo database of an older schema (version {version}, this is {SCHEMA_VERSION}): "
@@ -333,6 +379,17 @@ def schema_version(db: Database) -> int:
     if version not in (0, SCHEMA_VERSION) or (version == 0 and tables):
         raise StoreError(f"not a Diplo database of schema version {SCHEMA_VERSION} (found {version})")
     return version
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        return False
 
 
 def check_database(path: Path) -> list[str]:

@@ -1,8 +1,9 @@
 import asyncio
 import json
 import os
+import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from starlette.types import ASGIApp
 
+from api import store
 from api.app import Settings, create_app
 from api.loader import load_seeds
 
@@ -58,6 +60,42 @@ class Client:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+
+@pytest.fixture(scope="session")
+def empty_db() -> Iterator[sqlite3.Connection]:
+    """A database with the schema and one source (`s`), for probing its CHECK constraints row by row."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = store.open_database(Path(tmp) / "e.db")
+        store.create_schema(db)
+        db.execute(
+            "INSERT INTO sources (key, outlet, title, published_at, language) "
+            "VALUES ('s', 'o', 't', '2025-01-01T00:00:00+00:00', 'en')"
+        )
+        yield db.conn
+        db.close()
+
+
+def sql_accepts(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> bool:
+    """Whether the store's constraints accept a row (the probe is rolled back either way)."""
+    conn.execute("SAVEPOINT probe")
+    try:
+        conn.execute(sql, params)
+    except sqlite3.IntegrityError:
+        return False
+    finally:
+        conn.execute("ROLLBACK TO probe")
+        conn.execute("RELEASE probe")
+    return True
+
+
+def model_accepts(check: Callable[[str], str], value: str) -> bool:
+    """Whether a model's rule accepts a value."""
+    try:
+        check(value)
+    except ValueError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")

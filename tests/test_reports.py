@@ -166,6 +166,21 @@ def test_a_second_file_loaded_alone_adds_and_never_erases(tmp_path: Path) -> Non
     ]
     assert rows(db, "SELECT title, round, host_country FROM meetings") == [("US–Russia talks in Riyadh", 1, "SA")]
     assert rows(db, "SELECT key FROM statements ORDER BY key") == [("a-lavrov-useful",), ("b-ushakov-not-bad",)]
+    client = Client(create_app(Settings(db_path=db)))
+    body = client.query(
+        "query ($key: String!) { meeting(key: $key) { title round reports { source { key } title round "
+        "hostCountry { code } } } }",
+        key=RIYADH,
+    )
+    assert body["data"]["meeting"] == {
+        "title": "US–Russia talks in Riyadh", "round": 1,
+        "reports": [
+            {"source": {"key": "wire-a"}, "title": "US–Russia talks in Riyadh", "round": 1,
+             "hostCountry": {"code": "SA"}},
+            {"source": {"key": "wire-b"}, "title": "Riyadh talks between Washington and Moscow", "round": None,
+             "hostCountry": None},
+        ],
+    }  # fmt: skip
 
 
 def test_an_edited_file_replaces_what_its_source_said(tmp_path: Path) -> None:

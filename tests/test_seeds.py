@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from conftest import model_accepts, sql_accepts
 from hypothesis import given
 from hypothesis import strategies as st
 from mutations import MUTATIONS, Mutation
@@ -223,55 +224,26 @@ def test_seeds_are_checked_against_what_the_database_holds(tmp_path: Path) -> No
 # --- pydantic and SQLite agree where both apply -------------------------------------------------------------
 
 
-def _accepts(check: object, value: str) -> bool:
-    try:
-        check(value)  # type: ignore[operator]
-    except ValueError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="module")
-def empty_db() -> Iterator[sqlite3.Connection]:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = store.open_database(Path(tmp) / "e.db")
-        store.create_schema(db)
-        yield db.conn
-        db.close()
-
-
-def _sql_accepts(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> bool:
-    conn.execute("SAVEPOINT probe")
-    try:
-        conn.execute(sql, params)
-    except sqlite3.IntegrityError:
-        return False
-    finally:
-        conn.execute("ROLLBACK TO probe")
-        conn.execute("RELEASE probe")
-    return True
-
-
 key_like = st.one_of(st.text(max_size=90), st.from_regex(r"[a-z0-9-]{1,85}", fullmatch=True))
 
 
 @given(key_like)
 def test_key_rule_matches_the_sql_check(empty_db: sqlite3.Connection, key: str) -> None:
-    sql_ok = _sql_accepts(empty_db, "INSERT INTO persons (key, name) VALUES (?, 'x')", (key,))
-    assert _accepts(check_key, key) == sql_ok
+    sql_ok = sql_accepts(empty_db, "INSERT INTO persons (key, name) VALUES (?, 'x')", (key,))
+    assert model_accepts(check_key, key) == sql_ok
 
 
 @given(st.text(max_size=3) | st.from_regex(r"[A-Za-z]{2}", fullmatch=True) | st.sampled_from(["US\x00", "U\x00"]))
 def test_valid_countries_pass_the_sql_check(empty_db: sqlite3.Connection, country: str) -> None:
-    sql_ok = _sql_accepts(empty_db, "INSERT INTO persons (key, name, country) VALUES ('p', 'x', ?)", (country,))
-    assert not _accepts(check_country, country) or sql_ok
+    sql_ok = sql_accepts(empty_db, "INSERT INTO persons (key, name, country) VALUES ('p', 'x', ?)", (country,))
+    assert not model_accepts(check_country, country) or sql_ok
     assert sql_ok == (len(country) == 2 and country.isascii() and country.isupper() and country.isalpha())
 
 
 @given(st.one_of(st.text(max_size=12), st.from_regex(r"Q[0-9]{1,9}", fullmatch=True), st.just("Q1\x00x")))
 def test_wikidata_rule_matches_the_sql_check(empty_db: sqlite3.Connection, value: str) -> None:
-    sql_ok = _sql_accepts(empty_db, "INSERT INTO persons (key, name, wikidata) VALUES ('p', 'x', ?)", (value,))
-    assert _accepts(check_wikidata, value) == sql_ok
+    sql_ok = sql_accepts(empty_db, "INSERT INTO persons (key, name, wikidata) VALUES ('p', 'x', ?)", (value,))
+    assert model_accepts(check_wikidata, value) == sql_ok
 
 
 @given(
@@ -283,7 +255,7 @@ def test_statement_text_rule_matches_the_sql_check(empty_db: sqlite3.Connection,
         "INSERT OR IGNORE INTO sources (key, outlet, title, published_at, language) "
         "VALUES ('s', 'o', 't', '2025-01-01T00:00:00+00:00', 'en')"
     )
-    sql_ok = _sql_accepts(
+    sql_ok = sql_accepts(
         empty_db,
         "INSERT INTO statements (key, text, language, kind, source, organization) "
         "VALUES ('st', ?, 'en', 'paraphrase', 's', NULL)",
@@ -291,22 +263,22 @@ def test_statement_text_rule_matches_the_sql_check(empty_db: sqlite3.Connection,
     )
     # The SQL CHECK also requires an attribution, which this row lacks, so it must always refuse it ...
     assert not sql_ok
-    sql_text_ok = _sql_accepts(
+    sql_text_ok = sql_accepts(
         empty_db,
         "INSERT INTO statements (key, text, language, kind, source, speaker) "
         "VALUES ('st', ?, 'en', 'paraphrase', 's', 'x')",
         (text,),
     )
     # ... and with one, it agrees with the model on emptiness and length.
-    assert _accepts(check_statement_text, text) == sql_text_ok
+    assert model_accepts(check_statement_text, text) == sql_text_ok
 
 
 def test_held_meeting_without_date_is_refused_by_sql(empty_db: sqlite3.Connection) -> None:
     sql = "INSERT INTO meetings (key, title, status, format, date) VALUES ('m', 't', ?, 'in_person', ?)"
-    assert not _sql_accepts(empty_db, sql, ("held", None))
-    assert _sql_accepts(empty_db, sql, ("planned", None))
-    assert _sql_accepts(empty_db, sql, ("held", "2025-02-27"))
-    assert not _sql_accepts(empty_db, sql, ("held", "2025-02-30"))
+    assert not sql_accepts(empty_db, sql, ("held", None))
+    assert sql_accepts(empty_db, sql, ("planned", None))
+    assert sql_accepts(empty_db, sql, ("held", "2025-02-27"))
+    assert not sql_accepts(empty_db, sql, ("held", "2025-02-30"))
 
 
 def test_cli_reports_every_error_as_text_and_json(tmp_path: Path) -> None:
