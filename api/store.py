@@ -6,10 +6,11 @@ The tables are written only by `api.loader` (through `replace_rows`), read by `a
 import errno
 import functools
 import json
+import operator
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -461,7 +462,13 @@ def columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def as_row(table: str, values: dict[str, Any]) -> Row:
-    return tuple(map(values.get, columns(table)[0]))
+    """`values` (every column of `table`, by name) as a row in the table's column order."""
+    return _getter(table)(values)
+
+
+@functools.cache
+def _getter(table: str) -> Callable[[dict[str, Any]], Row]:
+    return operator.itemgetter(*columns(table)[0])
 
 
 def replace_rows(
