@@ -20,6 +20,7 @@ EXAMPLE_VARIABLES = {
     "search-statements": {"search": "dialog"},
     "meetings-page": {"after": None},
     "meetings-by-country": {},
+    "meeting-reports": {"key": "us-russia-talks-istanbul-2025-02-27"},
 }
 
 
