@@ -128,6 +128,16 @@ def test_racing_first_loads_keep_both(corpus: dict[str, Any], tmp_path: Path) ->
         assert [code for _, code in results] == [0, 0], results
         assert canonical(db) == corpus["both"]
         assert integrity(db) == "ok"
+    # Racing on an existing database: one waits for the other, and each is validated against what it holds.
+    db = tmp_path / "existing.db"
+    shutil.copy(corpus["root"] / "first.db", db)
+    racers = [
+        subprocess.Popen([*DIPLO, "load", corpus["root"] / name, "--db", db], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for name in ("second", "first")
+    ]  # fmt: skip
+    assert [(racer.communicate(timeout=120), racer.returncode)[1] for racer in racers] == [0, 0]
+    assert canonical(db) == corpus["both"]
     assert leftovers(tmp_path) == []
 
 
