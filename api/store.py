@@ -104,22 +104,17 @@ DDL = [
         text TEXT {_c(_SOURCE_TEXT, "text")}
     )""",
     # --- reports ---
-    f"""CREATE TABLE person_reports (
-        person TEXT NOT NULL {_c(_KEY, "person")},
+    *(
+        f"""CREATE TABLE {record}_reports (
+        {record} TEXT NOT NULL {_c(_KEY, record)},
         {_SOURCE},
         name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
-        PRIMARY KEY (person, source)
-    ) WITHOUT ROWID""",
-    f"""CREATE TABLE organization_reports (
-        organization TEXT NOT NULL {_c(_KEY, "organization")},
-        {_SOURCE},
-        name TEXT NOT NULL {_c(_LABEL, "name")},
-        country TEXT {_c(_COUNTRY, "country")},
-        wikidata TEXT {_c(_WIKIDATA, "wikidata")},
-        PRIMARY KEY (organization, source)
-    ) WITHOUT ROWID""",
+        PRIMARY KEY ({record}, source)
+    ) WITHOUT ROWID"""
+        for record in ("person", "organization")
+    ),
     f"""CREATE TABLE topic_reports (
         topic TEXT NOT NULL {_c(_KEY, "topic")},
         {_SOURCE},
@@ -197,20 +192,16 @@ DDL = [
         DELETE FROM statements_fts WHERE rowid = old.rowid;
     END""",
     # --- records: merged from the reports ---
-    f"""CREATE TABLE persons (
+    *(
+        f"""CREATE TABLE {table} (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         name TEXT NOT NULL {_c(_LABEL, "name")},
         aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "aliases")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")}
-    )""",
-    f"""CREATE TABLE organizations (
-        key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        name TEXT NOT NULL {_c(_LABEL, "name")},
-        aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "aliases")},
-        country TEXT {_c(_COUNTRY, "country")},
-        wikidata TEXT {_c(_WIKIDATA, "wikidata")}
-    )""",
+    )"""
+        for table in ("persons", "organizations")
+    ),
     f"""CREATE TABLE topics (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         label TEXT NOT NULL {_c(_LABEL, "label")},

@@ -101,3 +101,21 @@ def model_accepts(check: Callable[[str], str], value: str) -> bool:
 @pytest.fixture(scope="session")
 def client(article_db: Path) -> Client:
     return Client(create_app(Settings(db_path=article_db)))
+
+
+def count_statements(db: Path, query: str, **variables: Any) -> int:
+    """How many SQL statements the resolver path runs for `query` on `db`."""
+    from api.app import open_snapshot
+    from api.limits import Limits
+    from api.loaders import Context
+    from api.schema import build_schema
+
+    conn = open_snapshot(db, Limits())
+    executed: list[str] = []
+    conn.set_trace_callback(executed.append)
+    try:
+        result = asyncio.run(build_schema().execute(query, variable_values=variables, context_value=Context(conn)))
+    finally:
+        conn.close()
+    assert result.errors is None, result.errors
+    return len(executed)

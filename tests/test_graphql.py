@@ -1,6 +1,5 @@
 """The article's facts through GraphQL, pagination and filters as properties, and batched SQL."""
 
-import asyncio
 import base64
 import datetime as dt
 import sqlite3
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Client
+from conftest import Client, count_statements
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import COUNTRIES, Files, datasets, write_files
@@ -19,8 +18,6 @@ from strategies import COUNTRIES, Files, datasets, write_files
 from api.app import Settings, create_app, open_snapshot
 from api.limits import Limits
 from api.loader import load_seeds
-from api.loaders import Context
-from api.schema import build_schema
 
 ISTANBUL = "us-russia-talks-istanbul-2025-02-27"
 
@@ -320,18 +317,6 @@ NESTED = """query ($n: Int) {
 # shares it), head, head.delegations, delegations.meeting, members, topics, topic.meetings page and count,
 # sources, statements page and count, speaker, organization, statement topics.
 SHAPE_BOUND = 19
-
-
-def count_statements(db: Path, query: str, **variables: Any) -> int:
-    conn = open_snapshot(db, Limits())
-    executed: list[str] = []
-    conn.set_trace_callback(executed.append)
-    try:
-        result = asyncio.run(build_schema().execute(query, variable_values=variables, context_value=Context(conn)))
-    finally:
-        conn.close()
-    assert result.errors is None, result.errors
-    return len(executed)
 
 
 @given(datasets(max_meetings=12, max_statements=12))

@@ -1,19 +1,16 @@
 """Provenance through GraphQL: what each source said (reports), which sources state a merged record, and what
 each source reports. Two sources report one meeting: A (earlier) has it planned, B (later) has it held."""
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Client
+from conftest import Client, count_statements
 
-from api.app import Settings, create_app, open_snapshot
+from api.app import Settings, create_app
 from api.limits import Limits
 from api.loader import load_seeds
-from api.loaders import Context
-from api.schema import build_schema
 from api.types import global_id
 
 GENEVA = "geneva-talks"
@@ -278,18 +275,6 @@ def test_prefetched_and_loaded_relations_answer_the_same(db: Path, monkeypatch: 
     phone_call = {"key": "phone-call", "reports": [{"id": global_id("MeetingReport", "phone-call/wire-b")}]}
     assert data(before[1])["node"]["previous"] == phone_call
     assert before == after
-
-
-def count_statements(db: Path, query: str, **variables: Any) -> int:
-    conn = open_snapshot(db, Limits())
-    executed: list[str] = []
-    conn.set_trace_callback(executed.append)
-    try:
-        result = asyncio.run(build_schema().execute(query, variable_values=variables, context_value=Context(conn)))
-    finally:
-        conn.close()
-    assert result.errors is None, result.errors
-    return len(executed)
 
 
 @pytest.mark.parametrize("prefetching", [True, False])
