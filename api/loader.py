@@ -30,7 +30,6 @@ T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (files just read, files to read in all)
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
-CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
 
@@ -102,11 +101,6 @@ class LoadResult:
                 for change, kinds in self.changes.items()
             },
         }
-
-
-def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(keys), CHUNK):
-        yield keys[start : start + CHUNK]
 
 
 class _Load:
@@ -200,7 +194,7 @@ class _Load:
         index = store.columns("statements")[0].index("key")
         new = [row[index] for row in rows["statements"]]
         owners: dict[str, str] = {}
-        for chunk in _chunks(new):
+        for chunk in store.chunks(new):
             sql = f"SELECT key, source FROM statements WHERE source <> ? AND key IN ({store.marks(chunk)})"
             owners.update(self.conn.execute(sql, [key, *chunk]).fetchall())
         if not owners:
@@ -257,7 +251,7 @@ class _Load:
         return self.result
 
     def _merge(self, kind: RecordKind, keys: list[str]) -> None:
-        for chunk in _chunks(keys):
+        for chunk in store.chunks(keys):
             merged = merge(self.conn, kind, chunk, self.order)
             before = {k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
                                                       chunk)}  # fmt: skip

@@ -15,11 +15,11 @@ from strawberry.dataloader import DataLoader
 from . import queries
 from .pagination import Position
 from .queries import Page
+from .store import chunks
 
 Row = sqlite3.Row
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
 
 
 def batch(fetch: Callable[[Sequence[K]], dict[K, V]], default: V) -> Callable[[list[K]], Awaitable[list[V]]]:
@@ -28,8 +28,8 @@ def batch(fetch: Callable[[Sequence[K]], dict[K, V]], default: V) -> Callable[[l
     async def load(keys: list[K]) -> list[V]:
         found: dict[K, V] = {}
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), CHUNK):
-            found.update(fetch(unique[start : start + CHUNK]))
+        for chunk in chunks(unique):
+            found.update(fetch(chunk))
         return [found.get(key, default) for key in keys]
 
     return load
@@ -154,8 +154,7 @@ class Loaders:
             pages: dict[ChildPageKey, Page] = {}
             for (link, first, after), parents in groups.items():
                 unique = list(dict.fromkeys(parents))
-                for start in range(0, len(unique), CHUNK):
-                    chunk = unique[start : start + CHUNK]
+                for chunk in chunks(unique):
                     found = queries.fetch_child_pages(self.conn, link, chunk, first, after)
                     pages.update({ChildPageKey(link, parent, first, after): found[parent] for parent in chunk})
             return [pages[key] for key in keys]
@@ -168,8 +167,8 @@ class Loaders:
             counts: dict[tuple[str, str], int] = {}
             for link in dict.fromkeys(link for link, _ in keys):
                 parents = list(dict.fromkeys(parent for key_link, parent in keys if key_link == link))
-                for start in range(0, len(parents), CHUNK):
-                    found = queries.count_children(self.conn, link, parents[start : start + CHUNK])
+                for chunk in chunks(parents):
+                    found = queries.count_children(self.conn, link, chunk)
                     counts.update({(link, parent): n for parent, n in found.items()})
             return [counts[key] for key in keys]
 

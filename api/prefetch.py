@@ -17,6 +17,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from . import queries
 from .pagination import DEFAULT_FIRST, check_first, decode_cursor
 from .queries import NESTED_ORDER
+from .store import chunks
 from .types import (
     Connection,
     Delegation,
@@ -142,8 +143,8 @@ def prefetch(info: Info, type_name: str, objects: Sequence[Any], selections: Ite
         if isinstance(relation, ToMany):
             keys = list(dict.fromkeys(relation.parent_key(o) for o in objects))
             grouped: dict[str, list[sqlite3.Row]] = {}
-            for start in range(0, len(keys), 500):
-                grouped.update(queries.rows_grouped(conn, relation.sql, keys[start : start + 500]))
+            for chunk in chunks(keys):
+                grouped.update(queries.rows_grouped(conn, relation.sql, chunk))
             built = {key: [relation.build(row) for row in rows] for key, rows in grouped.items()}
             group = relation.group_key or relation.parent_key
             for obj in objects:
@@ -152,8 +153,8 @@ def prefetch(info: Info, type_name: str, objects: Sequence[Any], selections: Ite
         elif isinstance(relation, ToOne):
             keys = list(dict.fromkeys(k for o in objects if (k := relation.target_key(o)) is not None))
             rows: dict[str, sqlite3.Row] = {}
-            for start in range(0, len(keys), 500):
-                rows.update(queries.rows_by_key(conn, relation.table, keys[start : start + 500]))
+            for chunk in chunks(keys):
+                rows.update(queries.rows_by_key(conn, relation.table, chunk))
             found = {key: relation.build(row) for key, row in rows.items()}
             for obj in objects:
                 key = relation.target_key(obj)
@@ -195,8 +196,8 @@ def _prefetch_connections(
             continue
         keys = [o.key for o in objects]
         pages: dict[str, queries.Page] = {}
-        for start in range(0, len(keys), 500):
-            pages.update(queries.fetch_child_pages(info.context.conn, link, keys[start : start + 500], size, position))
+        for chunk in chunks(keys):
+            pages.update(queries.fetch_child_pages(info.context.conn, link, chunk, size, position))
         nodes: list[Any] = []
         for obj in objects:
             made: Connection[Any] = connection(

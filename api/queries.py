@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .pagination import Position
+from .store import marks
 
 Params = list[Any]
 
@@ -146,10 +147,6 @@ LINKS: dict[str, tuple[Listing, str]] = {
 NESTED_ORDER = "DATE_ASC"
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" * len(values))
-
-
 def fetch_child_pages(
     conn: sqlite3.Connection, link: str, parents: Sequence[str], first: int, after: Position | None
 ) -> dict[str, Page]:
@@ -160,7 +157,7 @@ def fetch_child_pages(
     sql = (
         f"SELECT * FROM (SELECT l.parent AS _parent, {a}.*, {sort} AS _sort, {tie} AS _tie, "
         f"row_number() OVER (PARTITION BY l.parent ORDER BY {sort} {direction}, {tie} {direction}) AS _n "
-        f"FROM ({link_sql.format(keys=_marks(parents))}) l JOIN {listing.name} {a} ON {a}.key = l.child "
+        f"FROM ({link_sql.format(keys=marks(parents))}) l JOIN {listing.name} {a} ON {a}.key = l.child "
         f"WHERE {after_sql}) WHERE _n <= ? ORDER BY _parent, _n"
     )
     grouped: dict[str, list[sqlite3.Row]] = {key: [] for key in parents}
@@ -171,7 +168,7 @@ def fetch_child_pages(
 
 def count_children(conn: sqlite3.Connection, link: str, parents: Sequence[str]) -> dict[str, int]:
     _, link_sql = LINKS[link]
-    sql = f"SELECT parent, count(*) FROM ({link_sql.format(keys=_marks(parents))}) GROUP BY parent"
+    sql = f"SELECT parent, count(*) FROM ({link_sql.format(keys=marks(parents))}) GROUP BY parent"
     counts = dict.fromkeys(parents, 0)
     counts.update(conn.execute(sql, list(parents)).fetchall())
     return counts
@@ -181,7 +178,7 @@ def count_children(conn: sqlite3.Connection, link: str, parents: Sequence[str]) 
 
 
 def rows_by_key(conn: sqlite3.Connection, table: str, keys: Sequence[str]) -> dict[str, sqlite3.Row]:
-    sql = f"SELECT * FROM {table} WHERE key IN ({_marks(keys)})"
+    sql = f"SELECT * FROM {table} WHERE key IN ({marks(keys)})"
     return {row["key"]: row for row in conn.execute(sql, [plain_text(k) for k in keys])}
 
 
@@ -189,7 +186,7 @@ def rows_grouped(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> dic
     """Run `sql` (its first column `_group`, its IN list `{keys}`) and group the rows by `_group`."""
     grouped: dict[str, list[sqlite3.Row]] = {key: [] for key in keys}
     params = [plain_text(k) for k in keys] * sql.count("{keys}")
-    for row in conn.execute(sql.format(keys=_marks(keys)), params):
+    for row in conn.execute(sql.format(keys=marks(keys)), params):
         grouped.setdefault(row["_group"], []).append(row)
     return grouped
 

@@ -10,10 +10,10 @@ import operator
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -434,6 +434,7 @@ def to_json(value: Any) -> str:
 # --- rows: every write is a replacement of a set of rows by another ----------------------------------------------
 
 Row = tuple[Any, ...]
+T = TypeVar("T")
 
 
 @functools.cache
@@ -487,14 +488,22 @@ def replace_rows(
 def index_statements(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
     """Add statements to the full-text index (a trigger removes them): one statement per batch, which costs a
     third of what a per-row insert trigger does in a large load."""
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for chunk in chunks(keys):
         conn.execute(
             "INSERT INTO statements_fts (rowid, text, translations) SELECT rowid, text, "
             "(SELECT ifnull(group_concat(value, char(10)), '') FROM json_each(translations)) FROM statements "
             f"WHERE key IN ({marks(chunk)})",
             chunk,
         )
+
+
+CHUNK = 500  # keys per statement, well below SQLite's bound-parameter limit
+
+
+def chunks(keys: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`keys` in slices of `CHUNK`, one `IN (...)` list each."""
+    for start in range(0, len(keys), CHUNK):
+        yield keys[start : start + CHUNK]
 
 
 def marks(values: Sequence[Any]) -> str:

@@ -26,13 +26,14 @@ LEAKS = ("Traceback", 'File "', "sqlite", "SELECT ", ".py")
 
 
 def assert_handled(response: Any) -> bool:
-    """The response is no server error and leaks nothing; True when it answered with data and no error."""
+    """The response is no server error and leaks nothing; True when the operation ran (it has `data`, perhaps with
+    field errors: generated arguments are mostly not ids, cursors or page sizes this API gives out)."""
     assert response.status_code < 500, response.text
     body = response.json()
     for error in body.get("errors", []):
         assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", error
         assert not any(leak in error["message"] for leak in LEAKS), error
-    return "errors" not in body and body.get("data") is not None
+    return body.get("data") is not None
 
 
 @pytest.mark.parametrize("mode", [Mode.POSITIVE, Mode.NEGATIVE], ids=["positive", "negative"])
@@ -45,5 +46,5 @@ def test_generated_queries_never_fail_internally(client: Client, mode: Mode) -> 
         answered.append(assert_handled(client.post("/graphql", json={"query": query})))
 
     run()
-    # Positive queries mostly run; negative ones are all refused, by validation or by a resolver.
+    # Positive queries run (their fields may still refuse generated arguments); negative ones are refused.
     assert any(answered) if mode is Mode.POSITIVE else not all(answered)
