@@ -2,8 +2,8 @@
 
 A load reads the seed files one at a time. Each file's records are checked against their own rules and the
 rules within the file, then written as that source's reports, replacing what it reported before (only the
-difference is written). Then the records whose reports changed are merged again (`api.merge`) and the rules
-between records are checked in SQL over what changed (`api.crosscheck`). Any error rolls everything back, so a
+difference is written). Then the records whose reports changed are merged again (`diplo.merge`) and the rules
+between records are checked in SQL over what changed (`diplo.crosscheck`). Any error rolls everything back, so a
 failed load changes nothing; a load that changes nothing writes nothing. Memory holds one file and the keys a
 load touched, never the whole dataset.
 """

@@ -1,6 +1,6 @@
 """The seed models: one pydantic model per record type, carrying every record rule.
 
-Each rule raises `PydanticCustomError` with its code from `api.rules`, so a validation error's `type` is the
+Each rule raises `PydanticCustomError` with its code from `diplo.rules`, so a validation error's `type` is the
 rule code; anything else pydantic reports (missing field, wrong type, unknown field) is `seed.schema`.
 """
 
@@ -266,7 +266,7 @@ class Delegation(BaseModel):
 
 
 class Meeting(Record):
-    """One source's report of a meeting; the record is the merge of every source's report (`api.merge`)."""
+    """One source's report of a meeting; the record is the merge of every source's report (`diplo.merge`)."""
 
     title: Label | None = Field(default=None, description="Required of the merged record: some report gives it.")
     status: MeetingStatus

@@ -1,8 +1,8 @@
 """The validation rules: one stable code each, one place that names them.
 
-Record rules are enforced by the pydantic models (`api.models`); the rules within one source's report by
-`api.reports`, the rules between reports of one record by `api.merge` and the rules between records by
-`api.crosscheck`. All of them report these codes, the CLI prints them, the README's rule table is generated from
+Record rules are enforced by the pydantic models (`diplo.models`); the rules within one source's report by
+`diplo.reports`, the rules between reports of one record by `diplo.merge` and the rules between records by
+`diplo.crosscheck`. All of them report these codes, the CLI prints them, the README's rule table is generated from
 this dict and the tests refer to the codes.
 """
 

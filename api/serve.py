@@ -73,4 +73,4 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
     os.environ[_ENV] = settings_to_json(settings)
-    uvicorn.run("api.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("diplo.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")

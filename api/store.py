@@ -1,6 +1,6 @@
 """The SQLite store: its schema (mirroring the seed rules as constraints) and the one way rows are written.
 
-The tables are written only by `api.loader` (through `replace_rows`), read by `api.queries` and `api.export`.
+The tables are written only by `diplo.loader` (through `replace_rows`), read by `diplo.queries` and `diplo.export`.
 """
 
 import errno
@@ -55,7 +55,7 @@ def _none_of(chars: str) -> str:
 
 
 def _text(limit: int) -> str:
-    """The text rules of `api.models._text_problem` as a CHECK: at most `limit` characters, no NUL (which also ends
+    """The text rules of `diplo.models._text_problem` as a CHECK: at most `limit` characters, no NUL (which also ends
     what length() counts) nor bidirectional control, not empty once whitespace and invisible characters are trimmed.
     The other control characters are left to the models: a GLOB class for them costs ~10% of a large load. A CHECK
     that gives NULL passes, so an optional column needs no `IS NULL OR`."""

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-DIPLO = [sys.executable, "-m", "api"]
+DIPLO = [sys.executable, "-m", "diplo"]
 
 
 def content(db: Path) -> str:
@@ -65,7 +65,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from api.synth import write_synthetic
+    from diplo.synth import write_synthetic
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:

@@ -135,7 +135,7 @@ def main() -> int:
 
     port = free_port()
     with tempfile.TemporaryDirectory() as cache:
-        command = [sys.executable, "-m", "api", "serve", "--port", str(port), "--no-graphiql",
+        command = [sys.executable, "-m", "diplo", "serve", "--port", str(port), "--no-graphiql",
                    "--workers", str(args.workers)]  # fmt: skip
         if args.db:
             command += ["--db", str(args.db)]

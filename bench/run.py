@@ -43,7 +43,7 @@ PAGE_QUERY = "query ($after: String) { statements(first: 20, after: $after) { no
 
 
 def child_load(seeds: Path, db: Path) -> dict[str, Any]:
-    from api.loader import load_seeds
+    from diplo.loader import load_seeds
 
     started = time.perf_counter()
     result = load_seeds(db, [seeds])
@@ -156,7 +156,7 @@ def child_small_load(seeds: Path, db: Path) -> dict[str, Any]:
         "statements": [{**statement, "key": "late-wire-1"}, {**statement, "key": "late-wire-2"}],
     }))  # fmt: skip
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "api", "load", str(small), "--db", str(db)], check=True,
+    subprocess.run([sys.executable, "-m", "diplo", "load", str(small), "--db", str(db)], check=True,
                    capture_output=True)  # fmt: skip
     return {"seconds": time.perf_counter() - started}
 
@@ -182,7 +182,7 @@ def free_port() -> int:
 @contextmanager
 def server(command: list[str], health: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    process = subprocess.Popen([*command, "--port", str(port)] if "api" in command else [*command, str(port)],
+    process = subprocess.Popen([*command, "--port", str(port)] if "diplo" in command else [*command, str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -260,10 +260,10 @@ def p50_ms(url: str, body: dict[str, Any], count: int = 50) -> float:
 
 
 def statements_per_request(db: Path, query: str) -> int:
-    from api.app import open_snapshot
-    from api.limits import Limits
-    from api.loaders import Context
-    from api.schema import build_schema
+    from diplo.app import open_snapshot
+    from diplo.limits import Limits
+    from diplo.loaders import Context
+    from diplo.schema import build_schema
 
     conn = open_snapshot(db, Limits())
     executed: list[str] = []
@@ -275,7 +275,7 @@ def statements_per_request(db: Path, query: str) -> int:
 
 
 def deep_cursor(db: Path, depth: int) -> str:
-    from api.pagination import Position, encode_cursor
+    from diplo.pagination import Position, encode_cursor
 
     conn = sqlite3.connect(db)
     total = conn.execute("SELECT count(*) FROM statements").fetchone()[0]
@@ -317,7 +317,7 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
-    from api.synth import write_synthetic
+    from diplo.synth import write_synthetic
 
     seeds, db, floor_db = out / "seeds", out / "diplo.db", out / "floor.db"
     for path in (db, floor_db):
@@ -336,7 +336,7 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
     with server([sys.executable, str(Path(__file__).parent / "floor.py"), str(db)], "/graphql") as (url, _):
         floor_answer = httpx.post(url + "/graphql", json=body, timeout=30).json()
         results["floor"] = dict(zip(("rps", "p50_ms"), throughput(url, body, args.seconds, use_wrk), strict=True))
-    serve = [sys.executable, "-m", "api", "serve", "--db", str(db), "--no-graphiql"]
+    serve = [sys.executable, "-m", "diplo", "serve", "--db", str(db), "--no-graphiql"]
     with server([*serve, "--workers", "1"], "/healthz") as (url, process):
         answer = httpx.post(url + "/graphql", json=body, timeout=30).json()
         if answer != floor_answer:

@@ -9,12 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from diplo import store
+from diplo.app import Settings, create_app
+from diplo.loader import load_seeds
 from hypothesis import HealthCheck, settings
 from starlette.types import ASGIApp
-
-from api import store
-from api.app import Settings, create_app
-from api.loader import load_seeds
 
 settings.register_profile("default", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True)
@@ -105,10 +104,10 @@ def client(article_db: Path) -> Client:
 
 def count_statements(db: Path, query: str, **variables: Any) -> int:
     """How many SQL statements the resolver path runs for `query` on `db`."""
-    from api.app import open_snapshot
-    from api.limits import Limits
-    from api.loaders import Context
-    from api.schema import build_schema
+    from diplo.app import open_snapshot
+    from diplo.limits import Limits
+    from diplo.loaders import Context
+    from diplo.schema import build_schema
 
     conn = open_snapshot(db, Limits())
     executed: list[str] = []

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from api.loader import validate_seeds
-from api.models import Meeting, MeetingFormat, MeetingStatus, Source, Statement, StatementKind
-from api.rules import SeedErrors
-from api.seeds import read_seed_file
+from diplo.loader import validate_seeds
+from diplo.models import Meeting, MeetingFormat, MeetingStatus, Source, Statement, StatementKind
+from diplo.rules import SeedErrors
+from diplo.seeds import read_seed_file
 
 ARTICLE = Path("seeds/koran-jakarta-2025-03-01-as-russia.yaml")
 SOURCE_TEXT = Path(__file__).parent / "data" / "koran-jakarta-2025-03-01-as-russia.txt"

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.loader import validate_seeds
-from api.synth import synthesize, write_synthetic
+from diplo.loader import validate_seeds
+from diplo.synth import synthesize, write_synthetic
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 

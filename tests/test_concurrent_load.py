@@ -5,9 +5,8 @@ import threading
 from pathlib import Path
 
 from conftest import SEEDS, Client
-
-from api.app import Settings, create_app
-from api.loader import load_seeds
+from diplo.app import Settings, create_app
+from diplo.loader import load_seeds
 
 ARTICLE = SEEDS / "koran-jakarta-2025-03-01-as-russia.yaml"
 COUNTS = "{ meetings(first: 0) { totalCount } statements(first: 0) { totalCount } topics(first: 0) { totalCount } }"

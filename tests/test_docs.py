@@ -5,10 +5,9 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
-
-from api.cli import cli
-from api.models import seed_json_schema
-from api.rules import RULES
+from diplo.cli import cli
+from diplo.models import seed_json_schema
+from diplo.rules import RULES
 
 README = Path("README.md").read_text(encoding="utf-8")
 
@@ -48,14 +47,14 @@ def test_readme_console_examples_are_true(tmp_path: Path) -> None:
 def test_readme_documents_every_limit_with_its_default() -> None:
     from dataclasses import fields
 
-    from api.limits import Limits
+    from diplo.limits import Limits
 
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+) \| .+ \|$", section("Querying"), re.MULTILINE))
     assert rows == {f.name: str(f.default) for f in fields(Limits)}
 
 
 def test_readme_lists_every_error_code() -> None:
-    from api import errors
+    from diplo import errors
 
     codes = {value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
              and name == value}  # fmt: skip
@@ -64,6 +63,6 @@ def test_readme_lists_every_error_code() -> None:
 
 
 def test_committed_sdl_is_current() -> None:
-    from api.contract import check_committed
+    from diplo.contract import check_committed
 
     assert check_committed() == [], "run: diplo schema > schema/schema.graphql"

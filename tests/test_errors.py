@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 from conftest import Client
-
-from api import queries
-from api.app import Settings, create_app
-from api.limits import Limits
-from api.loader import load_seeds
+from diplo import queries
+from diplo.app import Settings, create_app
+from diplo.limits import Limits
+from diplo.loader import load_seeds
 
 LEAKS = ("Traceback", 'File "', "sqlite3", "SELECT ", ".py", "secret")
 

@@ -18,16 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from diplo import store
+from diplo.loader import load_seeds
+from diplo.rules import SeedErrors
+from diplo.synth import write_synthetic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import Files, canonical, datasets, write_files
 
-from api import store
-from api.loader import load_seeds
-from api.rules import SeedErrors
-from api.synth import write_synthetic
-
-DIPLO = [sys.executable, "-m", "api"]
+DIPLO = [sys.executable, "-m", "diplo"]
 
 
 def diplo(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:

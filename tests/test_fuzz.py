@@ -6,11 +6,10 @@ from typing import Any
 import graphql
 import pytest
 from conftest import Client
+from diplo.schema import print_sdl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, queries
-
-from api.schema import print_sdl
 
 
 def _string(value: str) -> graphql.StringValueNode:

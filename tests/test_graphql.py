@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from conftest import Client, count_statements
+from diplo.app import Settings, create_app, open_snapshot
+from diplo.limits import Limits
+from diplo.loader import load_seeds
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import COUNTRIES, Files, datasets, write_files
-
-from api.app import Settings, create_app, open_snapshot
-from api.limits import Limits
-from api.loader import load_seeds
 
 ISTANBUL = "us-russia-talks-istanbul-2025-02-27"
 
@@ -346,8 +345,8 @@ def test_snapshot_is_read_only(article_db: Path) -> None:
 def test_prefetched_and_loaded_relations_answer_the_same(
     article_db: Path, size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The prefetch path (api.prefetch) and the DataLoader path must agree on every relation."""
-    from api import schema
+    """The prefetch path (diplo.prefetch) and the DataLoader path must agree on every relation."""
+    from diplo import schema
 
     prefetched = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
     monkeypatch.setattr(schema, "prefetch_page", lambda *args: None)

@@ -10,12 +10,9 @@ from typing import Any
 
 import pytest
 from conftest import model_accepts, sql_accepts
-from hypothesis import given
-from hypothesis import strategies as st
-
-from api import store
-from api.loader import load_seeds, validate_seeds
-from api.models import (
+from diplo import store
+from diplo.loader import load_seeds, validate_seeds
+from diplo.models import (
     BIDI_CONTROLS,
     INVISIBLE,
     LABEL_MAX_LENGTH,
@@ -27,8 +24,10 @@ from api.models import (
     check_statement_text,
     check_summary,
 )
-from api.rules import SeedErrors
-from api.seeds import parse_seed_text, parse_text, read_seed_file
+from diplo.rules import SeedErrors
+from diplo.seeds import parse_seed_text, parse_text, read_seed_file
+from hypothesis import given
+from hypothesis import strategies as st
 
 SOURCE = "source: {key: s, outlet: O, title: T, published_at: 2025-03-01T01:20:00+07:00, language: en}\n"
 
@@ -357,7 +356,7 @@ def test_source_text_rules(tmp_path: Path, field: str, value: object, ok: bool) 
 
 
 # The characters the rules are about, and some ordinary ones. Control characters other than NUL are left out: the
-# models refuse them and the SQL does not look for them (see `api.store._text`).
+# models refuse them and the SQL does not look for them (see `diplo.store._text`).
 TRICKY = [*BIDI_CONTROLS, *INVISIBLE, " ", "\u00a0", "\u3000", "\n", "\t", "\x00", "a", "ü", "日", "ש", "😀"]
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Client
+from diplo.schema import build_schema
 from graphql import parse, validate
-
-from api.schema import build_schema
 
 OPERATIONS = sorted((Path(__file__).resolve().parent.parent / "schema" / "operations").glob("*.graphql"))
 EXAMPLE_VARIABLES = {

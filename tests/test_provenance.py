@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 from conftest import Client, count_statements
-
-from api.app import Settings, create_app
-from api.limits import Limits
-from api.loader import load_seeds
-from api.types import global_id
+from diplo.app import Settings, create_app
+from diplo.limits import Limits
+from diplo.loader import load_seeds
+from diplo.types import global_id
 
 GENEVA = "geneva-talks"
 A_TITLE = "US–Russia talks planned in Geneva"
@@ -261,8 +260,8 @@ ONE = """query ($id: ID!) { node(id: $id) { ... on MeetingReport { previous { ke
 
 
 def test_prefetched_and_loaded_relations_answer_the_same(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The prefetch path (api.prefetch) and the DataLoader path agree on every new relation."""
-    from api import schema
+    """The prefetch path (diplo.prefetch) and the DataLoader path agree on every new relation."""
+    from diplo import schema
 
     report_id = global_id("MeetingReport", f"{GENEVA}/wire-b")
     prefetched = Client(create_app(Settings(db_path=db)))
@@ -283,7 +282,7 @@ def test_new_relations_cost_one_statement_per_level(
 ) -> None:
     """Page 1 (wire-a) already reaches every relation of ALL, so a second source costs no statement more."""
     if not prefetching:
-        from api import schema
+        from diplo import schema
 
         monkeypatch.setattr(schema, "prefetch_page", lambda *args: None)
     assert count_statements(db, ALL, n=1) == count_statements(db, ALL, n=2)

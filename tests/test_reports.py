@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import Client
+from diplo.app import Settings, create_app
+from diplo.cli import cli
+from diplo.loader import load_seeds, remove_sources, validate_seeds
+from diplo.rules import SeedErrors
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import Files, canonical, datasets, write_files
-
-from api.app import Settings, create_app
-from api.cli import cli
-from api.loader import load_seeds, remove_sources, validate_seeds
-from api.rules import SeedErrors
 
 RIYADH = "us-russia-talks-riyadh"
 

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 from conftest import model_accepts, sql_accepts
+from diplo import store
+from diplo.loader import load_seeds, validate_seeds
+from diplo.models import check_country, check_key, check_statement_text, check_wikidata
+from diplo.rules import RULES, SeedErrors
 from hypothesis import given
 from hypothesis import strategies as st
 from mutations import MUTATIONS, Mutation
 from strategies import Files, canonical, datasets, write_files
-
-from api import store
-from api.loader import load_seeds, validate_seeds
-from api.models import check_country, check_key, check_statement_text, check_wikidata
-from api.rules import RULES, SeedErrors
 
 
 @contextmanager
@@ -109,7 +108,7 @@ def test_load_is_idempotent(files: Files) -> None:
 
 @given(datasets())
 def test_export_then_load_round_trips(files: Files) -> None:
-    from api.export import export_seeds
+    from diplo.export import export_seeds
 
     with seed_dir(files) as tmp:
         load_seeds(tmp / "a.db", [tmp / "seeds"])
@@ -283,8 +282,7 @@ def test_held_meeting_without_date_is_refused_by_sql(empty_db: sqlite3.Connectio
 
 def test_cli_reports_every_error_as_text_and_json(tmp_path: Path) -> None:
     from click.testing import CliRunner
-
-    from api.cli import cli
+    from diplo.cli import cli
 
     (tmp_path / "a.yaml").write_text("source: [\n")
     (tmp_path / "b.json").write_text(
@@ -320,8 +318,7 @@ def test_load_reports_progress_against_the_total(tmp_path: Path) -> None:
 
 def test_cli_refuses_files_that_are_not_diplo_databases(tmp_path: Path) -> None:
     from click.testing import CliRunner
-
-    from api.cli import cli
+    from diplo.cli import cli
 
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as conn:

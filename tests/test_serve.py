@@ -11,8 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from api.serve import bundled_database, seeds_fingerprint
+from diplo.serve import bundled_database, seeds_fingerprint
 
 
 def free_port() -> int:
@@ -27,7 +26,7 @@ def running(tmp_path: Path, *args: str) -> Iterator[str]:
     port = free_port()
     env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "diplo", "serve", "--port", str(port), *args],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
