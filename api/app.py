@@ -29,6 +29,8 @@ from strawberry.types.graphql import OperationType
 from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
 from .limits import Limits, limits_extension
 from .loaders import Context
+from .plans import Plans
+from .plans import execute as execute_compiled
 from .schema import build_schema
 from .store import connect_readonly
 
@@ -41,6 +43,7 @@ class Settings:
     graphiql: bool = True
     cors_origins: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    compiled: bool = True  # False: every request through the resolver path, the reference executor
 
 
 class RequestError(Exception):
@@ -137,6 +140,7 @@ class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schema = build_schema([limits_extension(settings.limits)])
+        self.plans = Plans(self.schema, settings.limits) if settings.compiled else None
         self.graphiql_html = get_graphql_ide_html("graphiql") if settings.graphiql else None
 
     async def handle(self, request: Request) -> Response:
@@ -165,6 +169,10 @@ class GraphQLEndpoint:
         limits = self.settings.limits
         conn = open_snapshot(self.settings.db_path, limits)
         try:
+            if self.plans is not None:
+                compiled = execute_compiled(self.plans, conn, query, variables, operation)
+                if compiled is not None:
+                    return compiled
             result = await asyncio.wait_for(
                 self.schema.execute(
                     query,
