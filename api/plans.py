@@ -2,6 +2,7 @@
 answers a request with one SQL statement per root field or says that the resolver path must answer it.
 """
 
+import logging
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from . import dialect
 from .compile import Compiler, Unsupported
 from .limits import Limits, check_document
 
+logger = logging.getLogger("diplo")
 PLAN_CACHE_SIZE = 256  # documents are at most `max_document_chars` each, so this bounds the cache's memory
 
 
@@ -106,6 +108,9 @@ def execute(
     try:
         compiled = Compiler(plans.schema._schema, plan.fragments, coerced, plan.operation).statements()
     except (Unsupported, GraphQLError):
+        return None
+    except Exception:  # a bug in the compiler: logged, and the reference executor answers
+        logger.exception("the compiled path failed; the resolver path answers")
         return None
     dialect.register(conn)
     data: dict[str, Any] = {}

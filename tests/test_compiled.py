@@ -8,6 +8,7 @@ one; plus which shapes fall back to the resolver path, and the plan cache's boun
 import asyncio
 import base64
 import json
+import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import orjson
 import pytest
 from diplo import plans
 from diplo.app import GraphQLEndpoint, Settings, open_snapshot
+from diplo.compile import Compiler
 from diplo.limits import Limits
 from diplo.loader import load_seeds
 from diplo.schema import print_sdl
@@ -198,6 +200,18 @@ def test_a_statement_stopped_by_the_time_limit_falls_back(article: Paths) -> Non
         assert plans.execute(article.compiled.plans, conn, "{ statements { totalCount } }", None, None) is None
     finally:
         conn.close()
+
+
+def test_a_compiler_bug_is_logged_and_the_resolver_path_answers(
+    article: Paths, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object) -> str:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(Compiler, "country", broken)
+    with caplog.at_level(logging.ERROR, logger="diplo"):
+        assert not article.same("{ countries { code name } }")
+    assert "compiled path failed" in caplog.text
 
 
 def test_one_statement_per_root_field(article_db: Path) -> None:
