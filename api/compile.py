@@ -227,7 +227,7 @@ class Compiler:
             return dialect.node_id(type_name, spec.key.format(a=a))
         if isinstance(spec, CountryOf):
             code = spec.code.format(a=a)
-            return f"json(CASE WHEN {code} IS NULL THEN NULL ELSE {self.country(code, details)} END)"
+            return f"CASE WHEN {code} IS NULL THEN NULL ELSE {self.country(code, details)} END"
         if isinstance(spec, Countries):
             return self.countries(spec.sql.format(a=a), details)
         if isinstance(spec, Localized):
@@ -291,17 +291,20 @@ class Compiler:
         sort, tie, direction = listing.orders[order]
         after_sql, after_params = queries.after_condition(listing, order, after)
         r = self.alias()
+        grouped = self.subfields(conn_type, details)
+        names = {sub[0].node.name.value for sub in grouped.values()}
+        # pageInfo needs one row more (is there a next page?) and each row's place; nodes alone need neither.
+        numbered = "pageInfo" in names
         inner = (
             f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
             f"WHERE {condition} AND {self.bind(after_sql, after_params)} "
-            f"ORDER BY {sort} {direction}, {tie} {direction} LIMIT {first + 1}"
+            f"ORDER BY {sort} {direction}, {tie} {direction} LIMIT {first + 1 if numbered else first}"
         )
         ordered = f"ORDER BY _sort {direction}, _tie {direction}"
         page = f"SELECT *, row_number() OVER ({ordered}) AS _n, count(*) OVER () AS _rows FROM ({inner}) {ordered}"
         cursor = dialect.cursor(listing.name, order, f"{r}._sort", f"{r}._tie")
-        shown = f"{r}._n <= {first}"
+        shown = f"{r}._n <= {first}" if numbered else None
         pairs = []
-        grouped = self.subfields(conn_type, details)
         for key, sub in grouped.items():
             name = sub[0].node.name.value
             if name == "__typename":
@@ -319,8 +322,9 @@ class Compiler:
             pairs.append((key, value))
         # Rows are read only for what aggregates them: without nodes, edges or pageInfo there is no page, and an
         # aggregate over no rows still gives its one row.
-        paged = any(sub[0].node.name.value in ("nodes", "edges", "pageInfo") for sub in grouped.values())
-        source = f" FROM ({page}) {r}" if paged else ""
+        source = ""
+        if names & {"nodes", "edges", "pageInfo"}:
+            source = f" FROM ({page if numbered else inner}) {r}"
         return dialect.nested(f"SELECT {self.json_object(pairs)}{source}")
 
     def edge(self, conn_type: GraphQLObjectType, target: str, r: str, cursor: str, details: Details) -> str:
