@@ -1,11 +1,15 @@
-"""The compiled read path's entry: a bounded cache of parsed and validated operations, and `execute`, which
-answers a request with one SQL statement per root field or says that the resolver path must answer it.
+"""The compiled read path's entry: a bounded cache of parsed, validated and limit-checked operations, and
+`execute`, which answers a request with one SQL statement per root field or says that the resolver path must.
+
+What depends on the document alone (parsing, validation, depth, aliases, string literals, and for an operation
+without variables its node estimate and its SQL) is done once per document and operation name; what reads the
+variables (their string lengths, the node estimate, the SQL) is done per request.
 """
 
 import logging
 import sqlite3
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -26,25 +30,30 @@ from strawberry.schema.schema import validate_document
 
 from . import dialect
 from .compile import Compiler, Unsupported
-from .limits import Limits, check_document
+from .limits import Limits, aliases, depth, estimated_nodes, long_strings
 
 logger = logging.getLogger("diplo")
-PLAN_CACHE_SIZE = 256  # documents are at most `max_document_chars` each, so this bounds the cache's memory
+PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this bounds the cache's memory
+
+Compiled = list[tuple[str, str, dict[str, Any]]]  # (response key, SQL, parameters) per root field
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plan:
-    """A document parsed and validated once, with the operation a request names in it."""
+    """A document parsed, validated and checked against the document-level limits once, with the operation a
+    request names in it; for an operation without variables, its SQL too (None: it is not compiled)."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDetails]
+    compiled: Compiled | None = field(default=None)
+    fixed: bool = False  # no operation of the document has variables: `compiled` holds the SQL
 
 
 class Plans:
     """Plans by document and operation name, least recently used dropped first. One per schema and limits: a plan
     is never reused under other limits. A document the resolver path must answer (it does not parse, is not
-    valid, is not one query) is remembered as None."""
+    valid, is over a document-level limit, is not one query) is remembered as None."""
 
     def __init__(self, schema: Schema, limits: Limits, size: int = PLAN_CACHE_SIZE) -> None:
         self.schema = schema
@@ -88,7 +97,62 @@ class Plans:
         fragments = {
             d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        return Plan(document, operation, fragments)
+        plan = Plan(document, operation, fragments)
+        if not self._within_document_limits(plan, operations):
+            return None
+        if not any(o.variable_definitions for o in operations):
+            if not self.within_request_limits(plan, {}):
+                return None
+            plan.compiled, plan.fixed = self.compile(plan, {}), True
+        return plan
+
+    def _within_document_limits(self, plan: Plan, operations: list[OperationDefinitionNode]) -> bool:
+        """Depth, aliases and string literals, over every operation of the document (as `check_document`)."""
+        limits = self.limits
+        if long_strings(plan.document.definitions, None, limits.max_string_chars):
+            return False
+        try:
+            return all(
+                depth(o.selection_set, _definitions(plan), limits.max_depth) <= limits.max_depth
+                and aliases(o.selection_set, _definitions(plan)) <= limits.max_aliases
+                for o in operations
+            )
+        except RecursionError:
+            return False
+
+    def within_request_limits(self, plan: Plan, variables: dict[str, Any]) -> bool:
+        """The variables' string lengths and the node estimate, over every operation of the document."""
+        limits = self.limits
+        if long_strings((), variables, limits.max_string_chars):
+            return False
+        schema = self.schema._schema
+        for operation in plan.document.definitions:
+            if isinstance(operation, OperationDefinitionNode):
+                root = schema.get_root_type(operation.operation)
+                estimate = estimated_nodes(
+                    operation.selection_set, root, schema.get_type, _definitions(plan), variables
+                )
+                if estimate > limits.max_nodes:
+                    return False
+        return True
+
+    def compile(self, plan: Plan, variables: dict[str, Any]) -> Compiled | None:
+        """The operation's SQL with these variables; None where the resolver path must answer."""
+        schema = self.schema._schema
+        coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables)
+        if not isinstance(coerced, VariableValues):
+            return None
+        try:
+            return Compiler(schema, plan.fragments, coerced, plan.operation).statements()
+        except (Unsupported, GraphQLError):
+            return None
+        except Exception:  # a bug in the compiler: logged, and the reference executor answers
+            logger.exception("the compiled path failed; the resolver path answers")
+            return None
+
+
+def _definitions(plan: Plan) -> dict[str, FragmentDefinitionNode]:
+    return {name: details.definition for name, details in plan.fragments.items()}
 
 
 def execute(
@@ -100,17 +164,15 @@ def execute(
     if plan is None:
         return None
     inputs = variables or {}
-    if check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
+    if plan.fixed:
+        if inputs and long_strings((), inputs, plans.limits.max_string_chars):
+            return None  # variables the operation does not declare are still checked
+        compiled = plan.compiled
+    elif plans.within_request_limits(plan, inputs):
+        compiled = plans.compile(plan, inputs)
+    else:
         return None
-    coerced = get_variable_values(plans.schema._schema, plan.operation.variable_definitions or (), inputs)
-    if not isinstance(coerced, VariableValues):
-        return None
-    try:
-        compiled = Compiler(plans.schema._schema, plan.fragments, coerced, plan.operation).statements()
-    except (Unsupported, GraphQLError):
-        return None
-    except Exception:  # a bug in the compiler: logged, and the reference executor answers
-        logger.exception("the compiled path failed; the resolver path answers")
+    if compiled is None:
         return None
     dialect.register(conn)
     data: dict[str, Any] = {}

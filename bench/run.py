@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -285,28 +285,32 @@ SHAPES = {"nested query": NESTED_QUERY, "statements listing": LISTING_QUERY, "fu
 SHAPE_CONNECTIONS = 4
 
 
-def read_shapes(db: Path, seconds: float, use_wrk: bool) -> dict[str, Any]:
-    """requests/s and p50 of every shape on Diplo, the floor and the single statement; their answers must agree."""
+def read_shapes(db: Path, seconds: float, use_wrk: bool, rounds: int = 2) -> dict[str, Any]:
+    """requests/s and p50 of every shape on Diplo, the floor and the single statement; their answers must agree.
+
+    The three servers run side by side and are measured in turn, shape by shape, `rounds` times, keeping each
+    one's best: on a machine shared with other work, that compares them under the same load."""
     bench = Path(__file__).parent
-    servers = {
+    commands = {
         "floor": ([sys.executable, str(bench / "floor.py"), str(db)], "/graphql"),
         "single": ([sys.executable, str(bench / "single.py"), str(db)], "/graphql"),
         "diplo": ([sys.executable, "-m", "diplo", "serve", "--db", str(db), "--no-graphiql", "--workers", "1"],
                   "/healthz"),
     }  # fmt: skip
     results: dict[str, Any] = {shape: {} for shape in SHAPES}
-    answers: dict[str, list[Any]] = {shape: [] for shape in SHAPES}
-    for name, (command, health) in servers.items():
-        with server(command, health) as (url, _):
-            for shape, query in SHAPES.items():
-                body = {"query": query}
-                answers[shape].append(httpx.post(url + "/graphql", json=body, timeout=30).json())
-                rate, p50 = throughput(url, body, seconds, use_wrk, SHAPE_CONNECTIONS)
-                results[shape][name] = {"rps": rate, "p50_ms": p50}
-    for shape, query in SHAPES.items():
-        if any(answer != answers[shape][0] for answer in answers[shape]):
-            raise SystemExit(f"FAILED: Diplo, the floor and the single statement answer the {shape} differently")
-        results[shape]["sql"] = statements_per_request(db, query)
+    with ExitStack() as stack:
+        urls = {name: stack.enter_context(server(command, health))[0] for name, (command, health) in commands.items()}
+        for shape, query in SHAPES.items():
+            body = {"query": query}
+            answers = [httpx.post(url + "/graphql", json=body, timeout=30).json() for url in urls.values()]
+            if any(answer != answers[0] for answer in answers):
+                raise SystemExit(f"FAILED: Diplo, the floor and the single statement answer the {shape} differently")
+            for _ in range(rounds):
+                for name, url in urls.items():
+                    rate, p50 = throughput(url, body, seconds, use_wrk, SHAPE_CONNECTIONS)
+                    if rate > results[shape].get(name, {"rps": 0.0})["rps"]:
+                        results[shape][name] = {"rps": rate, "p50_ms": p50}
+            results[shape]["sql"] = statements_per_request(db, query)
     return results
 
 
@@ -366,7 +370,7 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
     results["synth"] = {"meetings": args.meetings, "statements": statements,
                         "seconds": time.perf_counter() - started}  # fmt: skip
     results["load"] = run_child("load", seeds, db)
-    results["shapes"] = read_shapes(db, args.seconds, use_wrk)
+    results["shapes"] = read_shapes(db, args.seconds, use_wrk, rounds=1 if args.smoke else 2)
     if args.reads:
         with server([sys.executable, "-m", "diplo", "serve", "--db", str(db), "--no-graphiql", "--workers", "1"],
                     "/healthz") as (url, _):  # fmt: skip

@@ -7,9 +7,11 @@ one; plus which shapes fall back to the resolver path, and the plan cache's boun
 
 import asyncio
 import base64
+import gc
 import json
 import logging
 import tempfile
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,6 +242,40 @@ def test_plan_cache_is_bounded_and_keyed_by_operation(article_db: Path) -> None:
     assert paths.compiled_only(two) is None  # several operations and none named: the resolver path's error
     assert cache.get(two, "A") is not cache.get(two, "B")
     assert cache.get(two, "B") is cache.get(two, "B")
+
+
+def test_plan_cache_memory_is_bounded(article: Paths) -> None:
+    cache = plans.Plans(article.compiled.schema, Limits(), size=16)
+
+    def fill(start: int, count: int) -> int:
+        for i in range(start, start + count):
+            assert cache.get(f"{{ m{i}: meetings(first: 1) {{ totalCount nodes {{ key title }} }} }}", None)
+        gc.collect()  # documents are cyclic (a node and its parent): the dropped ones go only when collected
+        return tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        fill(0, 16)
+        full = fill(16, 40)  # whatever warms up once (interned names, caches of graphql-core) has by now
+        after = fill(56, 120)
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == 16
+    assert after < full * 1.1, (full, after)
+
+
+def test_an_operation_without_variables_is_compiled_once(article: Paths) -> None:
+    assert article.compiled.plans is not None
+    query = "{ meetings(first: 1) { nodes { key } } }"
+    plan = article.compiled.plans.get(query, None)
+    assert plan is not None
+    assert plan.fixed
+    assert plan.compiled is not None
+    assert article.same(query)
+    assert article.compiled.plans.get(query, None) is plan
+    # Variables it does not declare are still checked for their length, as the resolver path does.
+    assert article.compiled_only(query, {"unused": "x" * 201}) is None
+    assert not article.same(query, {"unused": "x" * 201})
 
 
 def test_plans_are_not_shared_across_limits(article_db: Path) -> None:
