@@ -178,9 +178,15 @@ class Compiler:
             condition = " AND ".join(f"{{r}}.{c} = {self.param(p)}" for c, p in zip(columns, parts, strict=True))
         elif type_name in BY_KEY:
             condition = f"{{r}}.key = {self.param(key)}"
+        elif type_name in self._node_types():
+            raise Unsupported(f"node of type {type_name}")  # one the resolver path finds some other way
         else:
-            return "NULL"
+            return "NULL"  # no such type: no such object
         return self.lookup(type_name, condition, details)
+
+    def _node_types(self) -> set[str]:
+        return {t.name for t in self.schema.type_map.values()
+                if isinstance(t, GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)}  # fmt: skip
 
     # --- objects and their fields -------------------------------------------------------------------------------
 
