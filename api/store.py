@@ -26,7 +26,7 @@ from .models import (
     SUMMARY_MAX_LENGTH,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Key format as a CHECK: kebab-case, no leading/trailing/double hyphen, at most 80 characters. Text functions
 # stop at a NUL byte; equal byte and character lengths rule out NULs (and anything outside ASCII).
@@ -111,6 +111,7 @@ DDL = [
         name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
+        distinct_from TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(distinct_from)),
         PRIMARY KEY ({record}, source)
     ) WITHOUT ROWID"""
         for record in ("person", "organization")
