@@ -184,6 +184,13 @@ def _text_schema(allowed: str, limit: int) -> dict[str, Any]:
     }
 
 
+def _two_letter_languages() -> str:
+    """The ISO 639-1 codes as a regex alternation in either case (JSON Schema's regexes have no flags); the ~8,000
+    three-letter codes of ISO 639-3 would make the schema ten times larger, so they are checked by form only."""
+    codes = sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+    return "|".join("".join(f"[{c}{c.upper()}]" for c in code) for code in codes)
+
+
 # WithJsonSchema: editors see the same constraints in schema/seed.schema.json that the validators enforce.
 Key = Annotated[
     str,
@@ -207,7 +214,9 @@ Language = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": BCP47_PATTERN.pattern.replace("?P<language>", ""),
+            "pattern": BCP47_PATTERN.pattern.replace(
+                "?P<language>[a-zA-Z]{2,3}", _two_letter_languages() + "|[a-zA-Z]{3}"
+            ),
             "description": "BCP 47 (the primary subtag must also be an ISO 639 code)",
         }
     ),

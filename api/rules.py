@@ -23,9 +23,10 @@ RULES: dict[str, str] = {
     "strings; dates are strings that the fields parse), without anchors, aliases or tags outside that schema.",
     "seed.schema": "A seed file has the documented shape: known fields, required fields present, right types.",
     "key.format": "A key is a kebab-case slug (`^[a-z0-9]+(-[a-z0-9]+)*$`) of at most 80 characters.",
-    "key.duplicate": "A new person or organization key is not possibly the same as another key of its type: a name "
-    "or alias that is the same once case, accents, transliteration and doubled letters are folded, or the same "
-    "Wikidata id. A warning (an error with `--strict`); `distinct_from: [key]` on either record says they differ.",
+    "key.duplicate": "A new person or organization key is not another key's record typed twice: a name or alias "
+    "close to one of the other's once case, accents, script, transliteration, doubled letters and word order are "
+    "folded, or the same Wikidata id, is a warning (an error with `--strict`) unless either record declares the "
+    "other in `distinct_from`.",
     "key.conflict": "A source key belongs to one file and a statement key to one source; within a file a key is "
     "reported once per record type (identical repeats are allowed).",
     "ref.unknown": "Every referenced key exists in the seeds or in the database.",

@@ -1,7 +1,7 @@
 """`diplo new`: the start of a seed file for one source, which validates as it is.
 
 The `source` block is filled from the article's text (verbatim) and details; each record list is empty, with a
-commented example of its record above it (the examples are valid records: a test uncomments them and validates).
+commented example of its record below it (the examples are valid records: a test uncomments them and validates).
 """
 
 import datetime as dt
@@ -149,7 +149,8 @@ def scaffold(
     head.append("# One source's report: seed only what it says; say in a comment whatever you inferred.")
     body = [seed_yaml({"source": source}).rstrip("\n")]
     for kind in RECORD_LISTS:
-        body += ["", f"# {kind}: {NOTES[kind]}. For example:", *_commented(kind), f"{kind}: []"]
+        body += ["", f"# {kind}: {NOTES[kind]}. For example (drop the [] and uncomment):", f"{kind}: []",
+                 *_commented(kind)]  # fmt: skip
     content = "\n".join([*head, *body]) + "\n"
     errors = parse_seed_text(content, "new.yaml").errors
     if errors:  # a value the dumper could not write back as given
