@@ -3,8 +3,9 @@
 Outlets transliterate differently (`Sergei Lavrov`, `Sergey Lavrov`, `Сергей Лавров`), so the same person gets a
 second key. Names are compared folded: case, accents and script (Cyrillic and Greek to Latin), the letters that
 transliterations disagree on, doubled letters and word order. Two names are close when their consonant
-skeletons are equal and their folded spellings nearly so, which finds them by hashing, not by comparing every
-pair. A shared Wikidata id always counts. `distinct_from` on either record says two records are not the same.
+skeletons are equal and their folded words nearly so; each report stores its name's skeleton, indexed, so a new
+key finds its candidates by lookup, not by comparing every name. A shared Wikidata id always counts.
+`distinct_from` on either record says two records are not the same.
 """
 
 import difflib
@@ -14,6 +15,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 
+from . import store
 from .rules import Finding, Place
 
 CLOSE = 0.8  # difflib's ratio between each word of two folded names of one skeleton, from which they are close
@@ -29,7 +31,7 @@ _SCRIPTS = str.maketrans({
 _SOUNDS = (("j", "y"), ("x", "ks"), ("kh", "h"), ("ph", "f"), ("w", "v"), ("q", "k"), ("ck", "k"), ("c", "k"),
            ("iy", "i"), ("yy", "i"), ("ey", "ei"))  # fmt: skip
 _VOWELS = re.compile(r"[aeiouy]")
-_DOUBLED = re.compile(r"(.)\1+")
+_DOUBLED = re.compile(r"([a-z])\1+")  # letters only: 11 and 1 are two numbers
 
 
 def fold(name: str) -> str:
@@ -61,53 +63,54 @@ def close(a: str, b: str) -> bool:
     return all(difflib.SequenceMatcher(None, x, y).ratio() >= CLOSE for x, y in zip(words_a, words_b, strict=True))
 
 
-def _names(name: str, aliases: str) -> list[str]:
-    return [name, *json.loads(aliases)]
+REPORTS = {"persons": ("person_reports", "person"), "organizations": ("organization_reports", "organization")}
 
 
 def possible_duplicates(conn: sqlite3.Connection, kind: str, added: Iterable[str]) -> Iterator[Finding]:
     """`key.duplicate` for each key in `added` (records of `kind` a load added) that may be another record of
-    `kind`; a pair of added keys once, at the later key."""
-    new = set(added)
+    `kind`: a report's name close to one of the other's (found through the indexed skeletons of the report
+    names), or the same Wikidata id. A pair of added keys is reported once, at the later key."""
+    new = sorted(added)
     if not new:
         return
-    report_table, column = {"persons": ("person_reports", "person"),
-                            "organizations": ("organization_reports", "organization")}[kind]  # fmt: skip
+    table, column = REPORTS[kind]
+    found: dict[str, tuple[str, str]] = {}  # the key warned about -> (the other key, why)
+
+    def pair(a: str, b: str, why: str, names: tuple[str, str] | None = None) -> None:
+        """Warn about the new one of `a` and `b` (the later if both are), saying `why` with its name first."""
+        key, other = (max(a, b), min(a, b)) if a in fresh and b in fresh else (a, b) if a in fresh else (b, a)
+        if names is not None:
+            why = why.format(*(names if key == a else names[::-1]))
+        found.setdefault(key, (other, why))
+
+    fresh = set(new)
+    for chunk in store.chunks(new):
+        sql = (
+            f"SELECT a.{column}, a.name, b.{column}, b.name FROM {table} a JOIN {table} b "
+            f"ON b.skeleton = a.skeleton AND b.{column} <> a.{column} WHERE a.{column} IN ({store.marks(chunk)}) "
+            f"ORDER BY a.{column}, b.{column}"
+        )
+        for key, name, other, other_name in conn.execute(sql, chunk):
+            if close(fold(name), fold(other_name)):
+                pair(key, other, "{!r} is close to {!r}", (name, other_name))
+    shared = f"SELECT wikidata, group_concat(key, ' ') FROM {kind} WHERE wikidata IS NOT NULL GROUP BY wikidata "
+    for wikidata, keys in conn.execute(shared + "HAVING count(*) > 1 ORDER BY wikidata"):
+        first, *others = sorted(keys.split())
+        for key in others:
+            if key in fresh or first in fresh:
+                pair(key, first, f"both have the Wikidata id {wikidata}")
     distinct: set[frozenset[str]] = set()
-    for key, others in conn.execute(f"SELECT {column}, distinct_from FROM {report_table} WHERE distinct_from <> '[]'"):
+    for key, others in conn.execute(f"SELECT {column}, distinct_from FROM {table} WHERE distinct_from <> '[]'"):
         distinct.update(frozenset((key, other)) for other in json.loads(others))
-    by_skeleton: dict[str, list[tuple[str, str, str]]] = {}  # skeleton -> (key, name, folded)
-    by_wikidata: dict[str, list[str]] = {}
-    for key, name, aliases, wikidata in conn.execute(f"SELECT key, name, aliases, wikidata FROM {kind}"):
-        for spelling in _names(name, aliases):
-            folded = fold(spelling)
-            by_skeleton.setdefault(skeleton(folded), []).append((key, spelling, folded))
-        if wikidata:
-            by_wikidata.setdefault(wikidata, []).append(key)
-    found: dict[str, tuple[str, str]] = {}  # the new key -> (the other key, why)
-
-    def pair(a: str, b: str, why: str) -> None:
-        if a in new or b in new:
-            key, other = (max(a, b), min(a, b)) if a in new and b in new else (a, b) if a in new else (b, a)
-            found.setdefault(key, (other, why))
-
-    for wikidata, keys in sorted(by_wikidata.items()):
-        for key in keys[1:]:
-            pair(key, keys[0], f"both have the Wikidata id {wikidata}")
-    for entries in by_skeleton.values():
-        for i, (key, spelling, folded) in enumerate(entries):
-            for other, other_spelling, other_folded in entries[:i]:
-                if other != key and (key in new or other in new) and close(folded, other_folded):
-                    pair(key, other, f"{spelling!r} is close to {other_spelling!r}")
     for key, (other, why) in sorted(found.items()):
         if frozenset((key, other)) in distinct:
             continue
         yield Finding(
-            Place(_reporter(conn, report_table, column, key), kind, key, ".name"),
+            Place(_reporter(conn, table, column, key), kind, key, ".name"),
             "key.duplicate",
             f"possibly the same as `{other}` ({{other}}): {why}; if they are two, add `distinct_from: [{other}]` "
             f"to `{key}`",
-            Place(_reporter(conn, report_table, column, other), kind, other),
+            Place(_reporter(conn, table, column, other), kind, other),
         )
 
 

@@ -77,6 +77,7 @@ def source_report(conn: sqlite3.Connection, source: str) -> dict[str, Any]:
         for values in _rows(conn, f"SELECT * FROM {table} WHERE source = ? ORDER BY {key}", source):
             record = {"key": values.pop(key), **_plain(values, json_columns)}
             record.pop("source")
+            record.pop("skeleton", None)  # derived from the name, for finding duplicates
             if kind == "meetings":
                 record["topics"] = topics.get(record["key"], [])
                 record["delegations"] = [

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import store
+from .duplicates import fold, skeleton
 from .models import Meeting, MeetingStatus, Named, Record, Source, Statement, StatementKind, Topic
 from .rules import SeedError
 from .seeds import RecordKind, SeedReport
@@ -151,7 +152,7 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Row]]:
         for _, n in report.of(kind):
             assert isinstance(n, Named)
             add(table, **{column: n.key}, **n.model_dump(exclude={"key", "distinct_from"}),
-                distinct_from=store.to_json(n.distinct_from))  # fmt: skip
+                distinct_from=store.to_json(n.distinct_from), skeleton=skeleton(fold(n.name)))  # fmt: skip
     for _, t in report.of("topics"):
         assert isinstance(t, Topic)
         add("topic_reports", topic=t.key, label=t.label, labels=store.to_json(t.labels))
