@@ -241,8 +241,9 @@ def new(
 
     Example:
 
-        diplo new article.txt --outlet "Koran Jakarta" --title "AS dan Russia ..." \\
-            --published-at 2025-03-01T01:20:00+07:00 --language id --out seeds/koran-jakarta-2025-03-01.yaml
+    \b
+        diplo new article.txt --outlet TASS --title "Lavrov on the talks" \\
+            --published-at 2025-03-02T10:00:00+03:00 --language en --out seeds/tass-2025-03-02.yaml
     """
     from .scaffold import scaffold, schema_reference
     from .seeds import decode
