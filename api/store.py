@@ -26,7 +26,7 @@ from .models import (
     SUMMARY_MAX_LENGTH,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Key format as a CHECK: kebab-case, no leading/trailing/double hyphen, at most 80 characters. Text functions
 # stop at a NUL byte; equal byte and character lengths rule out NULs (and anything outside ASCII).
@@ -111,6 +111,9 @@ DDL = [
         name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
+        distinct_from TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(distinct_from)),
+        -- The name's consonant skeleton (diplo.duplicates), indexed: a new key finds the names close to its own.
+        skeleton TEXT NOT NULL,
         PRIMARY KEY ({record}, source)
     ) WITHOUT ROWID"""
         for record in ("person", "organization")
@@ -283,6 +286,8 @@ INDEXES = [
     # A load reads and replaces one source's reports, and finds who still refers to a record it removes.
     "CREATE INDEX person_reports_source ON person_reports (source)",
     "CREATE INDEX organization_reports_source ON organization_reports (source)",
+    "CREATE INDEX person_reports_skeleton ON person_reports (skeleton)",
+    "CREATE INDEX organization_reports_skeleton ON organization_reports (skeleton)",
     "CREATE INDEX topic_reports_source ON topic_reports (source)",
     "CREATE INDEX meeting_reports_source ON meeting_reports (source)",
     "CREATE INDEX meeting_reports_follows ON meeting_reports (follows)",
