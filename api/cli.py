@@ -291,7 +291,29 @@ def seed_schema() -> None:
     show_default=True,
     help="Serve GraphiQL in browsers; off also hides field suggestions in errors.",
 )
-@click.option("--cors-origin", "cors_origins", multiple=True, help="An origin allowed by CORS (repeatable).")
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="An origin allowed by CORS (repeatable); `*` in it stands for one DNS label: https://*.preview.example.",
+)
+@click.option(
+    "--cors-header",
+    "cors_headers",
+    multiple=True,
+    help="A request header allowed by CORS (repeatable); replaces the defaults (Apollo, urql, tracing).",
+)
+@click.option(
+    "--cache-control",
+    default="public, max-age=60",
+    show_default=True,
+    help="The Cache-Control of successful GET answers (they also carry an ETag).",
+)
+@click.option(
+    "--trusted-documents",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Run only the operations in this folder's .graphql files (e.g. schema/operations).",
+)
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Override a request limit.")
 def serve(
     db_path: Path | None,
@@ -300,6 +322,9 @@ def serve(
     workers: int,
     graphiql: bool,
     cors_origins: tuple[str, ...],
+    cors_headers: tuple[str, ...],
+    cache_control: str,
+    trusted_documents: Path | None,
     limits: tuple[str, ...],
 ) -> None:
     """Serve the GraphQL API (read-only) at /graphql, with GraphiQL in a browser.
@@ -308,7 +333,8 @@ def serve(
 
         diplo serve --db diplo.db --workers 2 --no-graphiql --cors-origin https://app.example
     """
-    from .app import Settings
+    from .app import CORS_HEADERS, Settings
+    from .http import TrustedDocuments
     from .limits import Limits
     from .serve import bundled_database, serve
     from .store import check_served
@@ -324,7 +350,19 @@ def serve(
         check_served(db_path)
     except (StoreError, sqlite3.Error) as error:
         raise DatabaseProblem(f"{db_path}: {error}") from None
-    settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
+    settings = Settings(
+        db_path=db_path,
+        graphiql=graphiql,
+        cors_origins=cors_origins,
+        cors_headers=tuple(h.lower() for h in cors_headers) or CORS_HEADERS,
+        cache_control=cache_control,
+        trusted_documents=trusted_documents,
+        limits=parsed,
+    )
+    try:
+        TrustedDocuments(trusted_documents) if trusted_documents is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-documents") from None
     serve(settings, host, port, workers)
 
 

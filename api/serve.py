@@ -60,10 +60,14 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     raw = json.loads(text)
+    trusted = raw["trusted_documents"]
     return Settings(
         db_path=Path(raw["db_path"]),
         graphiql=raw["graphiql"],
         cors_origins=tuple(raw["cors_origins"]),
+        cors_headers=tuple(raw["cors_headers"]),
+        cache_control=raw["cache_control"],
+        trusted_documents=Path(trusted) if trusted is not None else None,
         limits=Limits(**raw["limits"]),
     )
 

@@ -66,7 +66,7 @@ def test_serve_bundled_seeds_with_graphiql(tmp_path: Path) -> None:
 def test_serve_without_graphiql_on_two_workers(tmp_path: Path) -> None:
     with running(tmp_path, "--workers", "2", "--no-graphiql", "--cors-origin", "https://app.example") as url:
         page = httpx.get(f"{url}/graphql", headers={"accept": "text/html"})
-        assert page.status_code == 400  # no GraphiQL: a GET without a query is a bad request
+        assert page.status_code == 406  # no GraphiQL: HTML is not a media type the endpoint answers in
         for _ in range(4):
             response = httpx.post(f"{url}/graphql", json={"query": QUERY},
                                   headers={"origin": "https://app.example"})  # fmt: skip
