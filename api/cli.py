@@ -368,28 +368,48 @@ def serve(
 
 @cli.command()
 @click.option("--check", is_flag=True, help="Compare with the committed schema/schema.graphql; exit 1 on any change.")
-def schema(check: bool) -> None:
-    """Print the GraphQL SDL, or check it against the committed contract.
+@click.option(
+    "--operations",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check a folder of consumer operations (.graphql) against the working schema; exit 1 if one fails.",
+)
+def schema(check: bool, operations: Path | None) -> None:
+    """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
-    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE.
+    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
+    (additions, descriptions). With --operations DIR, every operation that would not validate is listed.
 
     Example:
 
-        diplo schema > schema/schema.graphql && diplo schema --check
+        diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql
     """
-    from .contract import check_committed
+    from .contract import check_committed, check_operations
     from .schema import print_sdl
 
-    if not check:
+    if not check and operations is None:
         click.echo(print_sdl(), nl=False)
         return
-    changes = check_committed()
-    for change in changes:
-        click.echo(str(change))
-    if changes:
-        click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+    failed = False
+    if check:
+        changes = check_committed()
+        for change in changes:
+            click.echo(str(change))
+        if changes:
+            click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+            failed = True
+        else:
+            click.echo("schema/schema.graphql is current")
+    if operations is not None:
+        problems = check_operations(operations)
+        for problem in problems:
+            click.echo(f"OPERATION: {problem}")
+        if problems:
+            click.echo(f"{len(problems)} problem(s) in the operations of {operations}", err=True)
+            failed = True
+        else:
+            click.echo(f"every operation in {operations} is valid against the working schema")
+    if failed:
         sys.exit(1)
-    click.echo("schema/schema.graphql is current")
 
 
 @cli.command()
