@@ -22,7 +22,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
-from .graphiql import graphiql_page
+from .graphiql import asset, graphiql_page
 from .http import (
     JSON,
     PersistedQueries,
@@ -203,8 +203,10 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=600,
             ),
         )
+    ide = [Route("/graphiql/{name}", asset, methods=["GET"])] if settings.graphiql else []
     app = Starlette(
         routes=[
+            *ide,
             Route("/graphql", endpoint.handle, methods=["GET", "HEAD", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
