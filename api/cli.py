@@ -373,7 +373,8 @@ def serve(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Check a folder of consumer operations (.graphql) against the working schema; exit 1 if one fails.",
 )
-def schema(check: bool, operations: Path | None) -> None:
+@click.option("--apollo", is_flag=True, help="Print the client kit's schema/client/apollo.json instead.")
+def schema(check: bool, operations: Path | None, apollo: bool) -> None:
     """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
     With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
@@ -386,6 +387,12 @@ def schema(check: bool, operations: Path | None) -> None:
     from .contract import check_committed, check_operations
     from .schema import print_sdl
 
+    if apollo:
+        from .clientkit import apollo_config
+        from .schema import build_schema
+
+        click.echo(json.dumps(apollo_config(build_schema()._schema), indent=2))
+        return
     if not check and operations is None:
         click.echo(print_sdl(), nl=False)
         return

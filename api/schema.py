@@ -12,6 +12,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from . import queries
+from .descriptions import describe
 from .pagination import check_first, decode_cursor
 from .prefetch import prefetch_one, prefetch_page
 from .scalars import SCALARS
@@ -251,7 +252,11 @@ class DiploSchema(strawberry.Schema):
 
 
 def build_schema(extensions: Sequence[Callable[[], SchemaExtension]] = ()) -> strawberry.Schema:
-    return DiploSchema(query=Query, types=list(NODE_TYPES), extensions=list(extensions), scalar_overrides=dict(SCALARS))
+    schema = DiploSchema(
+        query=Query, types=list(NODE_TYPES), extensions=list(extensions), scalar_overrides=dict(SCALARS)
+    )
+    describe(schema._schema)
+    return schema
 
 
 def print_sdl() -> str:
