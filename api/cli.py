@@ -378,7 +378,8 @@ def schema(check: bool, operations: Path | None, apollo: bool) -> None:
     """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
     With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
-    (additions, descriptions). With --operations DIR, every operation that would not validate is listed.
+    (additions, descriptions). With --operations DIR, every operation that would not validate is listed. With
+    --apollo, the client kit's schema/client/apollo.json is printed.
 
     Example:
 

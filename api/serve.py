@@ -27,7 +27,7 @@ def cache_dir() -> Path:
 
 def seeds_fingerprint(seeds: Path) -> str:
     """Changes whenever a seed file, the store's schema or the loader's package version changes."""
-    digest = hashlib.sha256(f"schema {store.SCHEMA_VERSION}".encode())
+    digest = hashlib.sha256(f"schema {store.SCHEMA_VERSION} {store.DDL}".encode())  # a new table: rebuilt
     for path in seed_paths([seeds]):
         digest.update(str(path.relative_to(seeds)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -73,8 +73,13 @@ def settings_from_json(text: str) -> Settings:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    # h11 refuses a request head over 16 KiB with a bare 400: let GET URLs up to the limit reach the app's 414.
+    head = settings.limits.max_body_bytes + 16 * 1024
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", h11_max_incomplete_event_size=head)
         return
     os.environ[_ENV] = settings_to_json(settings)
-    uvicorn.run("diplo.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "diplo.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
+        h11_max_incomplete_event_size=head,
+    )  # fmt: skip
