@@ -11,7 +11,7 @@ from conftest import SEEDS, Client
 from diplo.app import Settings, create_app, origin_pattern
 from diplo.http import GRAPHQL_RESPONSE, JSON, RequestError, negotiate
 from diplo.loader import load_seeds
-from diplo.store import build_id
+from diplo.store import build_id, record_build
 
 QUERY = "{ countries { code } }"
 SPEC = {"accept": GRAPHQL_RESPONSE}
@@ -186,6 +186,14 @@ def test_build_id_follows_the_loaded_content(tmp_path: Path) -> None:
     load_seeds(db, [seed])
     with sqlite3.connect(db) as conn:
         assert build_id(conn) not in (None, first)
+    with sqlite3.connect(other) as conn:  # as a file loaded before build ids were recorded
+        conn.execute("DROP TABLE build")
+        conn.execute("DROP TABLE source_digests")
+        record_build(conn, {})
+        assert build_id(conn) not in (None, first)  # what it holds is unknown: an id of its own
+    load_seeds(other, [seed])  # its one source loaded again: known, and the same content as `db`
+    with sqlite3.connect(other) as conn, sqlite3.connect(db) as same:
+        assert build_id(conn) == build_id(same)
 
 
 def test_etag_changes_with_the_build(tmp_path: Path) -> None:
