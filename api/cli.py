@@ -343,6 +343,11 @@ def serve(
         parsed = Limits.parse(list(limits))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--limit") from None
+    try:  # read now, so that a mistake in them is a message before the server starts (each worker reads them)
+        if trusted_documents is not None:
+            TrustedDocuments(trusted_documents)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-documents") from None
     if db_path is None:
         db_path = bundled_database()
         click.echo(f"serving the bundled seeds from {db_path}", err=True)
@@ -359,10 +364,6 @@ def serve(
         trusted_documents=trusted_documents,
         limits=parsed,
     )
-    try:
-        TrustedDocuments(trusted_documents) if trusted_documents is not None else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--trusted-documents") from None
     serve(settings, host, port, workers)
 
 

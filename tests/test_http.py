@@ -139,6 +139,20 @@ def test_trusted_documents(article_db: Path) -> None:
     assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
+def test_trusted_documents_that_do_not_parse_are_a_message(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from diplo.cli import cli
+
+    empty = CliRunner().invoke(cli, ["serve", "--trusted-documents", str(tmp_path)])
+    assert empty.exit_code == 2
+    assert "no .graphql documents" in empty.output
+    (tmp_path / "bad.graphql").write_text("{ countries {", encoding="utf-8")
+    broken = CliRunner().invoke(cli, ["serve", "--trusted-documents", str(tmp_path)])
+    assert broken.exit_code == 2
+    assert "bad.graphql: Syntax Error" in broken.output
+    assert "Traceback" not in broken.output
+
+
 # --- caching ---------------------------------------------------------------------------------------------------
 
 
