@@ -27,7 +27,7 @@ from .models import (
     SUMMARY_MAX_LENGTH,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
 # digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
 # to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
@@ -119,6 +119,9 @@ DDL = [
         name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
+        distinct_from TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(distinct_from)),
+        -- The name's consonant skeleton (diplo.duplicates), indexed: a new key finds the names close to its own.
+        skeleton TEXT NOT NULL,
         PRIMARY KEY ({record}, source)
     ) WITHOUT ROWID"""
         for record in ("person", "organization")
@@ -292,6 +295,8 @@ INDEXES = [
     # A load reads and replaces one source's reports, and finds who still refers to a record it removes.
     "CREATE INDEX person_reports_source ON person_reports (source)",
     "CREATE INDEX organization_reports_source ON organization_reports (source)",
+    "CREATE INDEX person_reports_skeleton ON person_reports (skeleton)",
+    "CREATE INDEX organization_reports_skeleton ON organization_reports (skeleton)",
     "CREATE INDEX topic_reports_source ON topic_reports (source)",
     "CREATE INDEX meeting_reports_source ON meeting_reports (source)",
     "CREATE INDEX meeting_reports_follows ON meeting_reports (follows)",
