@@ -368,7 +368,29 @@ def seed_schema() -> None:
     show_default=True,
     help="Serve GraphiQL in browsers; off also hides field suggestions in errors.",
 )
-@click.option("--cors-origin", "cors_origins", multiple=True, help="An origin allowed by CORS (repeatable).")
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="An origin allowed by CORS (repeatable); `*` in it stands for one DNS label: https://*.preview.example.",
+)
+@click.option(
+    "--cors-header",
+    "cors_headers",
+    multiple=True,
+    help="A request header allowed by CORS (repeatable); replaces the defaults (Apollo, urql, tracing).",
+)
+@click.option(
+    "--cache-control",
+    default="public, max-age=60",
+    show_default=True,
+    help="The Cache-Control of successful GET answers (they also carry an ETag).",
+)
+@click.option(
+    "--trusted-documents",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Run only the operations in this folder's .graphql files (e.g. schema/operations).",
+)
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Override a request limit.")
 def serve(
     db_path: Path | None,
@@ -377,6 +399,9 @@ def serve(
     workers: int,
     graphiql: bool,
     cors_origins: tuple[str, ...],
+    cors_headers: tuple[str, ...],
+    cache_control: str,
+    trusted_documents: Path | None,
     limits: tuple[str, ...],
 ) -> None:
     """Serve the GraphQL API (read-only) at /graphql, with GraphiQL in a browser.
@@ -385,7 +410,8 @@ def serve(
 
         diplo serve --db diplo.db --workers 2 --no-graphiql --cors-origin https://app.example
     """
-    from .app import Settings
+    from .app import CORS_HEADERS, Settings
+    from .http import TrustedDocuments
     from .limits import Limits
     from .serve import bundled_database, serve
     from .store import check_served
@@ -394,6 +420,11 @@ def serve(
         parsed = Limits.parse(list(limits))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--limit") from None
+    try:  # read now, so that a mistake in them is a message before the server starts (each worker reads them)
+        if trusted_documents is not None:
+            TrustedDocuments(trusted_documents)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-documents") from None
     if db_path is None:
         db_path = bundled_database()
         click.echo(f"serving the bundled seeds from {db_path}", err=True)
@@ -401,34 +432,70 @@ def serve(
         check_served(db_path)
     except (StoreError, sqlite3.Error) as error:
         raise DatabaseProblem(f"{db_path}: {error}") from None
-    settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
+    settings = Settings(
+        db_path=db_path,
+        graphiql=graphiql,
+        cors_origins=cors_origins,
+        cors_headers=tuple(h.lower() for h in cors_headers) or CORS_HEADERS,
+        cache_control=cache_control,
+        trusted_documents=trusted_documents,
+        limits=parsed,
+    )
     serve(settings, host, port, workers)
 
 
 @cli.command()
 @click.option("--check", is_flag=True, help="Compare with the committed schema/schema.graphql; exit 1 on any change.")
-def schema(check: bool) -> None:
-    """Print the GraphQL SDL, or check it against the committed contract.
+@click.option(
+    "--operations",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check a folder of consumer operations (.graphql) against the working schema; exit 1 if one fails.",
+)
+@click.option("--apollo", is_flag=True, help="Print the client kit's schema/client/apollo.json instead.")
+def schema(check: bool, operations: Path | None, apollo: bool) -> None:
+    """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
-    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE.
+    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
+    (additions, descriptions). With --operations DIR, every operation that would not validate is listed. With
+    --apollo, the client kit's schema/client/apollo.json is printed.
 
     Example:
 
-        diplo schema > schema/schema.graphql && diplo schema --check
+        diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql
     """
-    from .contract import check_committed
+    from .contract import check_committed, check_operations
     from .schema import print_sdl
 
-    if not check:
+    if apollo:
+        from .clientkit import apollo_config
+        from .schema import build_schema
+
+        click.echo(json.dumps(apollo_config(build_schema()._schema), indent=2))
+        return
+    if not check and operations is None:
         click.echo(print_sdl(), nl=False)
         return
-    changes = check_committed()
-    for change in changes:
-        click.echo(str(change))
-    if changes:
-        click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+    failed = False
+    if check:
+        changes = check_committed()
+        for change in changes:
+            click.echo(str(change))
+        if changes:
+            click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+            failed = True
+        else:
+            click.echo("schema/schema.graphql is current")
+    if operations is not None:
+        problems = check_operations(operations)
+        for problem in problems:
+            click.echo(f"OPERATION: {problem}")
+        if problems:
+            click.echo(f"{len(problems)} problem(s) in the operations of {operations}", err=True)
+            failed = True
+        else:
+            click.echo(f"every operation in {operations} is valid against the working schema")
+    if failed:
         sys.exit(1)
-    click.echo("schema/schema.graphql is current")
 
 
 @cli.command()

@@ -53,10 +53,7 @@ ROOT_LISTINGS: dict[str, tuple[Listing, Callable[[dict[str, Any]], queries.Where
 }
 ROOT_RECORDS = {"meeting": "Meeting", "statement": "Statement", "topic": "Topic", "person": "Person",
                 "organization": "Organization", "source": "Source"}  # fmt: skip
-COUNTRIES = (
-    "SELECT code FROM (SELECT country AS code FROM delegations UNION SELECT host_country FROM meetings UNION "
-    "SELECT country FROM persons UNION SELECT country FROM organizations) WHERE code IS NOT NULL ORDER BY code"
-)
+COUNTRIES = f"SELECT country AS code FROM ({queries.COUNTRY_CODES}) WHERE country IS NOT NULL ORDER BY country"
 # How a Column's value is encoded in the response, by its kind.
 ENCODINGS: dict[str, Callable[[str], str]] = {
     "plain": lambda value: value,
@@ -170,6 +167,10 @@ class Compiler:
             type_name, key = parse_global_id(global_id)
         except GraphQLError as error:
             raise Unsupported("an id the resolver path refuses") from error
+        if type_name == "Country":  # not a table: one of the codes the data refers to
+            r = self.alias()
+            country = self.country(f"{r}.code", details)
+            return dialect.nested(f"SELECT {country} FROM ({COUNTRIES}) {r} WHERE {r}.code = {self.param(key)}")
         if type_name in BY_PATH:
             _, columns, _ = BY_PATH[type_name]
             parts = key.split("/")
@@ -262,6 +263,8 @@ class Compiler:
             name = sub[0].node.name.value
             if name == "code":
                 pairs.append((key, code))
+            elif name == "id":
+                pairs.append((key, dialect.node_id("Country", code)))
             elif name == "name":
                 pairs.append((key, dialect.country_name(code)))
             elif name == "__typename":

@@ -45,6 +45,7 @@ class Limits:
     max_string_chars: int = 200
     sql_statement_seconds: float = 1.0
     operation_seconds: float = 3.0
+    persisted_queries: int = 1000
 
     @classmethod
     def parse(cls, items: list[str]) -> "Limits":

@@ -9,6 +9,7 @@ load touched, never the whole dataset.
 """
 
 import gc
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -125,6 +126,7 @@ class _Load:
         self.result = LoadResult()
         self.order = ReportOrder(conn)
         self.locator = Locator()
+        self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
         for key in sorted(keys):
@@ -163,6 +165,8 @@ class _Load:
         names = store.columns("sources")[0]
         old = conn.execute(f"SELECT {', '.join(names)} FROM sources WHERE key = ?", [key]).fetchone()
         new = source_row(report.source) if report is not None and report.source is not None else None
+        content = repr((new, sorted(rows.items()))).encode() if report is not None else None
+        self.digests[key] = hashlib.sha256(content).hexdigest() if content is not None else None
         if old is not None and old != new:  # its publication time orders everything it reports: merge them again
             self.order.forget(key)
             for kind, (table, column) in REPORT_TABLE.items():
@@ -379,6 +383,8 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                 work(load)
                 result = load.finish()
                 if commit:
+                    if result.added + result.changed + result.removed:
+                        store.record_build(db.conn, load.digests)
                     db.conn.execute("COMMIT")
                     result.written = result.added + result.changed + result.removed > 0
                 else:

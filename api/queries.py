@@ -256,13 +256,16 @@ def row_by_path(conn: sqlite3.Connection, table: str, columns: Sequence[str], pa
     return row
 
 
+# Every country code the data refers to (and NULL), as the column `country`.
+COUNTRY_CODES = (
+    "SELECT country FROM delegations UNION SELECT host_country FROM meetings UNION "
+    "SELECT country FROM persons UNION SELECT country FROM organizations"
+)
+
+
 def countries(conn: sqlite3.Connection) -> list[str]:
     """Every country code the data refers to."""
-    sql = (
-        "SELECT country FROM delegations UNION SELECT host_country FROM meetings UNION "
-        "SELECT country FROM persons UNION SELECT country FROM organizations"
-    )
-    return sorted(code for (code,) in conn.execute(sql) if code)
+    return sorted(code for (code,) in conn.execute(COUNTRY_CODES) if code)
 
 
 # --- filters ----------------------------------------------------------------------------------------------

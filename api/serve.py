@@ -27,7 +27,7 @@ def cache_dir() -> Path:
 
 def seeds_fingerprint(seeds: Path) -> str:
     """Changes whenever a seed file, the store's schema or the loader's package version changes."""
-    digest = hashlib.sha256(f"schema {store.SCHEMA_VERSION}".encode())
+    digest = hashlib.sha256(f"schema {store.SCHEMA_VERSION} {store.DDL}".encode())  # a new table: rebuilt
     for path in seed_paths([seeds]):
         digest.update(str(path.relative_to(seeds)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -60,17 +60,26 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     raw = json.loads(text)
+    trusted = raw["trusted_documents"]
     return Settings(
         db_path=Path(raw["db_path"]),
         graphiql=raw["graphiql"],
         cors_origins=tuple(raw["cors_origins"]),
+        cors_headers=tuple(raw["cors_headers"]),
+        cache_control=raw["cache_control"],
+        trusted_documents=Path(trusted) if trusted is not None else None,
         limits=Limits(**raw["limits"]),
     )
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    # h11 refuses a request head over 16 KiB with a bare 400: let GET URLs up to the limit reach the app's 414.
+    head = settings.limits.max_body_bytes + 16 * 1024
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", h11_max_incomplete_event_size=head)
         return
     os.environ[_ENV] = settings_to_json(settings)
-    uvicorn.run("diplo.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "diplo.serve:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info",
+        h11_max_incomplete_event_size=head,
+    )  # fmt: skip

@@ -62,12 +62,20 @@ class Paths:
     def same(self, query: str, variables: dict[str, Any] | None = None) -> bool:
         """Asserts both paths give the same bytes; True when the compiled path answered."""
         compiled = self.compiled_only(query, variables)
-        served = asyncio.run(self.compiled.execute(query, variables, None, "test"))
-        reference = asyncio.run(self.reference.execute(query, variables, None, "test"))
+        served, reference = (_answer(e, query, variables) for e in (self.compiled, self.reference))
         assert orjson.dumps(served) == orjson.dumps(reference), query
         if compiled is not None:
             assert orjson.dumps(compiled) == orjson.dumps(reference), query
         return compiled is not None
+
+
+def _answer(endpoint: GraphQLEndpoint, query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
+    """The body `endpoint` answers, as the app calls it: on a snapshot of its database."""
+    conn = open_snapshot(endpoint.settings.db_path, endpoint.settings.limits)
+    try:
+        return asyncio.run(endpoint.execute(conn, query, variables, None, "test"))
+    finally:
+        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +99,7 @@ def test_every_committed_operation_compiles_to_the_same_bytes(article: Paths, op
 
 
 MEETING = """
-fragment M on Meeting { __typename id key title status format date city hostCountry { code name } round summary
+fragment M on Meeting { __typename id key title status format date city hostCountry { id code name } round summary
   previous { key } followUps { key round } participants { code name __typename }
   delegations { id country { code } headRole meeting { key } head { key name aliases wikidataId country { name } }
                 members { key } sources { key } }
@@ -131,7 +139,7 @@ SHAPES = [
     "{ persons(first: 3) { nodes { key delegations { id } statements { totalCount nodes { key } } } } "
     "organizations { edges { node { key statements(first: 1) { pageInfo { hasNextPage } } } } } "
     "sources { nodes { key meetings { totalCount nodes { key } } statements(first: 2) { totalCount } } } "
-    "countries { code name } }",
+    "countries { id code name } }",
     "query ($yes: Boolean!, $no: Boolean!) { meetings(first: 2) { nodes { key @include(if: $yes) title @skip(if: $yes)"
     " ... on Meeting @include(if: $no) { date } ...F @skip(if: $no) } } }\nfragment F on Meeting { city }",
     '{ m: meeting(key: "none") { key } t: topic(key: "diplomatic-missions") { key label } '
@@ -161,12 +169,13 @@ def test_pages_and_nodes_of_every_type(article: Paths) -> None:
         _id("Person", "vladimir-putin"), _id("Organization", "kremlin"),
         _id("Statement", "vladimir-putin-inspires-hope"),
         _id("Source", "koran-jakarta-2025-03-01-as-russia"), _id("Delegation", "only-one-part"), _id("Country", "US"),
+        _id("Country", "XX"), _id("Query", "x"),
         _id("MeetingReport", f"{ISTANBUL}/koran-jakarta-2025-03-01-as-russia"),
         _id("DelegationReport", f"{ISTANBUL}/koran-jakarta-2025-03-01-as-russia/RU"),
     ]  # fmt: skip
     node = (
         "query ($id: ID!) { node(id: $id) { __typename id ... on Meeting { key } ... on Delegation { headRole } "
-        "...on DelegationReport { country { code } } ... on MeetingReport { status } } }"
+        "...on DelegationReport { country { code } } ... on MeetingReport { status } ... on Country { name } } }"
     )
     for global_id in ids:
         assert article.same(node, {"id": global_id})
