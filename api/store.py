@@ -412,10 +412,18 @@ def check_database(path: Path) -> list[str]:
 
 
 def check_served(path: Path) -> None:
-    """Refuse to serve a file that is not a loaded Diplo database (StoreError), before any request comes."""
-    with closing(Database(connect_readonly(path), execute_plugins=False)) as db:
-        if schema_version(db) != SCHEMA_VERSION:
-            raise StoreError("an empty database: load seeds into it first")
+    """Refuse to serve a file that is not a sound, loaded Diplo database (StoreError), before any request comes:
+    this schema version, then SQLite's `quick_check` and every table and index (`check_database`)."""
+    try:
+        with closing(Database(connect_readonly(path), execute_plugins=False)) as db:
+            if schema_version(db) != SCHEMA_VERSION:
+                raise StoreError("an empty database: load seeds into it first")
+    except sqlite3.Error as exc:
+        raise problem(exc, path) from None
+    problems = check_database(path)
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise StoreError(f"{DAMAGED} ({shown})")
 
 
 def create_schema(db: Database) -> None:
@@ -511,8 +519,14 @@ def marks(values: Sequence[Any]) -> str:
 
 
 def connect_readonly(path: Path | str) -> sqlite3.Connection:
-    """A read-only connection for serving: the server can never write, even by mistake."""
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    """A read-only connection for serving: the server can never write, even by mistake.
+
+    A file this process cannot write (a read-only copy, directory or mount: how replicas get their file) is opened
+    `immutable`: no locks and no `-shm` or `-wal` to create, which a read-only place would refuse. A file it can
+    write may be loaded into while it is served, so it is read with locks, one snapshot per transaction.
+    """
+    resolved = Path(path).resolve()
+    immutable = "&immutable=1" if resolved.exists() and not os.access(resolved, os.W_OK) else ""
+    conn = sqlite3.connect(resolved.as_uri() + "?mode=ro" + immutable, uri=True, check_same_thread=False)
     conn.execute("PRAGMA query_only = ON")
     return conn
