@@ -1,4 +1,4 @@
-"""The ASGI app: GraphQL over HTTP (POST and GET, queries only), GraphiQL, a health check.
+"""The ASGI app: GraphQL over HTTP (POST and GET, queries only), GraphiQL, health checks and metrics.
 
 Requests are parsed here, strictly and with limits, rather than by a framework view, so that every malformed
 body is a 4xx with a clear message and nothing reaches the schema that it would answer with a 500.
@@ -26,11 +26,15 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
+from . import logs
+from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, format_error
+from .health import healthz, readyz
 from .limits import Limits, limits_extension
 from .loaders import Context
+from .metrics import Metrics, TimedConnection
 from .schema import build_schema
 from .store import connect_readonly
+from .worker import Budget, Budgeted, Stopped, Worker, too_large
 
 logger = logging.getLogger("diplo")
 
@@ -41,6 +45,7 @@ class Settings:
     graphiql: bool = True
     cors_origins: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    log_format: str = "text"
 
 
 class RequestError(Exception):
@@ -112,21 +117,50 @@ async def request_params(request: Request, limits: Limits) -> tuple[str, dict[st
     return parse_params(decode_json(await read_body(request, limits.max_body_bytes), "the body"))
 
 
-def open_snapshot(db_path: Path, limits: Limits) -> sqlite3.Connection:
-    """A read-only connection in a read transaction, its statements stopped past their time limits."""
-    conn = connect_readonly(db_path)
+def open_snapshot(db_path: Path, limits: Limits, budget: Budget | None = None) -> TimedConnection:
+    """A read-only connection in a read transaction, its statements stopped past their time limits (the operation's
+    from `budget`, when it has one already)."""
+    budget = budget or Budget.start(limits.operation_seconds, limits.max_response_bytes)
+    conn = connect_readonly(db_path, factory=TimedConnection)
     conn.row_factory = sqlite3.Row
-    operation_deadline = time.monotonic() + limits.operation_seconds
     statement_started = [time.monotonic()]
 
     def over_time() -> int:
         now = time.monotonic()
-        return int(now > operation_deadline or now - statement_started[0] > limits.sql_statement_seconds)
+        return int(now > budget.deadline or now - statement_started[0] > limits.sql_statement_seconds)
 
     conn.set_trace_callback(lambda _sql: statement_started.__setitem__(0, time.monotonic()))
     conn.set_progress_handler(over_time, 10_000)
     conn.execute("BEGIN")
     return conn
+
+
+@dataclass
+class OperationContext(Context):
+    """What every resolver of one operation shares, and the budget the `Budgeted` extension charges."""
+
+    budget: Budget | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response body as sent, with what the metrics and the access log say about it."""
+
+    content: bytes
+    outcome: str  # "OK", or the first error's code
+    sql_seconds: float = 0.0
+
+
+def serialize(body: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(body)  # several times json.dumps on a large response
+    except TypeError:  # a lone surrogate echoed from the request in an error message: orjson refuses it
+        return json.dumps(body).encode()
+
+
+def outcome(body: dict[str, Any]) -> str:
+    errors = body.get("errors")
+    return str(errors[0]["extensions"]["code"]) if errors else "OK"
 
 
 def _bad_input(message: str) -> dict[str, Any]:
@@ -136,10 +170,13 @@ def _bad_input(message: str) -> dict[str, Any]:
 class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.schema = build_schema([limits_extension(settings.limits)])
+        self.schema = build_schema([limits_extension(settings.limits), Budgeted])
         self.graphiql_html = get_graphql_ide_html("graphiql") if settings.graphiql else None
+        self.worker = Worker()
+        self.metrics = Metrics(settings.db_path)
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
         request_id = uuid.uuid4().hex
         if (
             request.method == "GET"
@@ -152,38 +189,53 @@ class GraphQLEndpoint:
             query, variables, operation = await request_params(request, self.settings.limits)
         except RequestError as error:
             return _error_response(error.status, error.message, request_id)
-        body = await self.execute(query, variables, operation, request_id)
+        limits = self.settings.limits
+        budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
+        try:  # the one place an operation runs: in the worker's threads, never on the event loop
+            answer = await self.worker.run(lambda: self.answer(query, variables, operation, request_id, budget), budget)
+        except Stopped as stopped:
+            answer = Answer(serialize(stopped.body()), stopped.code)
+        seconds = time.perf_counter() - started
+        self.metrics.observe(operation, answer.outcome, seconds, answer.sql_seconds, len(answer.content))
+        logs.access(request_id, operation, answer.outcome, 200, seconds, len(answer.content))
+        return Response(answer.content, media_type="application/json", headers={"X-Request-Id": request_id})
+
+    def answer(
+        self, query: str, variables: dict[str, Any] | None, operation: str | None, request_id: str, budget: Budget
+    ) -> Answer:
+        """Execute and serialize an operation (in a worker thread); `Stopped` past its deadline or size limit."""
+        conn = open_snapshot(self.settings.db_path, self.settings.limits, budget)
         try:
-            content = orjson.dumps(body)  # several times json.dumps on a large response
-        except TypeError:  # a lone surrogate echoed from the request in an error message: orjson refuses it
-            content = json.dumps(body).encode()
-        return Response(content, media_type="application/json", headers={"X-Request-Id": request_id})
+            body = asyncio.run(self.execute(conn, query, variables, operation, request_id, budget))
+        finally:
+            conn.close()
+        content = serialize(body)
+        if len(content) > budget.max_bytes:
+            raise too_large(budget.max_bytes)
+        return Answer(content, outcome(body), conn.sql_seconds)
 
     async def execute(
-        self, query: str, variables: dict[str, Any] | None, operation: str | None, request_id: str
+        self,
+        conn: sqlite3.Connection,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation: str | None,
+        request_id: str,
+        budget: Budget,
     ) -> dict[str, Any]:
-        limits = self.settings.limits
-        conn = open_snapshot(self.settings.db_path, limits)
+        context = OperationContext(conn, operation, budget)
         try:
-            result = await asyncio.wait_for(
-                self.schema.execute(
-                    query,
-                    variable_values=variables,
-                    context_value=Context(conn, operation),
-                    operation_name=operation,
-                    allowed_operation_types=(OperationType.QUERY,),
-                ),
-                timeout=limits.operation_seconds,
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation,
+                allowed_operation_types=(OperationType.QUERY,),
             )
-        except TimeoutError:
-            message = f"the operation took longer than {limits.operation_seconds:g} s; ask for less"
-            return {"data": None, "errors": [{"message": message, "extensions": {"code": TIMEOUT}}]}
         except InvalidOperationTypeError:  # strawberry raises, rather than returns, these two
             return _bad_input("only queries are served: this API has no mutations or subscriptions")
         except CannotGetOperationTypeError:
             return _bad_input("`operationName` names no operation of the document (or several need one named)")
-        finally:
-            conn.close()
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(e, request_id, self.settings.graphiql) for e in result.errors]
@@ -192,18 +244,8 @@ class GraphQLEndpoint:
                     logger.error("request %s: %s", request_id, error.message, exc_info=error.original_error)
         return body
 
-
-async def healthz(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    try:
-        conn = connect_readonly(settings.db_path)
-        try:
-            conn.execute("SELECT count(*) FROM meetings").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    async def metrics_endpoint(self, request: Request) -> Response:
+        return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -225,6 +267,8 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", endpoint.metrics_endpoint, methods=["GET"]),
         ],
         middleware=middleware,
     )

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from sqlite_utils import Database
 
@@ -443,6 +443,7 @@ def to_json(value: Any) -> str:
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
+C = TypeVar("C", bound=sqlite3.Connection)
 
 
 @functools.cache
@@ -518,7 +519,11 @@ def marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
-def connect_readonly(path: Path | str) -> sqlite3.Connection:
+@overload
+def connect_readonly(path: Path | str) -> sqlite3.Connection: ...
+@overload
+def connect_readonly(path: Path | str, factory: type[C]) -> C: ...
+def connect_readonly(path: Path | str, factory: type[sqlite3.Connection] = sqlite3.Connection) -> sqlite3.Connection:
     """A read-only connection for serving: the server can never write, even by mistake.
 
     A file this process cannot write (a read-only copy, directory or mount: how replicas get their file) is opened
@@ -527,6 +532,7 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
     """
     resolved = Path(path).resolve()
     immutable = "&immutable=1" if resolved.exists() and not os.access(resolved, os.W_OK) else ""
-    conn = sqlite3.connect(resolved.as_uri() + "?mode=ro" + immutable, uri=True, check_same_thread=False)
+    uri = resolved.as_uri() + "?mode=ro" + immutable
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=factory)
     conn.execute("PRAGMA query_only = ON")
     return conn
