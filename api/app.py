@@ -31,7 +31,7 @@ from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, format_error
 from .health import healthz, readyz
 from .limits import Limits, limits_extension
 from .loaders import Context
-from .metrics import Metrics, TimedConnection
+from .metrics import Metrics, TimedConnection, operation_name
 from .schema import build_schema
 from .store import connect_readonly
 from .worker import Budget, Budgeted, Stopped, Worker, too_large
@@ -195,9 +195,9 @@ class GraphQLEndpoint:
             answer = await self.worker.run(lambda: self.answer(query, variables, operation, request_id, budget), budget)
         except Stopped as stopped:
             answer = Answer(serialize(stopped.body()), stopped.code)
-        seconds = time.perf_counter() - started
-        self.metrics.observe(operation, answer.outcome, seconds, answer.sql_seconds, len(answer.content))
-        logs.access(request_id, operation, answer.outcome, 200, seconds, len(answer.content))
+        seconds, name = time.perf_counter() - started, operation_name(query, operation)
+        self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, len(answer.content))
+        logs.access(request_id, name, answer.outcome, 200, seconds, len(answer.content))
         return Response(answer.content, media_type="application/json", headers={"X-Request-Id": request_id})
 
     def answer(

@@ -293,6 +293,13 @@ def seed_schema() -> None:
 )
 @click.option("--cors-origin", "cors_origins", multiple=True, help="An origin allowed by CORS (repeatable).")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Override a request limit.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects (one per line), access lines included.",
+)
 def serve(
     db_path: Path | None,
     host: str,
@@ -301,6 +308,7 @@ def serve(
     graphiql: bool,
     cors_origins: tuple[str, ...],
     limits: tuple[str, ...],
+    log_format: str,
 ) -> None:
     """Serve the GraphQL API (read-only) at /graphql, with GraphiQL in a browser.
 
@@ -324,7 +332,9 @@ def serve(
         check_served(db_path)
     except (StoreError, sqlite3.Error) as error:
         raise DatabaseProblem(f"{db_path}: {error}") from None
-    settings = Settings(db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed)
+    settings = Settings(
+        db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed, log_format=log_format
+    )
     serve(settings, host, port, workers)
 
 

@@ -2,13 +2,14 @@
 
 import difflib
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 
 from .schema import print_sdl
 
-SDL_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+SDL_PATH = files("diplo.schema_files") / "schema.graphql"  # schema/schema.graphql, installed or in a checkout
 
 
 @dataclass(frozen=True)
@@ -35,5 +36,5 @@ def compare(committed: str, current: str) -> list[SchemaChange]:
     return changes
 
 
-def check_committed(path: Path = SDL_PATH) -> list[SchemaChange]:
+def check_committed(path: Traversable = SDL_PATH) -> list[SchemaChange]:
     return compare(path.read_text(encoding="utf-8"), print_sdl())

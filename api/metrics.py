@@ -3,6 +3,7 @@ and which database file is served."""
 
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -63,6 +64,17 @@ class TimedConnection(sqlite3.Connection):
     def execute(self, sql: str, parameters: Any = (), /) -> TimedCursor:
         cursor: TimedCursor = self.cursor()
         return cursor.execute(sql, parameters)
+
+
+_NAMED = re.compile(r"(?:\s|,|#[^\n]*)*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+def operation_name(query: str, requested: str | None) -> str | None:
+    """The operation's name: the one requested, else the name of a document's first operation (no parse needed)."""
+    if requested is not None:
+        return requested
+    found = _NAMED.match(query)
+    return found.group(1) if found else None
 
 
 def build_id(path: Path) -> str:

@@ -18,7 +18,9 @@ from strawberry.extensions import SchemaExtension
 
 from .errors import QUERY_TOO_COMPLEX, TIMEOUT
 
-THREADS = 4  # operations one worker process runs at once; more wait their turn within their deadline
+# Operations one worker process runs at once; more wait their turn within their deadline. Python runs one thread at
+# a time, so more threads add no throughput, only a longer wait for the GIL for the event loop (and /healthz).
+THREADS = 2
 T = TypeVar("T")
 
 
