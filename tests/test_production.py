@@ -19,7 +19,8 @@ from diplo.loader import load_seeds
 from diplo.logs import JSONFormatter
 from diplo.synth import write_synthetic
 
-HEAVY = "{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes { key title date city } } } } }"
+HEAVY = """{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes {
+    key title date city delegations { country { code name } head { name } } } } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +39,16 @@ def code(body: dict[str, object]) -> str:
 
 
 def test_the_deadline_holds_for_python_work_too(big_db: Path) -> None:
-    limits = Limits(operation_seconds=0.15, max_nodes=20_000, max_response_bytes=1 << 30)
+    limits = Limits(operation_seconds=0.1, max_nodes=20_000, max_response_bytes=1 << 30)
     client = Client(create_app(Settings(db_path=big_db, limits=limits)))
     started = time.monotonic()
     body = client.query(HEAVY)
     assert code(body) == "TIMEOUT", body
-    assert time.monotonic() - started < 0.6  # building this answer takes Python several times the deadline
-    unlimited = Client(create_app(Settings(db_path=big_db, limits=Limits(max_nodes=20_000, max_response_bytes=1 << 30))))
-    assert "errors" not in unlimited.query(HEAVY)
+    assert time.monotonic() - started < 0.45  # at the deadline, not when Python is done
+    unlimited = Limits(max_nodes=20_000, max_response_bytes=1 << 30)
+    started = time.monotonic()
+    assert "errors" not in Client(create_app(Settings(db_path=big_db, limits=unlimited))).query(HEAVY)
+    assert time.monotonic() - started > 0.45  # the whole answer takes longer than that
 
 
 def test_the_response_size_limit_refuses_before_building_or_stops_the_build(article_db: Path) -> None:
