@@ -94,8 +94,12 @@ def test_publishing_by_rename_under_load_gives_no_error(tmp_path: Path) -> None:
     assert len(seen) == 2
 
 
-HEAVY = json.dumps({"query": """{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes {
-    key title date city delegations { country { code name } head { name } } } } } } }"""}).encode()
+HEAVY = json.dumps(
+    {
+        "query": """{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes {
+    key title date city delegations { country { code name } head { name } } } } } } }"""
+    }
+).encode()
 
 
 def exchange(sock: socket.socket, request: bytes) -> bytes:
@@ -105,7 +109,9 @@ def exchange(sock: socket.socket, request: bytes) -> bytes:
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
     while len(body) < length:
         body += sock.recv(1 << 20)
     return head
