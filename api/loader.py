@@ -11,6 +11,7 @@ load touched, never the whole dataset.
 import gc
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
 import time
@@ -351,29 +352,30 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
         with _without_cyclic_gc(), closing(store.open_database(db_path)) as db:
             db.execute(f"PRAGMA busy_timeout = {int(options.wait * 1000)}")
             version = store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
-            if commit:  # readers keep reading the old snapshot during the load; a dry run writes nothing
-                db.execute("PRAGMA journal_mode = WAL")
             # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps
             # their hot pages in memory; memory stays bounded, whatever the size of the database.
             db.execute("PRAGMA cache_size = -100000")
-            # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
-            db.conn.execute("BEGIN IMMEDIATE")
             try:
-                if version == 0:
-                    store.create_schema(db)
-                load = _Load(db.conn, label, options.max_errors)
-                work(load)
-                result = load.finish()
-                if commit:
-                    db.conn.execute("COMMIT")
-                    result.written = result.added + result.changed + result.removed > 0
-                else:
-                    db.conn.execute("ROLLBACK")
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
-            finally:
+                if commit:  # readers of a live file keep their snapshot during the load; a dry run writes nothing
+                    db.execute("PRAGMA journal_mode = WAL")
+                # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
+                db.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if version == 0:
+                        store.create_schema(db)
+                    load = _Load(db.conn, label, options.max_errors)
+                    work(load)
+                    result = load.finish()
+                    if commit:
+                        db.conn.execute("COMMIT")
+                        result.written = result.added + result.changed + result.removed > 0
+                    else:
+                        db.conn.execute("ROLLBACK")
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.conn.execute("ROLLBACK")
+                    raise
+            finally:  # committed, failed or interrupted: the file is left whole on its own
                 if commit:
                     _self_contained(db.conn, SWITCH_WAIT)
     except (sqlite3.Error, OSError) as exc:
@@ -393,16 +395,21 @@ def _self_contained(conn: sqlite3.Connection, wait: float) -> None:
     and correct, and the next load to find the file to itself switches it. A file built aside is always alone.
     """
     deadline = time.monotonic() + wait
-    while True:
-        try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+    # Ctrl-C and SIGTERM wait until this is done (a signal is taken right after, and interrupts the command).
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+                    return
+            except sqlite3.OperationalError:
+                pass
+            if time.monotonic() > deadline:
                 return
-        except sqlite3.OperationalError:
-            pass
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.02)
+            time.sleep(0.02)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 TEMPORARY = ".{name}.diplo-{pid}-"  # a new database being built beside its target, by process `pid`
