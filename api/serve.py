@@ -26,7 +26,7 @@ _ENV = "DIPLO_SETTINGS"  # how `--workers N` hands the settings to each worker p
 _held: list[int] = []
 # How long a thread holds the GIL while another waits for it (Python's default is 5 ms): the event loop waits that
 # long behind operation threads at each step of a request, so it is kept short for `/healthz` to answer promptly.
-SWITCH_SECONDS = 0.0005  # descriptors of the cached databases this process serves, each under a shared lock
+SWITCH_SECONDS = 0.0005
 
 
 def cache_dir() -> Path:

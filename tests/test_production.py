@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,16 +40,15 @@ def code(body: dict[str, object]) -> str:
 
 
 def test_the_deadline_holds_for_python_work_too(big_db: Path) -> None:
-    limits = Limits(operation_seconds=0.1, max_nodes=20_000, max_response_bytes=1 << 30)
-    client = Client(create_app(Settings(db_path=big_db, limits=limits)))
+    roomy = Limits(max_nodes=20_000, max_response_bytes=1 << 30)
+    started = time.monotonic()
+    assert "errors" not in Client(create_app(Settings(db_path=big_db, limits=roomy))).query(HEAVY)
+    whole = time.monotonic() - started  # mostly Python: graphql-core completing some 10,000 objects
+    client = Client(create_app(Settings(db_path=big_db, limits=replace(roomy, operation_seconds=whole / 5))))
     started = time.monotonic()
     body = client.query(HEAVY)
     assert code(body) == "TIMEOUT", body
-    assert time.monotonic() - started < 0.45  # at the deadline, not when Python is done
-    unlimited = Limits(max_nodes=20_000, max_response_bytes=1 << 30)
-    started = time.monotonic()
-    assert "errors" not in Client(create_app(Settings(db_path=big_db, limits=unlimited))).query(HEAVY)
-    assert time.monotonic() - started > 0.45  # the whole answer takes longer than that
+    assert time.monotonic() - started < whole / 2  # answered at the deadline, not when Python is done
 
 
 def test_the_response_size_limit_refuses_before_building_or_stops_the_build(article_db: Path) -> None:

@@ -117,12 +117,30 @@ def exchange(sock: socket.socket, request: bytes) -> bytes:
     return head
 
 
+def healthz_p99(port: int, seconds: float) -> float:
+    """/healthz's 99th percentile latency over `seconds` of requests on one kept-alive connection."""
+    latencies = []
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            assert exchange(sock, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200")
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.01)
+    latencies.sort()
+    return latencies[int(len(latencies) * 0.99)]
+
+
 def test_healthz_answers_promptly_while_four_heavy_queries_run(tmp_path: Path) -> None:
+    """Four heavy queries at once add less than 50 ms to /healthz's p99. The same server idle, measured in the same
+    run, is the floor: the machine's CPU is shared, and what this proves is that the queries do not stall the loop
+    (on the event loop, each would hold /healthz for the whole of its ~0.5 s)."""
     write_synthetic(tmp_path / "seeds", meetings=600, statements_per_meeting=2, seed=3)
     load_seeds(tmp_path / "big.db", [tmp_path / "seeds"])
     limits = ["--limit", "operation_seconds=30", "--limit", "max_nodes=20000", "--limit", "max_response_bytes=9999999"]
     with running(tmp_path, "--db", str(tmp_path / "big.db"), *limits) as url:
         port = int(url.rsplit(":", 1)[1])
+        idle = healthz_p99(port, 1.5)
         post = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
         stop = threading.Event()
         answered = [0]
@@ -136,24 +154,15 @@ def test_healthz_answers_promptly_while_four_heavy_queries_run(tmp_path: Path) -
         clients = [threading.Thread(target=heavy) for _ in range(4)]
         for client in clients:
             client.start()
-        latencies = []
         try:
-            time.sleep(0.5)
-            with socket.create_connection(("127.0.0.1", port)) as sock:
-                deadline = time.monotonic() + 3
-                while time.monotonic() < deadline:
-                    started = time.perf_counter()
-                    assert exchange(sock, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200")
-                    latencies.append(time.perf_counter() - started)
-                    time.sleep(0.01)
+            time.sleep(0.3)
+            loaded = healthz_p99(port, 3)
         finally:
             stop.set()
             for client in clients:
                 client.join()
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99)]
     assert answered[0] >= 4  # the heavy queries did run meanwhile
-    assert p99 < 0.050, f"/healthz p99 {p99 * 1000:.1f} ms over {len(latencies)} requests"
+    assert loaded - idle < 0.050, f"/healthz p99 {loaded * 1000:.1f} ms under load, {idle * 1000:.1f} ms idle"
 
 
 def test_slow_and_idle_connections_are_closed(tmp_path: Path) -> None:
