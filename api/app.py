@@ -1,12 +1,9 @@
-"""The ASGI app: GraphQL over HTTP (POST and GET, queries only), GraphiQL, health checks and metrics.
-
-Requests are parsed here, strictly and with limits, rather than by a framework view, so that every malformed
-body is a 4xx with a clear message and nothing reaches the schema that it would answer with a 500.
-"""
+"""The ASGI app: GraphQL over HTTP (POST, GET and HEAD, queries only; the protocol is `api/http.py`), GraphiQL,
+CORS, health checks (`api/health.py`) and metrics (`api/metrics.py`)."""
 
 import asyncio
-import json
 import logging
+import re
 import sqlite3
 import time
 import uuid
@@ -14,107 +11,62 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from . import logs
 from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, format_error
+from .graphiql import asset, graphiql_page
 from .health import healthz, readyz
+from .http import (
+    JSON,
+    GraphQLRequest,
+    PersistedQueries,
+    RequestError,
+    TrustedDocuments,
+    error_response,
+    etag,
+    graphql_response,
+    negotiate,
+    not_modified,
+    request_params,
+)
 from .limits import Limits, limits_extension
 from .loaders import Context
 from .metrics import Metrics, TimedConnection, operation_name
 from .schema import build_schema
-from .store import connect_readonly
+from .store import build_id, connect_readonly
 from .worker import Budget, Budgeted, Stopped, Worker, too_large
 
 logger = logging.getLogger("diplo")
+
+
+# Request headers a browser may send across origins by default: Apollo's and urql's, conditional GETs, tracing
+# (W3C trace context, Sentry).
+CORS_HEADERS = (
+    "content-type", "accept", "authorization", "if-none-match", "apollographql-client-name",
+    "apollographql-client-version", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id",
+    "traceparent", "tracestate", "baggage", "sentry-trace",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Settings:
     db_path: Path
     graphiql: bool = True
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()  # exact origins, or patterns where `*` stands for one DNS label
+    cors_headers: tuple[str, ...] = CORS_HEADERS
+    cache_control: str = "public, max-age=60"
+    trusted_documents: Path | None = None  # a folder of .graphql files: then only those operations run
     limits: Limits = field(default_factory=Limits)
     log_format: str = "text"
-
-
-class RequestError(Exception):
-    """A request the GraphQL endpoint cannot take, answered with `status` before any GraphQL work."""
-
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        self.message = message
-
-
-def _error_response(status: int, message: str, request_id: str) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": BAD_USER_INPUT}}]}
-    return JSONResponse(body, status_code=status, headers={"X-Request-Id": request_id})
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise RequestError(413, f"request body over the limit of {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise RequestError(413, f"request body over the limit of {limit} bytes")
-    return bytes(body)
-
-
-def parse_params(raw: Any) -> tuple[str, dict[str, Any] | None, str | None]:
-    """`query`, `variables` and `operationName` of a GraphQL request, each checked for its type."""
-    if isinstance(raw, list):
-        raise RequestError(400, "batched requests are not supported; send one operation per request")
-    if not isinstance(raw, dict):
-        raise RequestError(400, "the body must be a JSON object with a `query`")
-    query, variables, operation = raw.get("query"), raw.get("variables"), raw.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError(400, "`query` must be a non-empty string")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError(400, "`variables` must be a JSON object")
-    if operation is not None and not isinstance(operation, str):
-        raise RequestError(400, "`operationName` must be a string")
-    return query, variables, operation
-
-
-def decode_json(data: bytes | str, what: str) -> Any:
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text)
-    except UnicodeDecodeError:
-        raise RequestError(400, f"{what} is not valid UTF-8") from None
-    except RecursionError:
-        raise RequestError(400, f"{what} is nested too deeply") from None
-    except ValueError:
-        raise RequestError(400, f"{what} is not valid JSON") from None
-
-
-async def request_params(request: Request, limits: Limits) -> tuple[str, dict[str, Any] | None, str | None]:
-    if request.method == "GET":
-        params = request.query_params
-        variables = params.get("variables")
-        raw: dict[str, Any] = {
-            "query": params.get("query"),
-            "variables": decode_json(variables, "`variables`") if variables else None,
-            "operationName": params.get("operationName"),
-        }
-        return parse_params(raw)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise RequestError(415, "POST requests must be `Content-Type: application/json`")
-    return parse_params(decode_json(await read_body(request, limits.max_body_bytes), "the body"))
 
 
 def open_snapshot(db_path: Path, limits: Limits, budget: Budget | None = None) -> TimedConnection:
@@ -144,18 +96,11 @@ class OperationContext(Context):
 
 @dataclass(frozen=True)
 class Answer:
-    """A response body as sent, with what the metrics and the access log say about it."""
+    """A response, with what the metrics and the access log say about it."""
 
-    content: bytes
+    response: Response
     outcome: str  # "OK", or the first error's code
     sql_seconds: float = 0.0
-
-
-def serialize(body: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(body)  # several times json.dumps on a large response
-    except TypeError:  # a lone surrogate echoed from the request in an error message: orjson refuses it
-        return json.dumps(body).encode()
 
 
 def outcome(body: dict[str, Any]) -> str:
@@ -171,48 +116,81 @@ class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schema = build_schema([limits_extension(settings.limits), Budgeted])
-        self.graphiql_html = get_graphql_ide_html("graphiql") if settings.graphiql else None
+        self.graphiql_html = graphiql_page() if settings.graphiql else None
+        self.documents: PersistedQueries | TrustedDocuments = (
+            TrustedDocuments(settings.trusted_documents)
+            if settings.trusted_documents is not None
+            else PersistedQueries(settings.limits.persisted_queries)
+        )
         self.worker = Worker()
         self.metrics = Metrics(settings.db_path)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        headers = {"X-Request-Id": uuid.uuid4().hex}
         if (
-            request.method == "GET"
+            request.method in ("GET", "HEAD")
             and self.graphiql_html is not None
             and "query" not in request.query_params
+            and "extensions" not in request.query_params
             and "text/html" in request.headers.get("accept", "")
         ):
             return HTMLResponse(self.graphiql_html)
+        media_type = JSON
         try:
-            query, variables, operation = await request_params(request, self.settings.limits)
+            media_type = negotiate(request.headers.get("accept"))
+            params = await request_params(request, self.settings.limits.max_body_bytes)
+            query = self.documents.document(params)
         except RequestError as error:
-            return _error_response(error.status, error.message, request_id)
+            return error_response(error, media_type, headers)
         limits = self.settings.limits
         budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
-        try:  # the one place an operation runs: in the worker's threads, never on the event loop
-            answer = await self.worker.run(lambda: self.answer(query, variables, operation, request_id, budget), budget)
+        method, if_none_match = request.method, request.headers.get("if-none-match")
+        try:  # the one place an operation runs: in the worker's thread, never on the event loop
+            answer = await self.worker.run(
+                lambda: self.answer(method, if_none_match, query, params, media_type, dict(headers), budget), budget
+            )
         except Stopped as stopped:
-            answer = Answer(serialize(stopped.body()), stopped.code)
-        seconds, name = time.perf_counter() - started, operation_name(query, operation)
-        self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, len(answer.content))
-        logs.access(request_id, name, answer.outcome, 200, seconds, len(answer.content))
-        return Response(answer.content, media_type="application/json", headers={"X-Request-Id": request_id})
+            answer = Answer(graphql_response(stopped.body(), media_type, headers), stopped.code)
+        seconds, name = time.perf_counter() - started, operation_name(query, params.operation_name)
+        response, size = answer.response, len(answer.response.body)
+        self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, size)
+        logs.access(headers["X-Request-Id"], name, answer.outcome, response.status_code, seconds, size)
+        return response
 
     def answer(
-        self, query: str, variables: dict[str, Any] | None, operation: str | None, request_id: str, budget: Budget
+        self,
+        method: str,
+        if_none_match: str | None,
+        query: str,
+        params: GraphQLRequest,
+        media_type: str,
+        headers: dict[str, str],
+        budget: Budget,
     ) -> Answer:
         """Execute and serialize an operation (in a worker thread); `Stopped` past its deadline or size limit."""
         conn = open_snapshot(self.settings.db_path, self.settings.limits, budget)
         try:
-            body = asyncio.run(self.execute(conn, query, variables, operation, request_id, budget))
+            if method != "POST":  # GET and HEAD are cacheable; a POST never is
+                headers["Vary"] = "Accept, Accept-Encoding"
+                build = build_id(conn)  # one row, read once per request, in the snapshot that answers it
+                if build is not None:
+                    headers["ETag"] = etag(build, params, media_type)
+                    if not_modified(if_none_match, headers["ETag"]):
+                        headers["Cache-Control"] = self.settings.cache_control
+                        return Answer(Response(status_code=304, headers=headers), "OK", conn.sql_seconds)
+            request_id = headers["X-Request-Id"]
+            body = asyncio.run(self.execute(conn, query, params.variables, params.operation_name, request_id, budget))
         finally:
             conn.close()
-        content = serialize(body)
-        if len(content) > budget.max_bytes:
+        if "ETag" in headers:
+            headers["Cache-Control"] = self.settings.cache_control if "errors" not in body else "no-store"
+            if "errors" in body:
+                del headers["ETag"]
+        response = graphql_response(body, media_type, headers)
+        if len(response.body) > budget.max_bytes:
             raise too_large(budget.max_bytes)
-        return Answer(content, outcome(body), conn.sql_seconds)
+        return Answer(response, outcome(body), conn.sql_seconds)
 
     async def execute(
         self,
@@ -221,14 +199,13 @@ class GraphQLEndpoint:
         variables: dict[str, Any] | None,
         operation: str | None,
         request_id: str,
-        budget: Budget,
+        budget: Budget | None = None,
     ) -> dict[str, Any]:
-        context = OperationContext(conn, operation, budget)
         try:
             result = await self.schema.execute(
                 query,
                 variable_values=variables,
-                context_value=context,
+                context_value=OperationContext(conn, operation, budget),
                 operation_name=operation,
                 allowed_operation_types=(OperationType.QUERY,),
             )
@@ -248,24 +225,34 @@ class GraphQLEndpoint:
         return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
+def origin_pattern(origin: str) -> str:
+    """`https://*.preview.example` as a regular expression: each `*` is one DNS label, nothing else matches."""
+    return "".join("[A-Za-z0-9-]+" if part == "*" else re.escape(part) for part in re.split(r"(\*)", origin))
+
+
 def create_app(settings: Settings) -> Starlette:
     endpoint = GraphQLEndpoint(settings)
     middleware = [Middleware(GZipMiddleware, minimum_size=1024)]
     if settings.cors_origins:
+        exact = [origin for origin in settings.cors_origins if "*" not in origin]
+        patterns = [origin_pattern(origin) for origin in settings.cors_origins if "*" in origin]
         middleware.insert(
             0,
             Middleware(
                 CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type"],
-                expose_headers=["X-Request-Id"],
+                allow_origins=exact,
+                allow_origin_regex="|".join(patterns) or None,
+                allow_methods=["GET", "HEAD", "POST"],
+                allow_headers=list(settings.cors_headers),
+                expose_headers=["X-Request-Id", "ETag"],
                 max_age=600,
             ),
         )
+    ide = [Route("/graphiql/{name}", asset, methods=["GET"])] if settings.graphiql else []
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            *ide,
+            Route("/graphql", endpoint.handle, methods=["GET", "HEAD", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", endpoint.metrics_endpoint, methods=["GET"]),

@@ -13,7 +13,7 @@ import click
 
 from .loader import WAIT, LoadResult, Options, load_seeds, remove_sources, validate_seeds
 from .models import SEED_FILE_MAX_BYTES
-from .rules import MAX_ERRORS, SeedErrors
+from .rules import MAX_ERRORS, SeedError, SeedErrors
 from .store import DAMAGED, StoreError
 from .store import problem as problem_of
 
@@ -37,15 +37,37 @@ class DatabaseProblem(click.ClickException):
     exit_code = EXIT_DATABASE
 
 
+def _github(error: SeedError) -> str:
+    """A GitHub Actions workflow command, which shows the error on its line of a pull request's diff."""
+
+    def escape(text: str, *also: str) -> str:
+        for character in ("%", "\r", "\n", *also):
+            text = text.replace(character, f"%{ord(character):02X}")
+        return text
+
+    where = [f"file={escape(error.file, ':', ',')}"]
+    if error.line:
+        where += [f"line={error.line}", f"col={error.column}"]
+    message = f"{error.path}: {error.message}" if error.path else error.message
+    level = "warning" if error.is_warning else "error"
+    return f"::{level} {','.join(where)},title={escape(error.code, ':', ',')}::{escape(message)}"
+
+
+def _lines(errors: list[SeedError], output_format: str) -> None:
+    for error in errors:
+        click.echo(_github(error) if output_format == "github" else str(error))
+
+
 def _report(errors: SeedErrors, output_format: str) -> None:
     more = f"; {errors.more} more not shown (raise --max-errors to see them)" if errors.more else ""
     if output_format == "json":
-        body = {"errors": [e.as_dict() for e in errors.errors], "more": errors.more}
+        body = {"errors": [e.as_dict() for e in errors.errors], "more": errors.more,
+                "warnings": [w.as_dict() for w in errors.warnings]}  # fmt: skip
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
     else:
-        for error in errors.errors:
-            click.echo(str(error))
-        click.echo(f"{len(errors.errors) + errors.more} error(s){more}", err=True)
+        _lines(errors.errors + errors.warnings, output_format)
+        warned = f" and {len(errors.warnings)} warning(s)" if errors.warnings else ""
+        click.echo(f"{len(errors.errors) + errors.more} error(s){warned}{more}", err=True)
 
 
 @contextmanager
@@ -71,6 +93,9 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
+    _lines(result.warnings, output_format)
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} warning(s) (--strict makes them errors)", err=True)
     click.echo(f"{target}: {result.added} added, {result.changed} changed, {result.removed} removed")
     for change, kinds in result.changes.items():
         for kind, keys in kinds.items():
@@ -94,8 +119,10 @@ def _run(target: str, output_format: str, action: Callable[[], LoadResult]) -> N
 
 
 _FORMAT = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+    "--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="text: FILE:LINE:COL: code: path: message; json; github: GitHub Actions annotations.",
+)  # fmt: skip
+_STRICT = click.option("--strict", is_flag=True, help="Warnings (possible duplicates) are errors, as in CI.")
 _WAIT = click.option(
     "--wait", type=click.FloatRange(0), default=WAIT, show_default=True,
     help="Seconds to wait for another load writing to the same database.",
@@ -119,24 +146,27 @@ _MAX_FILE_MB = click.option(
     help="Check together with what this database holds, and report what a load would change.",
 )
 @_FORMAT
+@_STRICT
 @_WAIT
 @_MAX_ERRORS
 @_MAX_FILE_MB
 def validate(
-    paths: tuple[Path, ...], db_path: Path | None, output_format: str, wait: float, max_errors: int, max_file_mb: int
-) -> None:
+    paths: tuple[Path, ...], db_path: Path | None, output_format: str, strict: bool, wait: float, max_errors: int,
+    max_file_mb: int,
+) -> None:  # fmt: skip
     """Check seed files against every rule and report every error; write nothing.
 
     PATHS are seed files or directories (default: seeds/). Without --db the files are checked on their own,
     each file's records as the only reports of them. Exit 0 when valid, 1 otherwise; each error is printed as
-    FILE: record.path: rule.code: message. When valid, prints what loading them would change.
+    FILE:LINE:COL: rule.code: record.path: message. When valid, prints the warnings and what loading them would
+    change.
 
     Example:
 
-        diplo validate seeds/ --db diplo.db --format json
+        diplo validate seeds/ --db diplo.db --strict --format github
     """
     target = f"valid with {db_path}; a load would give" if db_path else "valid; a load would give"
-    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20)
+    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict)
     _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path, options=options))
 
 
@@ -152,12 +182,13 @@ def validate(
 @click.option("--prune", is_flag=True, help="Also remove the sources that none of PATHS reports.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @_FORMAT
+@_STRICT
 @_WAIT
 @_MAX_ERRORS
 @_MAX_FILE_MB
 def load(
-    paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str, wait: float,
-    max_errors: int, max_file_mb: int,
+    paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str, strict: bool,
+    wait: float, max_errors: int, max_file_mb: int,
 ) -> None:  # fmt: skip
     """Load seed files: each replaces everything its source reported before, and nothing else.
 
@@ -176,7 +207,7 @@ def load(
             bars.append(click.progressbar(length=total, label="loading", file=sys.stderr))
         bars[0].update(1)
 
-    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20)
+    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict)
     target = f"{db_path} (dry run, nothing written)" if dry_run else str(db_path)
     try:
         _run(target, output_format, lambda: load_seeds(
@@ -186,6 +217,52 @@ def load(
     finally:
         for bar in bars:
             bar.render_finish()
+
+
+@cli.command()
+@click.argument("text_file", type=click.File("rb"))
+@click.option("--outlet", required=True, help="The publication, as it names itself.")
+@click.option("--title", required=True, help="The article's title, verbatim.")
+@click.option("--published-at", required=True, help="Publication time with its offset: 2025-03-01T01:20:00+07:00.")
+@click.option("--language", required=True, help="The article's language, a BCP 47 tag: id, en, pt-BR.")
+@click.option("--key", help="The source key (default: outlet, date and the title's first words).")
+@click.option("--url", help="The article's http(s) URL.")
+@click.option("--via", multiple=True, help="An agency the outlet quotes, nearest first (repeatable).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the seed file here (default: stdout)."
+)
+def new(
+    text_file: Any, outlet: str, title: str, published_at: str, language: str, key: str | None, url: str | None,
+    via: tuple[str, ...], out: Path | None,
+) -> None:  # fmt: skip
+    """Start a seed file for one source from its text (a file, or - for stdin): the source block filled, the
+    text verbatim, each record list empty with a commented example, and the editor's schema line on top. It
+    validates as it is.
+
+    Example:
+
+    \b
+        diplo new article.txt --outlet TASS --title "Lavrov on the talks" \\
+            --published-at 2025-03-02T10:00:00+03:00 --language en --out seeds/tass-2025-03-02.yaml
+    """
+    from .scaffold import scaffold, schema_reference
+    from .seeds import decode
+
+    if out is not None and out.exists():
+        raise click.BadParameter(f"{out} exists: choose another file", param_hint="--out")
+    try:
+        text = decode(text_file.read())
+        content = scaffold(
+            text, outlet=outlet, title=title, published_at=published_at, language=language, key=key, url=url,
+            via=via, schema=schema_reference(out.parent if out is not None else Path.cwd()),
+        )  # fmt: skip
+    except ValueError as error:  # not UTF-8, or details that break the source's rules
+        raise click.ClickException(str(error)) from None
+    if out is None:
+        click.echo(content, nl=False)
+        return
+    out.write_text(content, encoding="utf-8")
+    click.echo(f"wrote {out}: add the records this source reports, then: diplo validate {out}", err=True)
 
 
 @cli.command()
@@ -291,7 +368,29 @@ def seed_schema() -> None:
     show_default=True,
     help="Serve GraphiQL in browsers; off also hides field suggestions in errors.",
 )
-@click.option("--cors-origin", "cors_origins", multiple=True, help="An origin allowed by CORS (repeatable).")
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="An origin allowed by CORS (repeatable); `*` in it stands for one DNS label: https://*.preview.example.",
+)
+@click.option(
+    "--cors-header",
+    "cors_headers",
+    multiple=True,
+    help="A request header allowed by CORS (repeatable); replaces the defaults (Apollo, urql, tracing).",
+)
+@click.option(
+    "--cache-control",
+    default="public, max-age=60",
+    show_default=True,
+    help="The Cache-Control of successful GET answers (they also carry an ETag).",
+)
+@click.option(
+    "--trusted-documents",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Run only the operations in this folder's .graphql files (e.g. schema/operations).",
+)
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Override a request limit.")
 @click.option(
     "--log-format",
@@ -307,6 +406,9 @@ def serve(
     workers: int,
     graphiql: bool,
     cors_origins: tuple[str, ...],
+    cors_headers: tuple[str, ...],
+    cache_control: str,
+    trusted_documents: Path | None,
     limits: tuple[str, ...],
     log_format: str,
 ) -> None:
@@ -316,7 +418,8 @@ def serve(
 
         diplo serve --db diplo.db --workers 2 --no-graphiql --cors-origin https://app.example
     """
-    from .app import Settings
+    from .app import CORS_HEADERS, Settings
+    from .http import TrustedDocuments
     from .limits import Limits
     from .serve import bundled_database, serve
     from .store import check_served
@@ -325,6 +428,11 @@ def serve(
         parsed = Limits.parse(list(limits))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--limit") from None
+    try:  # read now, so that a mistake in them is a message before the server starts (each worker reads them)
+        if trusted_documents is not None:
+            TrustedDocuments(trusted_documents)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-documents") from None
     if db_path is None:
         db_path = bundled_database()
         click.echo(f"serving the bundled seeds from {db_path}", err=True)
@@ -333,35 +441,70 @@ def serve(
     except (StoreError, sqlite3.Error) as error:
         raise DatabaseProblem(f"{db_path}: {error}") from None
     settings = Settings(
-        db_path=db_path, graphiql=graphiql, cors_origins=cors_origins, limits=parsed, log_format=log_format
+        db_path=db_path,
+        graphiql=graphiql,
+        cors_origins=cors_origins,
+        cors_headers=tuple(h.lower() for h in cors_headers) or CORS_HEADERS,
+        cache_control=cache_control,
+        trusted_documents=trusted_documents,
+        limits=parsed,
+        log_format=log_format,
     )
     serve(settings, host, port, workers)
 
 
 @cli.command()
 @click.option("--check", is_flag=True, help="Compare with the committed schema/schema.graphql; exit 1 on any change.")
-def schema(check: bool) -> None:
-    """Print the GraphQL SDL, or check it against the committed contract.
+@click.option(
+    "--operations",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check a folder of consumer operations (.graphql) against the working schema; exit 1 if one fails.",
+)
+@click.option("--apollo", is_flag=True, help="Print the client kit's schema/client/apollo.json instead.")
+def schema(check: bool, operations: Path | None, apollo: bool) -> None:
+    """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
-    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE.
+    With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
+    (additions, descriptions). With --operations DIR, every operation that would not validate is listed. With
+    --apollo, the client kit's schema/client/apollo.json is printed.
 
     Example:
 
-        diplo schema > schema/schema.graphql && diplo schema --check
+        diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql
     """
-    from .contract import check_committed
+    from .contract import check_committed, check_operations
     from .schema import print_sdl
 
-    if not check:
+    if apollo:
+        from .clientkit import apollo_config
+        from .schema import build_schema
+
+        click.echo(json.dumps(apollo_config(build_schema()._schema), indent=2))
+        return
+    if not check and operations is None:
         click.echo(print_sdl(), nl=False)
         return
-    changes = check_committed()
-    for change in changes:
-        click.echo(str(change))
-    if changes:
-        click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+    failed = False
+    if check:
+        changes = check_committed()
+        for change in changes:
+            click.echo(str(change))
+        if changes:
+            click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
+            failed = True
+        else:
+            click.echo("schema/schema.graphql is current")
+    if operations is not None:
+        problems = check_operations(operations)
+        for problem in problems:
+            click.echo(f"OPERATION: {problem}")
+        if problems:
+            click.echo(f"{len(problems)} problem(s) in the operations of {operations}", err=True)
+            failed = True
+        else:
+            click.echo(f"every operation in {operations} is valid against the working schema")
+    if failed:
         sys.exit(1)
-    click.echo("schema/schema.graphql is current")
 
 
 @cli.command()

@@ -1,11 +1,31 @@
-"""The committed SDL is the public contract; this tells how the current schema differs from it."""
+"""The committed SDL is the public contract; this tells how the current schema differs from it, and whether a
+consumer's operations still run against it."""
 
-import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
-from graphql import build_schema, find_breaking_changes, find_dangerous_changes
+from graphql import (
+    GraphQLArgument,
+    GraphQLEnumType,
+    GraphQLEnumValue,
+    GraphQLField,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    build_schema,
+    find_breaking_changes,
+    find_dangerous_changes,
+    parse,
+    specified_scalar_types,
+    validate,
+)
 
 from .schema import print_sdl
 
@@ -22,19 +42,74 @@ class SchemaChange:
 
 
 def compare(committed: str, current: str) -> list[SchemaChange]:
-    """Every difference between two SDLs: breaking and dangerous ones by graphql-core, the rest as diff lines."""
+    """Every difference between two SDLs, each with its class: breaking and dangerous ones as graphql-core
+    classifies them, then the safe ones (additions, descriptions, @specifiedBy), whatever else there is."""
     if committed == current:
         return []
     old, new = build_schema(committed), build_schema(current)
     changes = [SchemaChange("breaking", c.description) for c in find_breaking_changes(old, new)]
     changes += [SchemaChange("dangerous", c.description) for c in find_dangerous_changes(old, new)]
-    if not changes:
-        diff = difflib.unified_diff(committed.splitlines(), current.splitlines(), lineterm="", n=0)
-        changes = [
-            SchemaChange("safe", line) for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))
-        ]
-    return changes
+    changes += [SchemaChange("safe", description) for description in _safe_changes(old, new)]
+    return changes or [SchemaChange("safe", "the printed SDL differs only in order or layout")]
+
+
+Described = GraphQLNamedType | GraphQLField | GraphQLArgument | GraphQLInputField | GraphQLEnumValue
+
+
+def _members(named: GraphQLNamedType) -> dict[str, Described]:
+    if isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
+        return dict(named.fields)
+    if isinstance(named, GraphQLEnumType):
+        return dict(named.values)
+    return {}
+
+
+def _safe_changes(old: GraphQLSchema, new: GraphQLSchema) -> Iterator[str]:
+    """What graphql-core does not classify because no client can break on it."""
+    for name, named in sorted(new.type_map.items()):
+        if name.startswith("__") or name in specified_scalar_types:  # built in: there as soon as used
+            continue
+        before = old.type_map.get(name)
+        if before is None:
+            yield f"{name} was added."
+            continue
+        yield from _description(name, before, named)
+        url = getattr(named, "specified_by_url", None)
+        if url != getattr(before, "specified_by_url", None):
+            yield f"{name} is now @specifiedBy({url})."
+        old_members = _members(before)
+        for member, now in _members(named).items():
+            path = f"{name}.{member}"
+            if member not in old_members:
+                if not isinstance(named, GraphQLInputObjectType | GraphQLEnumType):  # graphql-core's (dangerous)
+                    yield f"{path} was added."
+                continue
+            yield from _description(path, old_members[member], now)
+            if isinstance(now, GraphQLField) and isinstance(was := old_members[member], GraphQLField):
+                for arg, value in now.args.items():
+                    if arg in was.args:
+                        yield from _description(f"{path}({arg}:)", was.args[arg], value)
+
+
+def _description(path: str, before: Described, now: Described) -> Iterator[str]:
+    if before.description != now.description:
+        yield f"The description of {path} changed."
 
 
 def check_committed(path: Traversable = SDL_PATH) -> list[SchemaChange]:
     return compare(path.read_text(encoding="utf-8"), print_sdl())
+
+
+def check_operations(folder: Path, sdl: str | None = None) -> list[str]:
+    """Each `.graphql` document under `folder` (a consumer's operations) that does not validate against the
+    working schema, as `FILE: message` lines; empty when every one would run."""
+    schema = build_schema(sdl if sdl is not None else print_sdl())
+    problems = []
+    for path in sorted(folder.rglob("*.graphql")):
+        try:
+            document = parse(path.read_text(encoding="utf-8"))
+        except GraphQLSyntaxError as error:
+            problems.append(f"{path}: {error.message}")
+            continue
+        problems += [f"{path}: {error.message}" for error in validate(schema, document)]
+    return problems

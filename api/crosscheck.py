@@ -10,6 +10,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 
 from .rules import Finding, Place
+from .suggest import closest_keys, did_you_mean
+
+SUGGESTED = 50  # unknown references that get the closest keys: each compares with every key of its type
 
 TEMP_TABLES = {
     "loaded": "CREATE TEMP TABLE IF NOT EXISTS loaded (key TEXT PRIMARY KEY)",
@@ -66,7 +69,10 @@ def check(
 
 
 def _references(conn: sqlite3.Connection) -> Iterator[Finding]:
-    """`ref.unknown`: what this load's sources refer to, and whatever refers to a record this load removed."""
+    """`ref.unknown`: what this load's sources refer to, and whatever refers to a record this load removed; the
+    first few with the closest existing keys of the type referred to."""
+    keys: dict[str, list[str]] = {}
+    suggested = 0
     for kind, target, rows in REFERENCES:
         unknown = (
             f"r.ref IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.key = r.ref) "
@@ -86,6 +92,13 @@ def _references(conn: sqlite3.Connection) -> Iterator[Finding]:
                 if gone
                 else f"no {target} record has the key {ref!r}: define it in a seed file, or correct the key"
             )
+            if not gone and suggested < SUGGESTED:
+                suggested += 1
+                if target not in keys:
+                    keys[target] = [k for (k,) in conn.execute(
+                        f"SELECT key FROM {target} UNION SELECT key FROM temp.ignored WHERE kind = ?", (target,)
+                    )]  # fmt: skip
+                message += did_you_mean(closest_keys(ref, keys[target]))
             yield Finding(Place(source, kind, key, suffix), "ref.unknown", message)
 
 

@@ -20,8 +20,8 @@ from .seeds import CORE_SCHEMA
 
 # Report table -> (record list in the seed file, key column, columns that are JSON text)
 _RECORDS = {
-    "person_reports": ("persons", "person", ()),
-    "organization_reports": ("organizations", "organization", ()),
+    "person_reports": ("persons", "person", ("distinct_from",)),
+    "organization_reports": ("organizations", "organization", ("distinct_from",)),
     "topic_reports": ("topics", "topic", ("labels",)),
     "meeting_reports": ("meetings", "meeting", ()),
     "statements": ("statements", "key", ("translations",)),
@@ -77,6 +77,7 @@ def source_report(conn: sqlite3.Connection, source: str) -> dict[str, Any]:
         for values in _rows(conn, f"SELECT * FROM {table} WHERE source = ? ORDER BY {key}", source):
             record = {"key": values.pop(key), **_plain(values, json_columns)}
             record.pop("source")
+            record.pop("skeleton", None)  # derived from the name, for finding duplicates
             if kind == "meetings":
                 record["topics"] = topics.get(record["key"], [])
                 record["delegations"] = [
@@ -104,6 +105,11 @@ _SeedDumper.add_representer(str, _str)
 # Quote every string that YAML 1.1 or 1.2 would read back as something else (`1e3`, `0o17`, `NO`).
 for _tag, _pattern, _first in CORE_SCHEMA:
     _SeedDumper.add_implicit_resolver(_tag, _pattern, _first)
+
+
+def seed_yaml(content: dict[str, Any]) -> str:
+    """Seed file content as YAML that reads back the same under YAML 1.2's core schema."""
+    return yaml.dump(content, Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=110)
 
 
 class ExportError(Exception):
@@ -137,9 +143,7 @@ def _write_all(db_path: Path, directory: Path) -> list[str]:
         conn.execute("BEGIN")  # one snapshot, even with a load committing meanwhile
         store.schema_version(Database(conn, execute_plugins=False))
         for (source,) in conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
-            text = yaml.dump(
-                source_report(conn, source), Dumper=_SeedDumper, allow_unicode=True, sort_keys=False, width=110
-            )
+            text = seed_yaml(source_report(conn, source))
             with open(directory / f"{source}.yaml", "w", encoding="utf-8") as file:
                 file.write(text)
                 file.flush()

@@ -47,6 +47,7 @@ class Limits:
     sql_statement_seconds: float = 1.0
     operation_seconds: float = 3.0
     request_read_seconds: float = 10.0
+    persisted_queries: int = 1000
 
     @classmethod
     def parse(cls, items: list[str]) -> "Limits":

@@ -9,6 +9,7 @@ load touched, never the whole dataset.
 """
 
 import gc
+import hashlib
 import os
 import shutil
 import signal
@@ -22,8 +23,10 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from . import crosscheck, store
+from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
+from .positions import Locator
 from .reports import SOURCE_TABLES, check_report, report_rows, source_row
 from .rules import MAX_ERRORS, Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
@@ -79,6 +82,7 @@ class LoadResult:
     )
     files: int = 0
     written: bool = False
+    warnings: list[SeedError] = field(default_factory=list)  # possible mistakes (`rules.WARNINGS`), not errors
 
     def total(self, change: str) -> int:
         return sum(keys.count for keys in self.changes[change].values())
@@ -99,6 +103,7 @@ class LoadResult:
         return {
             "written": self.written,
             "files": self.files,
+            "warnings": [w.as_dict() for w in self.warnings],
             **{
                 change: {kind: {"count": k.count, "keys": k.keys} for kind, k in kinds.items() if k.count}
                 for change, kinds in self.changes.items()
@@ -109,18 +114,22 @@ class LoadResult:
 class _Load:
     """One load's state: which sources it wrote, which records it touched, and what went wrong."""
 
-    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000) -> None:
+    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False) -> None:
         self.conn = conn
         self.label = label
+        self.strict = strict  # warnings are errors
         self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
         self.touched: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
         self.removed: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
+        self.added: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.displaced: dict[str, tuple[str, str]] = {}  # statement key -> (its old source, the file taking it)
         self.statements_removed: set[str] = set()  # recorded at the end: another file may take them over
         self.errors = Bounded[SeedError | Finding](max_errors)  # findings are located at the end
         self.result = LoadResult()
         self.order = ReportOrder(conn)
+        self.locator = Locator()
+        self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
         for key in sorted(keys):
@@ -159,6 +168,8 @@ class _Load:
         names = store.columns("sources")[0]
         old = conn.execute(f"SELECT {', '.join(names)} FROM sources WHERE key = ?", [key]).fetchone()
         new = source_row(report.source) if report is not None and report.source is not None else None
+        content = repr((new, sorted(rows.items()))).encode() if report is not None else None
+        self.digests[key] = hashlib.sha256(content).hexdigest() if content is not None else None
         if old is not None and old != new:  # its publication time orders everything it reports: merge them again
             self.order.forget(key)
             for kind, (table, column) in REPORT_TABLE.items():
@@ -248,9 +259,15 @@ class _Load:
                 self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
             )
         )
+        named = ("persons", "organizations")
+        warnings = [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
+        if self.strict:
+            self.errors.extend(warnings)
+            warnings = []
+        self.result.warnings = sorted((self._located(w) for w in warnings), key=lambda w: (w.file, w.line, w.column))
         if self.errors.items or self.errors.more:
-            located = [e if isinstance(e, SeedError) else self._located(e) for e in self.errors.items]
-            raise SeedErrors(located, more=self.errors.more)
+            located = [self._located(e) for e in self.errors.items]
+            raise SeedErrors(located, more=self.errors.more, warnings=self.result.warnings)
         return self.result
 
     def _merge(self, kind: RecordKind, keys: list[str]) -> None:
@@ -265,6 +282,7 @@ class _Load:
             self.errors.extend(f for f in merged.findings if f.place.key not in self.ignored[kind])
             self.ignored[kind] |= merged.unwritable
             self.removed[kind] |= before - after
+            self.added[kind] |= after - before
             self.record("added", kind, after - before)
             self.record("changed", kind, after & before)
             self.record("removed", kind, before - after)
@@ -282,13 +300,15 @@ class _Load:
             return file, f"{place.kind}[{self._index(file, place.kind, place.key)}]{place.suffix}"
         return f"{self.label} (source {place.source})", f"{place.kind}[key={place.key}]{place.suffix}"
 
-    def _located(self, finding: Finding) -> SeedError:
+    def _located(self, finding: Finding | SeedError) -> SeedError:
+        """A finding or an error with its file, record path and, in a YAML file, its line and column."""
+        if isinstance(finding, SeedError):
+            return self.locator.locate(finding)
         file, path = self._place(finding.place)
         message = finding.message
         if finding.other is not None:
-            other_file, other_path = self._place(finding.other)
-            message = message.replace("{other}", f"{other_file}: {other_path}")
-        return SeedError(file, path, finding.code, message)
+            message = message.replace("{other}", self.locator.where(*self._place(finding.other)))
+        return self.locator.locate(SeedError(file, path, finding.code, message))
 
 
 _rereads: dict[str, SeedReport] = {}
@@ -325,6 +345,7 @@ class Options:
     wait: float = WAIT  # seconds to wait for another load writing to the same database
     max_errors: int = MAX_ERRORS  # errors kept; past them only counted
     max_file_bytes: int = SEED_FILE_MAX_BYTES  # the largest seed file read
+    strict: bool = False  # warnings (possible duplicates) are errors, for CI
 
 
 Work = Callable[[_Load], None]
@@ -363,10 +384,12 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                 try:
                     if version == 0:
                         store.create_schema(db)
-                    load = _Load(db.conn, label, options.max_errors)
+                    load = _Load(db.conn, label, options.max_errors, options.strict)
                     work(load)
                     result = load.finish()
                     if commit:
+                        if result.added + result.changed + result.removed:
+                            store.record_build(db.conn, load.digests)
                         db.conn.execute("COMMIT")
                         result.written = result.added + result.changed + result.removed > 0
                     else:

@@ -1,8 +1,6 @@
 """Prometheus metrics of one worker process: requests by operation and outcome, latency, SQL time, response size,
 and which database file is served."""
 
-import hashlib
-import os
 import re
 import sqlite3
 import time
@@ -12,6 +10,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from .store import build_id, connect_readonly
 
 OPERATION_NAMES = 100  # distinct operation names labelled; clients choose names, so later ones count as "other"
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -77,15 +77,17 @@ def operation_name(query: str, requested: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-def build_id(path: Path) -> str:
-    """Which database file is served, as a short digest of its identity (device, inode, size, modification time):
-    it changes when a new database is renamed over the served path."""
+def served_build(path: Path) -> str:
+    """The build id that `diplo load` recorded in the database served at `path` (it changes when a database with
+    other content is renamed in); "unrecorded" for a file without one, "unavailable" when it cannot be read."""
     try:
-        found = os.stat(path)
-    except OSError:
+        conn = connect_readonly(path)
+        try:
+            return build_id(conn) or "unrecorded"
+        finally:
+            conn.close()
+    except sqlite3.Error:
         return "unavailable"
-    identity = f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
-    return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
 class _Database(Collector):
@@ -94,7 +96,7 @@ class _Database(Collector):
 
     def collect(self) -> Any:
         info = GaugeMetricFamily("diplo_database_info", "The database file served, by build id.", labels=["build_id"])
-        info.add_metric([build_id(self.path)], 1)
+        info.add_metric([served_build(self.path)], 1)
         yield info
 
 

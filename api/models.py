@@ -15,6 +15,8 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
+from .suggest import countries, did_you_mean, languages
+
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 KEY_MAX_LENGTH = 80
 # Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real
@@ -109,7 +111,10 @@ def check_key(value: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def check_country(value: str) -> str:
     if len(value) != 2 or not value.isupper() or pycountry.countries.get(alpha_2=value) is None:
-        raise PydanticCustomError("country.invalid", f"{shown(value)} is not an ISO 3166-1 alpha-2 country code")
+        raise PydanticCustomError(
+            "country.invalid",
+            f"{shown(value)} is not an ISO 3166-1 alpha-2 country code{did_you_mean(countries(value))}",
+        )
     return value
 
 
@@ -122,7 +127,9 @@ def check_language(value: str) -> str:
         known = pycountry.languages.get(alpha_3=primary)
     if known is None:
         raise PydanticCustomError(
-            "language.invalid", f"{shown(value)} is not a BCP 47 language tag with an ISO 639 primary subtag"
+            "language.invalid",
+            f"{shown(value)} is not a BCP 47 language tag with an ISO 639 primary subtag"
+            + did_you_mean(languages(value)),
         )
     return value
 
@@ -158,6 +165,32 @@ def check_url(value: str) -> str:
     return value
 
 
+def _escaped(characters: str) -> str:
+    """Characters for a regex class that JSON Schema's (ECMA-262) and Python's dialects read alike."""
+    return "".join(c if c.isalnum() and c.isascii() else f"\\u{ord(c):04x}" for c in characters)
+
+
+def _text_schema(allowed: str, limit: int) -> dict[str, Any]:
+    """The text rule as JSON Schema: no refused character, not blank, at most `limit` characters. (Lone
+    surrogates are left out: a regex without the `u` flag sees every character beyond U+FFFF as two of them.)"""
+    refused = _escaped("".join(c for c in CONTROL_CHARACTERS + BIDI_CONTROLS if c not in allowed))
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": limit,
+        # A lookahead for "not only blanks": linear, where a pattern with a required class in the middle of two
+        # starred ones backtracks quadratically on a long text.
+        "pattern": f"^(?![{_escaped(BLANK)}]*$)[^{refused}]*$",
+    }
+
+
+def _two_letter_languages() -> str:
+    """The ISO 639-1 codes as a regex alternation in either case (JSON Schema's regexes have no flags); the ~8,000
+    three-letter codes of ISO 639-3 would make the schema ten times larger, so they are checked by form only."""
+    codes = sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+    return "|".join("".join(f"[{c}{c.upper()}]" for c in code) for code in codes)
+
+
 # WithJsonSchema: editors see the same constraints in schema/seed.schema.json that the validators enforce.
 Key = Annotated[
     str,
@@ -167,31 +200,43 @@ Key = Annotated[
 Country = Annotated[
     str,
     AfterValidator(check_country),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(c.alpha_2 for c in pycountry.countries),
+            "description": "ISO 3166-1 alpha-2",
+        }
+    ),
 ]
-Language = Annotated[str, AfterValidator(check_language)]
-Label = Annotated[
-    str, AfterValidator(check_label), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": LABEL_MAX_LENGTH})
+Language = Annotated[
+    str,
+    AfterValidator(check_language),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": BCP47_PATTERN.pattern.replace(
+                "?P<language>[a-zA-Z]{2,3}", _two_letter_languages() + "|[a-zA-Z]{3}"
+            ),
+            "description": "BCP 47 (the primary subtag must also be an ISO 639 code)",
+        }
+    ),
 ]
+Label = Annotated[str, AfterValidator(check_label), WithJsonSchema(_text_schema("", LABEL_MAX_LENGTH))]
 SourceText = Annotated[
-    str,
-    AfterValidator(check_source_text),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": SOURCE_TEXT_MAX_LENGTH}),
+    str, AfterValidator(check_source_text), WithJsonSchema(_text_schema("\n\r\t", SOURCE_TEXT_MAX_LENGTH))
 ]
-Summary = Annotated[
-    str,
-    AfterValidator(check_summary),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX_LENGTH}),
-]
+Summary = Annotated[str, AfterValidator(check_summary), WithJsonSchema(_text_schema("\n\r\t", SUMMARY_MAX_LENGTH))]
 StatementText = Annotated[
-    str,
-    AfterValidator(check_statement_text),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": STATEMENT_MAX_LENGTH}),
+    str, AfterValidator(check_statement_text), WithJsonSchema(_text_schema("\n\t", STATEMENT_MAX_LENGTH))
 ]
 WikidataId = Annotated[
     str, AfterValidator(check_wikidata), WithJsonSchema({"type": "string", "pattern": WIKIDATA_PATTERN.pattern})
 ]
-Url = Annotated[str, AfterValidator(check_url), WithJsonSchema({"type": "string", "format": "uri"})]
+Url = Annotated[
+    str,
+    AfterValidator(check_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://[^\\s/?#]"}),
+]
 
 
 class Record(BaseModel):
@@ -223,16 +268,24 @@ class Source(Record):
         return value
 
 
-class Person(Record):
+class Named(Record):
+    """A person or an organization: a named record that may be typed twice under two keys (`diplo.duplicates`)."""
+
     name: Label
     country: Country | None = None
     wikidata: WikidataId | None = None
+    distinct_from: list[Key] = Field(
+        default_factory=list,
+        description="Keys of records whose close name or same Wikidata id does not make them this one.",
+    )
 
 
-class Organization(Record):
-    name: Label
-    country: Country | None = None
-    wikidata: WikidataId | None = None
+class Person(Named):
+    pass
+
+
+class Organization(Named):
+    pass
 
 
 class Topic(Record):
@@ -281,7 +334,8 @@ class Meeting(Record):
     sources: list[Key] = Field(
         default_factory=list, description="Optional: the file's own source, the one that reports this meeting."
     )
-    delegations: list[Delegation]
+    # minItems for editors; the model reports too few delegations as `meeting.delegations`, not a schema error.
+    delegations: list[Delegation] = Field(json_schema_extra={"minItems": 2})
 
     @field_validator("delegations")
     @classmethod
@@ -297,6 +351,8 @@ class Meeting(Record):
 
 
 class Statement(Record):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["speaker"]}, {"required": ["organization"]}]})
+
     text: StatementText
     language: Language
     kind: StatementKind

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import store
-from .models import Meeting, MeetingStatus, Organization, Person, Record, Source, Statement, StatementKind, Topic
+from .duplicates import fold, skeleton
+from .models import Meeting, MeetingStatus, Named, Record, Source, Statement, StatementKind, Topic
 from .rules import SeedError
 from .seeds import RecordKind, SeedReport
 
@@ -146,12 +147,12 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Row]]:
     def add(table: str, **values: Any) -> None:
         rows[table].append(store.as_row(table, {"source": src, **values}))
 
-    for _, p in report.of("persons"):
-        assert isinstance(p, Person)
-        add("person_reports", person=p.key, name=p.name, country=p.country, wikidata=p.wikidata)
-    for _, o in report.of("organizations"):
-        assert isinstance(o, Organization)
-        add("organization_reports", organization=o.key, name=o.name, country=o.country, wikidata=o.wikidata)
+    for kind, table, column in (("persons", "person_reports", "person"),
+                                ("organizations", "organization_reports", "organization")):  # fmt: skip
+        for _, n in report.of(kind):
+            assert isinstance(n, Named)
+            add(table, **{column: n.key}, **n.model_dump(exclude={"key", "distinct_from"}),
+                distinct_from=store.to_json(n.distinct_from), skeleton=skeleton(fold(n.name)))  # fmt: skip
     for _, t in report.of("topics"):
         assert isinstance(t, Topic)
         add("topic_reports", topic=t.key, label=t.label, labels=store.to_json(t.labels))

@@ -17,11 +17,16 @@ from .models import (
 )
 
 RULES: dict[str, str] = {
+    "seed.path": "Every path given is a seed file or a directory that holds at least one (`.yaml`, `.yml`, `.json`).",
     "seed.syntax": f"A seed file is UTF-8 text of at most {SEED_FILE_MAX_BYTES // 2**20} MiB (unless the caller "
     "sets another limit): well-formed JSON, or YAML read by YAML 1.2's core schema (`NO`, `on` and `yes` are "
     "strings; dates are strings that the fields parse), without anchors, aliases or tags outside that schema.",
     "seed.schema": "A seed file has the documented shape: known fields, required fields present, right types.",
     "key.format": "A key is a kebab-case slug (`^[a-z0-9]+(-[a-z0-9]+)*$`) of at most 80 characters.",
+    "key.duplicate": "A new person or organization key is not another key's record typed twice: a name or alias "
+    "close to one of the other's once case, accents, script, transliteration, doubled letters and word order are "
+    "folded, or the same Wikidata id, is a warning (an error with `--strict`) unless either record declares the "
+    "other in `distinct_from`.",
     "key.conflict": "A source key belongs to one file and a statement key to one source; within a file a key is "
     "reported once per record type (identical repeats are allowed).",
     "ref.unknown": "Every referenced key exists in the seeds or in the database.",
@@ -58,23 +63,46 @@ RULES: dict[str, str] = {
 }
 
 
+# Rules whose violations are warnings: what may be a mistake, which `--strict` (CI) makes errors.
+WARNINGS = frozenset({"key.duplicate"})
+
 MAX_ERRORS = 1000  # errors a validation keeps; past them it only counts, so that memory stays bounded
 
 
 @dataclass(frozen=True, order=True)
 class SeedError:
-    """One violation of one rule, located by file and record path (`meetings[0].delegations[1].head`)."""
+    """One violation of one rule, located by file and record path (`meetings[0].delegations[1].head`) and, in a
+    YAML file, by the line and column (from 1; 0 when unknown) of the offending value."""
 
     file: str
     path: str
     code: str
     message: str
+    line: int = 0
+    column: int = 0
+
+    @property
+    def is_warning(self) -> bool:
+        return self.code in WARNINGS
+
+    @property
+    def where(self) -> str:
+        """`file:line:col`, the form editors and CI annotations understand, or the file alone."""
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path or '(file)'}: {self.code}: {self.message}"
+        return f"{self.where}: {self.code}: " + (f"{self.path}: " if self.path else "") + self.message
 
-    def as_dict(self) -> dict[str, str]:
-        return {"file": self.file, "path": self.path, "code": self.code, "message": self.message}
+    def as_dict(self) -> dict[str, str | int | None]:
+        return {
+            "file": self.file,
+            "line": self.line or None,
+            "column": self.column or None,
+            "path": self.path,
+            "code": self.code,
+            "severity": "warning" if self.is_warning else "error",
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,10 +126,15 @@ class Finding:
     other: Place | None = None
 
 
+def _in_file_order(error: SeedError) -> tuple[str, int, int, SeedError]:
+    return error.file, error.line, error.column, error
+
+
 class SeedErrors(Exception):
     """Raised when seeds do not validate; carries every error found (up to a limit), not just the first."""
 
-    def __init__(self, errors: list[SeedError], more: int = 0) -> None:
-        self.errors = sorted(errors)
+    def __init__(self, errors: list[SeedError], more: int = 0, warnings: list[SeedError] | None = None) -> None:
+        self.errors = sorted(errors, key=_in_file_order)
         self.more = more  # errors found past the limit, counted but not kept
+        self.warnings = sorted(warnings or [], key=_in_file_order)
         super().__init__(f"{len(errors) + more} seed error(s)")

@@ -12,8 +12,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from . import queries
+from .descriptions import describe
 from .pagination import check_first, decode_cursor
 from .prefetch import prefetch_one, prefetch_page
+from .scalars import SCALARS
 from .types import (
     After,
     Connection,
@@ -139,6 +141,8 @@ BY_PATH: dict[str, tuple[str, tuple[str, ...], Any]] = {
 
 
 async def _one(info: Info, type_name: str, key: str) -> Any:
+    if type_name == "Country":  # not a table: the codes the data refers to
+        return country(key) if key in queries.countries(info.context.conn) else None
     if type_name in BY_PATH:
         table, columns, record_type = BY_PATH[type_name]
         row = queries.row_by_path(info.context.conn, table, columns, key)
@@ -248,7 +252,11 @@ class DiploSchema(strawberry.Schema):
 
 
 def build_schema(extensions: Sequence[Callable[[], SchemaExtension]] = ()) -> strawberry.Schema:
-    return DiploSchema(query=Query, types=list(NODE_TYPES), extensions=list(extensions))
+    schema = DiploSchema(
+        query=Query, types=list(NODE_TYPES), extensions=list(extensions), scalar_overrides=dict(SCALARS)
+    )
+    describe(schema._schema)
+    return schema
 
 
 def print_sdl() -> str:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from .models import KEY_PATTERN, RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen
-from .rules import MAX_ERRORS, RULES, SeedError
+from .rules import MAX_ERRORS, RULES, SeedError, SeedErrors
 
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -25,13 +25,25 @@ except ImportError:  # pragma: no cover
 
 
 def seed_paths(paths: Iterable[Path]) -> list[Path]:
-    """Expand directories into the seed files below them, sorted so that every run reads in the same order."""
+    """Expand directories into the seed files below them, sorted so that every run reads in the same order.
+
+    A path that does not exist, or a directory without a seed file, is `seed.path` (`SeedErrors`, all of them):
+    checking nothing must not pass for valid."""
     found: list[Path] = []
+    problems: list[SeedError] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SEED_SUFFIXES and p.is_file()))
-        else:
+            below = sorted(p for p in path.rglob("*") if p.suffix in SEED_SUFFIXES and p.is_file())
+            if not below:
+                problems.append(SeedError(str(path), "", "seed.path", "the directory holds no seed file (" +
+                                          ", ".join(SEED_SUFFIXES) + "), in it or below it"))  # fmt: skip
+            found.extend(below)
+        elif path.exists():
             found.append(path)
+        else:
+            problems.append(SeedError(str(path), "", "seed.path", "no such file or directory"))
+    if problems:
+        raise SeedErrors(problems)
     return found
 
 
@@ -124,13 +136,9 @@ def _refuse_anchors(text: str) -> None:
         if anchor is not None:
             what = f"alias *{anchor}" if isinstance(event, yaml.AliasEvent) else f"anchor &{anchor}"
             raise _SyntaxProblem(
-                f"{_where(event.start_mark)}{what}: anchors and aliases are not allowed in seed files; "
-                "write the value out in full"
+                f"{what}: anchors and aliases are not allowed in seed files; write the value out in full",
+                event.start_mark,
             )
-
-
-def _where(mark: Any) -> str:
-    return f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
 
 
 def parse_text(text: str, name: str) -> Any:
@@ -139,7 +147,7 @@ def parse_text(text: str, name: str) -> Any:
         try:
             return json.loads(text, parse_constant=_not_json)
         except json.JSONDecodeError as exc:
-            raise _SyntaxProblem(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            raise _SyntaxProblem(exc.msg, line=exc.lineno, column=exc.colno) from None
         except ValueError:  # a number with more digits than Python converts
             raise _SyntaxProblem(f"a number has more than {sys.get_int_max_str_digits():,} digits") from None
         except RecursionError:
@@ -148,7 +156,7 @@ def parse_text(text: str, name: str) -> Any:
         _refuse_anchors(text)
         return yaml.load(text, Loader=SeedLoader)
     except yaml.MarkedYAMLError as exc:
-        raise _SyntaxProblem(f"{_where(exc.problem_mark)}{exc.problem or exc}") from None
+        raise _yaml_problem(text, exc) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise _SyntaxProblem(str(exc) or "invalid YAML") from None
 
@@ -158,7 +166,44 @@ def _not_json(constant: str) -> Any:
 
 
 class _SyntaxProblem(ValueError):
-    pass
+    """Text that is not a seed file's syntax, with where it stops being one (line and column from 1; 0 unknown)."""
+
+    def __init__(self, message: str, mark: Any = None, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line: int = mark.line + 1 if mark is not None else line
+        self.column: int = mark.column + 1 if mark is not None else column
+
+
+def _yaml_problem(text: str, exc: yaml.MarkedYAMLError) -> _SyntaxProblem:
+    """PyYAML's message, with a hint for the mistakes people make by hand: an unquoted `: ` in a value, a tab, a
+    quote that does not end the value or is never closed."""
+    problem, mark = exc.problem or str(exc), exc.problem_mark
+    if exc.context and "quoted scalar" in exc.context and exc.context_mark is not None:
+        return _SyntaxProblem(f"{problem}: the quote that starts here is never closed; end the value with the "
+                              "same quote mark (inside '…', write a ' as '')", exc.context_mark)  # fmt: skip
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    field, colon, value = line.lstrip(" -").partition(": ")
+    if "\t" in line[: len(line) - len(line.lstrip())] or "'\\t'" in problem:
+        hint = "YAML indents with spaces, never tabs: replace the tabs at the start of this line with spaces"
+    elif "mapping values" in problem and colon:
+        hint = f'a value with ": " in it must be quoted: {field}: {_quoted(value)}'
+    elif colon and value.lstrip()[:1] in ('"', "'"):
+        inner = value.strip()
+        inner = inner[1:-1] if len(inner) > 1 and inner[0] == inner[-1] else inner
+        hint = f"text goes on after the closing quote: quote the whole value, as {field}: {_quoted(inner)}"
+    elif "',' or" in problem:
+        hint = "a list in [ ] or a mapping in { } is not closed before this point, or lacks a comma"
+    elif "expected" in problem:
+        hint = "check the indentation here: the fields of a record line up, and a list item starts with `- `"
+    else:
+        return _SyntaxProblem(problem, mark)
+    return _SyntaxProblem(f"{problem}: {hint}", mark)
+
+
+def _quoted(value: str) -> str:
+    """`value` as a YAML double-quoted string (a JSON string is one)."""
+    return json.dumps(value.strip(), ensure_ascii=False)
 
 
 def validation_errors(file: str, exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> Iterator[SeedError]:
@@ -259,8 +304,8 @@ def decode(data: bytes) -> str:
 _UNCHECKED = " (its records could not be checked, so references to them may show as ref.unknown)"
 
 
-def _unreadable(name: str, message: str, code: str = "seed.syntax") -> SeedReport:
-    return SeedReport(name, errors=[SeedError(name, "", code, message + _UNCHECKED)])
+def _unreadable(name: str, message: str, code: str = "seed.syntax", line: int = 0, column: int = 0) -> SeedReport:
+    return SeedReport(name, errors=[SeedError(name, "", code, message + _UNCHECKED, line, column)])
 
 
 def parse_seed_text(text: str, name: str, max_errors: int = MAX_ERRORS) -> SeedReport:
@@ -268,7 +313,7 @@ def parse_seed_text(text: str, name: str, max_errors: int = MAX_ERRORS) -> SeedR
     try:
         data = parse_text(text, name)
     except _SyntaxProblem as exc:
-        return _unreadable(name, str(exc))
+        return _unreadable(name, str(exc), line=exc.line, column=exc.column)
     if not isinstance(data, dict):
         return _unreadable(name, "a seed file is a mapping with a `source` and record lists", "seed.schema")
     report = SeedReport(name)

@@ -36,7 +36,7 @@ def cache_dir() -> Path:
 
 def seeds_fingerprint(seeds: Path) -> str:
     """Changes whenever a seed file, the store's schema or the loader's package version changes."""
-    digest = hashlib.sha256(f"schema {store.SCHEMA_VERSION}".encode())
+    digest = hashlib.sha256(f"schema {store.SCHEMA_VERSION} {store.DDL}".encode())  # a new table: rebuilt
     for path in seed_paths([seeds]):
         digest.update(str(path.relative_to(seeds)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -111,10 +111,14 @@ def settings_to_json(settings: Settings) -> str:
 
 def settings_from_json(text: str) -> Settings:
     raw = json.loads(text)
+    trusted = raw["trusted_documents"]
     return Settings(
         db_path=Path(raw["db_path"]),
         graphiql=raw["graphiql"],
         cors_origins=tuple(raw["cors_origins"]),
+        cors_headers=tuple(raw["cors_headers"]),
+        cache_control=raw["cache_control"],
+        trusted_documents=Path(trusted) if trusted is not None else None,
         limits=Limits(**raw["limits"]),
         log_format=raw["log_format"],
     )
@@ -133,10 +137,13 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it found: with this
     # one, the process then ends normally (status 0), as a service manager expects of a clean stop.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    # h11 refuses a request head over 16 KiB with a bare 400: let GET URLs up to the limit reach the app's 414.
+    head = settings.limits.max_body_bytes + 16 * 1024
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, http=BoundedH11Protocol, log_config=None,
-                    access_log=False)  # fmt: skip
+                    access_log=False, h11_max_incomplete_event_size=head)  # fmt: skip
         return
     os.environ[_ENV] = settings_to_json(settings)
     uvicorn.run("diplo.serve:app_from_env", factory=True, workers=workers, host=host, port=port,
-                http=BoundedH11Protocol, log_config=None, access_log=False)  # fmt: skip
+                http=BoundedH11Protocol, log_config=None, access_log=False,
+                h11_max_incomplete_event_size=head)  # fmt: skip

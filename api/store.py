@@ -5,6 +5,7 @@ The tables are written only by `diplo.loader` (through `replace_rows`), read by 
 
 import errno
 import functools
+import hashlib
 import json
 import operator
 import os
@@ -26,7 +27,14 @@ from .models import (
     SUMMARY_MAX_LENGTH,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
+# digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
+# to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
+BUILD_TABLES = [
+    "CREATE TABLE IF NOT EXISTS build (id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS source_digests (source TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID",
+]
 
 # Key format as a CHECK: kebab-case, no leading/trailing/double hyphen, at most 80 characters. Text functions
 # stop at a NUL byte; equal byte and character lengths rule out NULs (and anything outside ASCII).
@@ -111,6 +119,9 @@ DDL = [
         name TEXT NOT NULL {_c(_LABEL, "name")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")},
+        distinct_from TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(distinct_from)),
+        -- The name's consonant skeleton (diplo.duplicates), indexed: a new key finds the names close to its own.
+        skeleton TEXT NOT NULL,
         PRIMARY KEY ({record}, source)
     ) WITHOUT ROWID"""
         for record in ("person", "organization")
@@ -261,6 +272,7 @@ DDL = [
         FOREIGN KEY (meeting, source, country) REFERENCES delegation_reports(meeting, source, country)
             DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
+    *BUILD_TABLES,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 ]
 INDEXES = [
@@ -283,6 +295,8 @@ INDEXES = [
     # A load reads and replaces one source's reports, and finds who still refers to a record it removes.
     "CREATE INDEX person_reports_source ON person_reports (source)",
     "CREATE INDEX organization_reports_source ON organization_reports (source)",
+    "CREATE INDEX person_reports_skeleton ON person_reports (skeleton)",
+    "CREATE INDEX organization_reports_skeleton ON organization_reports (skeleton)",
     "CREATE INDEX topic_reports_source ON topic_reports (source)",
     "CREATE INDEX meeting_reports_source ON meeting_reports (source)",
     "CREATE INDEX meeting_reports_follows ON meeting_reports (follows)",
@@ -517,6 +531,36 @@ def chunks(keys: Sequence[T]) -> Iterator[Sequence[T]]:
 
 def marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
+
+
+def record_build(conn: sqlite3.Connection, digests: dict[str, str | None]) -> None:
+    """Record the digests of the sources a load wrote (None: removed) and the build id over all of them: the same
+    seeds give the same id, whatever the order or the number of loads that brought them."""
+    older = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'source_digests'").fetchone() is None
+    for statement in BUILD_TABLES:
+        conn.execute(statement)
+    if older:  # loaded before digests were kept: what its sources hold is unknown, so unique to this file
+        conn.execute(
+            "INSERT INTO source_digests SELECT key, ? || key FROM sources", [f"unknown-{os.urandom(8).hex()}-"]
+        )
+    for source, digest in digests.items():
+        conn.execute("DELETE FROM source_digests WHERE source = ?", [source])
+        if digest is not None:
+            conn.execute("INSERT INTO source_digests (source, digest) VALUES (?, ?)", [source, digest])
+    content = hashlib.sha256()
+    for source, digest in conn.execute("SELECT source, digest FROM source_digests ORDER BY source"):
+        content.update(f"{source}\0{digest}\n".encode())
+    conn.execute("DELETE FROM build")
+    conn.execute("INSERT INTO build (id) VALUES (?)", [content.hexdigest()[:20]])
+
+
+def build_id(conn: sqlite3.Connection) -> str | None:
+    """The recorded build id; None for a database no load has recorded one in (older than the build table)."""
+    try:
+        row = conn.execute("SELECT id FROM build").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return str(row[0]) if row else None
 
 
 @overload

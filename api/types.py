@@ -71,16 +71,16 @@ class StatementKind(Enum):
     PARAPHRASE = "paraphrase"
 
 
-@strawberry.type(description="A country, by ISO 3166-1 alpha-2 code.")
-class Country:
-    code: str
-    name: str
+@strawberry.type(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")
+class Country(Node):
+    code: str = strawberry.field(description="The ISO 3166-1 alpha-2 code, such as `RU`.")
+    name: str = strawberry.field(description="The English short name (ISO 3166-1).")
 
 
 @cache
 def country(code: str) -> Country:
     found = pycountry.countries.get(alpha_2=code)
-    return Country(code=code, name=found.name if found else code)
+    return Country(id=global_id("Country", code), code=code, name=found.name if found else code)
 
 
 def _country(code: str | None) -> Country | None:

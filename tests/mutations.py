@@ -182,6 +182,13 @@ def report_source(files: Files) -> Expected:
     return _append(files, "statements", _statement(files, "mutation-statement", source="someone-else"), ".source")
 
 
+def key_duplicate(files: Files) -> Expected:
+    """A second key for the first person, its name in capitals and with an accent (a warning, not an error)."""
+    _, content = _main(files)
+    name = content["persons"][0]["name"].upper().replace("A", "Á", 1)
+    return _append(files, "persons", {"key": "zz-mutation-person", "name": name}, ".name")
+
+
 def seed_schema(files: Files) -> Expected:
     return _append(files, "topics", {"key": "mutation-topic", "label": "X", "colour": "red"}, ".colour")
 
@@ -210,5 +217,7 @@ MUTATIONS: dict[str, list[Mutation]] = {
     "statement.quote_not_in_source": [statement_quote_not_in_source],
     "statement.date_order": [statement_date_order],
     "seed.schema": [seed_schema],
+    "key.duplicate": [key_duplicate],
 }
-# seed.syntax is exercised by writing broken files (tests/test_seeds.py), not by changing content.
+# seed.syntax and seed.path are exercised by writing broken files and giving wrong paths (tests/test_seeds.py,
+# tests/test_authoring.py), not by changing content.

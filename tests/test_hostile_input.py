@@ -80,15 +80,15 @@ def test_an_alias_bomb_is_refused_at_once_and_in_little_memory(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ("persons:\n  - &p {key: p, name: P}\n", "line 3 column 5: anchor &p"),
-        ("persons:\n  - {key: p, name: &n P}\n", "line 3 column 20: anchor &n"),
-        ("persons:\n  - {key: p, name: *n}\n", "line 3 column 20: alias *n"),
+        ("persons:\n  - &p {key: p, name: P}\n", "a.yaml:3:5: seed.syntax: anchor &p"),
+        ("persons:\n  - {key: p, name: &n P}\n", "a.yaml:3:20: seed.syntax: anchor &n"),
+        ("persons:\n  - {key: p, name: *n}\n", "a.yaml:3:20: seed.syntax: alias *n"),
     ],
 )
 def test_anchors_and_aliases_are_refused(text: str, says: str) -> None:
     report = parse_seed_text(SOURCE + text, "a.yaml")
     assert [e.code for e in report.errors] == ["seed.syntax"]
-    assert says in report.errors[0].message
+    assert str(report.errors[0]).startswith(says)
     assert "write the value out in full" in report.errors[0].message
 
 
@@ -158,7 +158,7 @@ def test_a_file_without_a_size_is_read_only_up_to_the_limit() -> None:
 def test_values_that_yaml_cannot_build_are_syntax_errors(text: str) -> None:
     report = parse_seed_text(text, "a.yaml")
     assert [(e.path, e.code) for e in report.errors] == [("", "seed.syntax")]
-    assert report.errors[0].message.startswith("line 1 column 4: ")
+    assert (report.errors[0].line, report.errors[0].column) == (1, 4)
 
 
 @pytest.mark.parametrize("text", ['{"a": ' + "1" * 5000 + "}", '{"a": NaN}', '{"a": -Infinity}'])

@@ -11,7 +11,17 @@ from pathlib import Path
 import pytest
 from conftest import Client
 from diplo.schema import build_schema
-from graphql import parse, validate
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_named_type,
+    parse,
+    validate,
+    visit,
+)
 
 OPERATIONS = sorted((Path(__file__).resolve().parent.parent / "schema" / "operations").glob("*.graphql"))
 EXAMPLE_VARIABLES = {
@@ -31,6 +41,25 @@ def test_every_operation_has_variables() -> None:
 def test_operation_is_valid(operation: Path) -> None:
     schema = build_schema()._schema
     assert validate(schema, parse(operation.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[p.stem for p in OPERATIONS])
+def test_operation_selects_id_of_every_object_that_has_one(operation: Path) -> None:
+    """So that normalized client caches (Apollo, urql's graphcache, Relay) can key every object they get."""
+    schema = build_schema()._schema
+    type_info = TypeInfo(schema)
+    missing: list[str] = []
+
+    class Ids(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            named = get_named_type(type_info.get_type())
+            if isinstance(named, GraphQLObjectType) and "id" in named.fields and node.selection_set:
+                selected = {s.name.value for s in node.selection_set.selections if isinstance(s, FieldNode)}
+                if "id" not in selected:
+                    missing.append(f"{node.name.value}: {named.name}")
+
+    visit(parse(operation.read_text(encoding="utf-8")), TypeInfoVisitor(type_info, Ids()))
+    assert missing == []
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[p.stem for p in OPERATIONS])

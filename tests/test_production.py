@@ -18,6 +18,7 @@ from diplo.cli import cli
 from diplo.limits import Limits
 from diplo.loader import load_seeds
 from diplo.logs import JSONFormatter
+from diplo.store import build_id, connect_readonly
 from diplo.synth import write_synthetic
 
 HEAVY = """{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes {
@@ -72,7 +73,11 @@ def test_metrics_count_requests_by_operation_and_outcome(article_db: Path) -> No
     assert 'diplo_request_seconds_count{operation="Meetings"} 1.0' in text
     assert "diplo_sql_seconds_count 2.0" in text
     assert "diplo_response_bytes_count 2.0" in text
-    assert 'diplo_database_info{build_id="' in text
+    conn = connect_readonly(article_db)
+    recorded = build_id(conn)  # what `diplo load` recorded: the same seeds, the same id, on every replica
+    conn.close()
+    assert recorded is not None
+    assert f'diplo_database_info{{build_id="{recorded}"}} 1.0' in text
 
 
 def test_operation_names_as_labels_are_bounded(article_db: Path) -> None:
