@@ -1,5 +1,5 @@
 """The ASGI app: GraphQL over HTTP (POST, GET and HEAD, queries only; the protocol is `api/http.py`), GraphiQL,
-CORS, a health check."""
+CORS, health checks (`api/health.py`) and metrics (`api/metrics.py`)."""
 
 import asyncio
 import logging
@@ -16,15 +16,18 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
+from . import logs
+from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, format_error
 from .graphiql import asset, graphiql_page
+from .health import healthz, readyz
 from .http import (
     JSON,
+    GraphQLRequest,
     PersistedQueries,
     RequestError,
     TrustedDocuments,
@@ -37,10 +40,12 @@ from .http import (
 )
 from .limits import Limits, limits_extension
 from .loaders import Context
+from .metrics import Metrics, TimedConnection, operation_name
 from .plans import Plans
 from .plans import execute as execute_compiled
 from .schema import build_schema
 from .store import build_id, connect_readonly
+from .worker import Budget, Budgeted, Stopped, Worker, too_large
 
 logger = logging.getLogger("diplo")
 
@@ -63,24 +68,47 @@ class Settings:
     cache_control: str = "public, max-age=60"
     trusted_documents: Path | None = None  # a folder of .graphql files: then only those operations run
     limits: Limits = field(default_factory=Limits)
+    log_format: str = "text"
     compiled: bool = True  # False: every request through the resolver path, the reference executor
 
 
-def open_snapshot(db_path: Path, limits: Limits) -> sqlite3.Connection:
-    """A read-only connection in a read transaction, its statements stopped past their time limits."""
-    conn = connect_readonly(db_path)
+def open_snapshot(db_path: Path, limits: Limits, budget: Budget | None = None) -> TimedConnection:
+    """A read-only connection in a read transaction, its statements stopped past their time limits (the operation's
+    from `budget`, when it has one already)."""
+    budget = budget or Budget.start(limits.operation_seconds, limits.max_response_bytes)
+    conn = connect_readonly(db_path, factory=TimedConnection)
     conn.row_factory = sqlite3.Row
-    operation_deadline = time.monotonic() + limits.operation_seconds
     statement_started = [time.monotonic()]
 
     def over_time() -> int:
         now = time.monotonic()
-        return int(now > operation_deadline or now - statement_started[0] > limits.sql_statement_seconds)
+        return int(now > budget.deadline or now - statement_started[0] > limits.sql_statement_seconds)
 
     conn.set_trace_callback(lambda _sql: statement_started.__setitem__(0, time.monotonic()))
     conn.set_progress_handler(over_time, 10_000)
     conn.execute("BEGIN")
     return conn
+
+
+@dataclass
+class OperationContext(Context):
+    """What every resolver of one operation shares, and the budget the `Budgeted` extension charges."""
+
+    budget: Budget | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response, with what the metrics and the access log say about it."""
+
+    response: Response
+    outcome: str  # "OK", or the first error's code
+    sql_seconds: float = 0.0
+
+
+def outcome(body: dict[str, Any]) -> str:
+    errors = body.get("errors")
+    return str(errors[0]["extensions"]["code"]) if errors else "OK"
 
 
 def _bad_input(message: str) -> dict[str, Any]:
@@ -90,7 +118,7 @@ def _bad_input(message: str) -> dict[str, Any]:
 class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.schema = build_schema([limits_extension(settings.limits)])
+        self.schema = build_schema([limits_extension(settings.limits), Budgeted])
         self.plans = Plans(self.schema, settings.limits) if settings.compiled else None
         self.graphiql_html = graphiql_page() if settings.graphiql else None
         self.documents: PersistedQueries | TrustedDocuments = (
@@ -98,8 +126,11 @@ class GraphQLEndpoint:
             if settings.trusted_documents is not None
             else PersistedQueries(settings.limits.persisted_queries)
         )
+        self.worker = Worker()
+        self.metrics = Metrics(settings.db_path)
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
         headers = {"X-Request-Id": uuid.uuid4().hex}
         if (
             request.method in ("GET", "HEAD")
@@ -116,24 +147,54 @@ class GraphQLEndpoint:
             query = self.documents.document(params)
         except RequestError as error:
             return error_response(error, media_type, headers)
-        conn = open_snapshot(self.settings.db_path, self.settings.limits)
+        limits = self.settings.limits
+        budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
+        method, if_none_match = request.method, request.headers.get("if-none-match")
+        try:  # the one place an operation runs: in the worker's thread, never on the event loop
+            answer = await self.worker.run(
+                lambda: self.answer(method, if_none_match, query, params, media_type, dict(headers), budget), budget
+            )
+        except Stopped as stopped:
+            answer = Answer(graphql_response(stopped.body(), media_type, headers), stopped.code)
+        seconds, name = time.perf_counter() - started, operation_name(query, params.operation_name)
+        response, size = answer.response, len(answer.response.body)
+        self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, size)
+        logs.access(headers["X-Request-Id"], name, answer.outcome, response.status_code, seconds, size)
+        return response
+
+    def answer(
+        self,
+        method: str,
+        if_none_match: str | None,
+        query: str,
+        params: GraphQLRequest,
+        media_type: str,
+        headers: dict[str, str],
+        budget: Budget,
+    ) -> Answer:
+        """Execute and serialize an operation (in a worker thread); `Stopped` past its deadline or size limit."""
+        conn = open_snapshot(self.settings.db_path, self.settings.limits, budget)
         try:
-            if request.method != "POST":  # GET and HEAD are cacheable; a POST never is
+            if method != "POST":  # GET and HEAD are cacheable; a POST never is
                 headers["Vary"] = "Accept, Accept-Encoding"
                 build = build_id(conn)  # one row, read once per request, in the snapshot that answers it
                 if build is not None:
                     headers["ETag"] = etag(build, params, media_type)
-                    if not_modified(request.headers.get("if-none-match"), headers["ETag"]):
+                    if not_modified(if_none_match, headers["ETag"]):
                         headers["Cache-Control"] = self.settings.cache_control
-                        return Response(status_code=304, headers=headers)
-            body = await self.execute(conn, query, params.variables, params.operation_name, headers["X-Request-Id"])
+                        return Answer(Response(status_code=304, headers=headers), "OK", conn.sql_seconds)
+            request_id = headers["X-Request-Id"]
+            body = asyncio.run(self.execute(conn, query, params.variables, params.operation_name, request_id, budget))
         finally:
             conn.close()
         if "ETag" in headers:
             headers["Cache-Control"] = self.settings.cache_control if "errors" not in body else "no-store"
             if "errors" in body:
                 del headers["ETag"]
-        return graphql_response(body, media_type, headers)
+        response = graphql_response(body, media_type, headers)
+        if len(response.body) > budget.max_bytes:
+            raise too_large(budget.max_bytes)
+        return Answer(response, outcome(body), conn.sql_seconds)
 
     async def execute(
         self,
@@ -142,26 +203,20 @@ class GraphQLEndpoint:
         variables: dict[str, Any] | None,
         operation: str | None,
         request_id: str,
+        budget: Budget | None = None,
     ) -> dict[str, Any]:
-        limits = self.settings.limits
         try:
             if self.plans is not None:
                 compiled = execute_compiled(self.plans, conn, query, variables, operation)
                 if compiled is not None:
                     return compiled
-            result = await asyncio.wait_for(
-                self.schema.execute(
-                    query,
-                    variable_values=variables,
-                    context_value=Context(conn, operation),
-                    operation_name=operation,
-                    allowed_operation_types=(OperationType.QUERY,),
-                ),
-                timeout=limits.operation_seconds,
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=OperationContext(conn, operation, budget),
+                operation_name=operation,
+                allowed_operation_types=(OperationType.QUERY,),
             )
-        except TimeoutError:
-            message = f"the operation took longer than {limits.operation_seconds:g} s; ask for less"
-            return {"data": None, "errors": [{"message": message, "extensions": {"code": TIMEOUT}}]}
         except InvalidOperationTypeError:  # strawberry raises, rather than returns, these two
             return _bad_input("only queries are served: this API has no mutations or subscriptions")
         except CannotGetOperationTypeError:
@@ -174,18 +229,8 @@ class GraphQLEndpoint:
                     logger.error("request %s: %s", request_id, error.message, exc_info=error.original_error)
         return body
 
-
-async def healthz(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    try:
-        conn = connect_readonly(settings.db_path)
-        try:
-            conn.execute("SELECT count(*) FROM meetings").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    async def metrics_endpoint(self, request: Request) -> Response:
+        return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def origin_pattern(origin: str) -> str:
@@ -217,6 +262,8 @@ def create_app(settings: Settings) -> Starlette:
             *ide,
             Route("/graphql", endpoint.handle, methods=["GET", "HEAD", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", endpoint.metrics_endpoint, methods=["GET"]),
         ],
         middleware=middleware,
     )

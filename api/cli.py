@@ -392,6 +392,13 @@ def seed_schema() -> None:
     help="Run only the operations in this folder's .graphql files (e.g. schema/operations).",
 )
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Override a request limit.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects (one per line), access lines included.",
+)
 def serve(
     db_path: Path | None,
     host: str,
@@ -403,6 +410,7 @@ def serve(
     cache_control: str,
     trusted_documents: Path | None,
     limits: tuple[str, ...],
+    log_format: str,
 ) -> None:
     """Serve the GraphQL API (read-only) at /graphql, with GraphiQL in a browser.
 
@@ -440,6 +448,7 @@ def serve(
         cache_control=cache_control,
         trusted_documents=trusted_documents,
         limits=parsed,
+        log_format=log_format,
     )
     serve(settings, host, port, workers)
 

@@ -3,6 +3,8 @@ consumer's operations still run against it."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from graphql import (
@@ -27,7 +29,7 @@ from graphql import (
 
 from .schema import print_sdl
 
-SDL_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+SDL_PATH = files("diplo.schema_files") / "schema.graphql"  # schema/schema.graphql, installed or in a checkout
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def _description(path: str, before: Described, now: Described) -> Iterator[str]:
         yield f"The description of {path} changed."
 
 
-def check_committed(path: Path = SDL_PATH) -> list[SchemaChange]:
+def check_committed(path: Traversable = SDL_PATH) -> list[SchemaChange]:
     return compare(path.read_text(encoding="utf-8"), print_sdl())
 
 

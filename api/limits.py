@@ -43,8 +43,10 @@ class Limits:
     max_nodes: int = 10_000
     max_body_bytes: int = 64 * 1024
     max_string_chars: int = 200
+    max_response_bytes: int = 4 * 1024 * 1024
     sql_statement_seconds: float = 1.0
     operation_seconds: float = 3.0
+    request_read_seconds: float = 10.0
     persisted_queries: int = 1000
 
     @classmethod
@@ -108,16 +110,26 @@ def aliases(selection_set: SelectionSetNode | None, fragments: _Fragments) -> in
     )
 
 
-def estimated_nodes(
+@dataclass
+class Estimate:
+    """The most a response may hold: objects, and bytes that its field names and punctuation alone take."""
+
+    nodes: int = 0
+    bytes: int = 0
+
+
+def estimate(
     selection_set: SelectionSetNode | None,
     parent: GraphQLNamedType | None,
     resolve_type: Callable[[str], GraphQLNamedType | None],
     fragments: _Fragments,
     variables: dict[str, Any],
     multiplier: int = 1,
-) -> int:
-    """Objects a response may hold: each connection multiplies by its `first` (default 20) the count above it."""
-    total = 0
+    found: Estimate | None = None,
+) -> Estimate:
+    """Each connection multiplies by its `first` (default 20) the count above it; each field adds, per object it
+    sits in, its name and the quotes, colon and comma around it (a lower bound on its size: values come on top)."""
+    found = found or Estimate()
     for node, condition in _fields(selection_set, fragments):
         owner = resolve_type(condition) if condition else parent
         if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
@@ -125,13 +137,14 @@ def estimated_nodes(
         definition = owner.fields.get(node.name.value)
         if definition is None:
             continue
+        found.bytes += multiplier * (len((node.alias or node.name).value) + 4)
         field_type = get_named_type(definition.type)
         factor = multiplier
         if "first" in definition.args and field_type.name.endswith("Connection"):
             factor = multiplier * _first(node, variables, definition.args["first"].default_value)
-            total += factor
-        total += estimated_nodes(node.selection_set, field_type, resolve_type, fragments, variables, factor)
-    return total
+            found.nodes += factor
+        estimate(node.selection_set, field_type, resolve_type, fragments, variables, factor, found)
+    return found
 
 
 def _first(node: FieldNode, variables: dict[str, Any], default: Any) -> int:
@@ -221,13 +234,18 @@ def check_document(definitions: Any, schema: Any, variables: dict[str, Any], lim
             if found > limits.max_aliases:
                 errors.append(too_complex(f"{name}: {found} aliases exceed the limit of {limits.max_aliases}"))
             root = graphql_schema.get_root_type(operation.operation)
-            estimate = estimated_nodes(operation.selection_set, root, graphql_schema.get_type, fragments, variables)
+            most = estimate(operation.selection_set, root, graphql_schema.get_type, fragments, variables)
         except RecursionError:  # fragments spreading fragments, thousands deep
             errors.append(too_complex(f"{name}: fragments nest too deeply"))
             continue
-        if estimate > limits.max_nodes:
+        if most.nodes > limits.max_nodes:
             errors.append(too_complex(
-                f"{name}: up to {estimate} objects could be returned, over the limit of {limits.max_nodes}; "
+                f"{name}: up to {most.nodes} objects could be returned, over the limit of {limits.max_nodes}; "
                 "lower `first` on nested connections"
+            ))  # fmt: skip
+        elif most.bytes > limits.max_response_bytes:
+            errors.append(too_complex(
+                f"{name}: the response could take {most.bytes} bytes before any value, over the limit of "
+                f"{limits.max_response_bytes}; lower `first` on nested connections or select fewer fields"
             ))  # fmt: skip
     return errors

@@ -12,8 +12,10 @@ import gc
 import hashlib
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ Progress = Callable[[int, int], None]  # (files just read, files to read in all)
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
+SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see _self_contained)
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
 
 
@@ -370,35 +373,66 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
         with _without_cyclic_gc(), closing(store.open_database(db_path)) as db:
             db.execute(f"PRAGMA busy_timeout = {int(options.wait * 1000)}")
             version = store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
-            db.execute("PRAGMA journal_mode = WAL")  # readers keep reading the old snapshot during the load
             # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps
             # their hot pages in memory; memory stays bounded, whatever the size of the database.
             db.execute("PRAGMA cache_size = -100000")
-            # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
-            db.conn.execute("BEGIN IMMEDIATE")
             try:
-                if version == 0:
-                    store.create_schema(db)
-                load = _Load(db.conn, label, options.max_errors, options.strict)
-                work(load)
-                result = load.finish()
+                if commit:  # readers of a live file keep their snapshot during the load; a dry run writes nothing
+                    db.execute("PRAGMA journal_mode = WAL")
+                # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
+                db.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if version == 0:
+                        store.create_schema(db)
+                    load = _Load(db.conn, label, options.max_errors, options.strict)
+                    work(load)
+                    result = load.finish()
+                    if commit:
+                        if result.added + result.changed + result.removed:
+                            store.record_build(db.conn, load.digests)
+                        db.conn.execute("COMMIT")
+                        result.written = result.added + result.changed + result.removed > 0
+                    else:
+                        db.conn.execute("ROLLBACK")
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.conn.execute("ROLLBACK")
+                    raise
+            finally:  # committed, failed or interrupted: the file is left whole on its own
                 if commit:
-                    if result.added + result.changed + result.removed:
-                        store.record_build(db.conn, load.digests)
-                    db.conn.execute("COMMIT")
-                    result.written = result.added + result.changed + result.removed > 0
-                else:
-                    db.conn.execute("ROLLBACK")
-            except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
-                raise
+                    _self_contained(db.conn, SWITCH_WAIT)
     except (sqlite3.Error, OSError) as exc:
         problem = store.problem(exc, db_path)
         if "another load" in str(problem):
             problem = store.StoreError(f"{problem}; gave up after waiting {options.wait:g} s (see --wait)")
         raise store.StoreError(f"{problem}; nothing was written") from None
     return result
+
+
+def _self_contained(conn: sqlite3.Connection, wait: float) -> None:
+    """Fold the WAL into the file and return to a rollback journal, so that the file is whole on its own, with no
+    `-wal` or `-shm` beside it: it can be copied, renamed over a served file, and read from a read-only place.
+
+    That needs the file to itself: SQLite answers "locked" at once, without waiting, while another connection
+    has it open in WAL mode (a racing load, a reader of a live file). Past `wait` it stays in WAL mode, complete
+    and correct, and the next load to find the file to itself switches it. A file built aside is always alone.
+    """
+    deadline = time.monotonic() + wait
+    # Ctrl-C and SIGTERM wait until this is done (a signal is taken right after, and interrupts the command).
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
+                    return
+            except sqlite3.OperationalError:
+                pass
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 TEMPORARY = ".{name}.diplo-{pid}-"  # a new database being built beside its target, by process `pid`

@@ -1,9 +1,9 @@
 """The compiled read path's entry: a bounded cache of parsed, validated and limit-checked operations, and
 `execute`, which answers a request with one SQL statement per root field or says that the resolver path must.
 
-What depends on the document alone (parsing, validation, depth, aliases, string literals, and for an operation
-without variables its node estimate and its SQL) is done once per document and operation name; what reads the
-variables (their string lengths, the node estimate, the SQL) is done per request.
+Parsing and validation are done once per document and operation name, and so, for a document without variables,
+are the limit checks and the SQL; a document with variables has its limits checked (`check_document`, as the
+resolver path does) and its SQL compiled per request.
 """
 
 import logging
@@ -30,7 +30,7 @@ from strawberry.schema.schema import validate_document
 
 from . import dialect
 from .compile import Compiler, Unsupported
-from .limits import Limits, aliases, depth, estimated_nodes, long_strings
+from .limits import Limits, check_document, long_strings
 
 logger = logging.getLogger("diplo")
 PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this bounds the cache's memory
@@ -40,8 +40,8 @@ Compiled = list[tuple[str, str, dict[str, Any]]]  # (response key, SQL, paramete
 
 @dataclass
 class Plan:
-    """A document parsed, validated and checked against the document-level limits once, with the operation a
-    request names in it; for an operation without variables, its SQL too (None: it is not compiled)."""
+    """A document parsed and validated once, with the operation a request names in it; for a document without
+    variables, checked against the limits and compiled once too (`compiled` None: the resolver path answers)."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
@@ -53,7 +53,7 @@ class Plan:
 class Plans:
     """Plans by document and operation name, least recently used dropped first. One per schema and limits: a plan
     is never reused under other limits. A document the resolver path must answer (it does not parse, is not
-    valid, is over a document-level limit, is not one query) is remembered as None."""
+    valid, is not one query, or has no variables and is over a limit) is remembered as None."""
 
     def __init__(self, schema: Schema, limits: Limits, size: int = PLAN_CACHE_SIZE) -> None:
         self.schema = schema
@@ -98,43 +98,12 @@ class Plans:
             d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         plan = Plan(document, operation, fragments)
-        if not self._within_document_limits(plan, operations):
-            return None
         if not any(o.variable_definitions for o in operations):
-            if not self.within_request_limits(plan, {}):
+            # Nothing in the document reads variables: every limit check and the SQL are done once, here.
+            if check_document(document.definitions, self.schema, {}, limits):
                 return None
             plan.compiled, plan.fixed = self.compile(plan, {}), True
         return plan
-
-    def _within_document_limits(self, plan: Plan, operations: list[OperationDefinitionNode]) -> bool:
-        """Depth, aliases and string literals, over every operation of the document (as `check_document`)."""
-        limits = self.limits
-        if long_strings(plan.document.definitions, None, limits.max_string_chars):
-            return False
-        try:
-            return all(
-                depth(o.selection_set, _definitions(plan), limits.max_depth) <= limits.max_depth
-                and aliases(o.selection_set, _definitions(plan)) <= limits.max_aliases
-                for o in operations
-            )
-        except RecursionError:
-            return False
-
-    def within_request_limits(self, plan: Plan, variables: dict[str, Any]) -> bool:
-        """The variables' string lengths and the node estimate, over every operation of the document."""
-        limits = self.limits
-        if long_strings((), variables, limits.max_string_chars):
-            return False
-        schema = self.schema._schema
-        for operation in plan.document.definitions:
-            if isinstance(operation, OperationDefinitionNode):
-                root = schema.get_root_type(operation.operation)
-                estimate = estimated_nodes(
-                    operation.selection_set, root, schema.get_type, _definitions(plan), variables
-                )
-                if estimate > limits.max_nodes:
-                    return False
-        return True
 
     def compile(self, plan: Plan, variables: dict[str, Any]) -> Compiled | None:
         """The operation's SQL with these variables; None where the resolver path must answer."""
@@ -151,10 +120,6 @@ class Plans:
             return None
 
 
-def _definitions(plan: Plan) -> dict[str, FragmentDefinitionNode]:
-    return {name: details.definition for name, details in plan.fragments.items()}
-
-
 def execute(
     plans: Plans, conn: sqlite3.Connection, query: str, variables: dict[str, Any] | None, operation_name: str | None
 ) -> dict[str, Any] | None:
@@ -168,7 +133,7 @@ def execute(
         if inputs and long_strings((), inputs, plans.limits.max_string_chars):
             return None  # variables the operation does not declare are still checked
         compiled = plan.compiled
-    elif plans.within_request_limits(plan, inputs):
+    elif not check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
         compiled = plans.compile(plan, inputs)
     else:
         return None

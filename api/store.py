@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from sqlite_utils import Database
 
@@ -426,10 +426,18 @@ def check_database(path: Path) -> list[str]:
 
 
 def check_served(path: Path) -> None:
-    """Refuse to serve a file that is not a loaded Diplo database (StoreError), before any request comes."""
-    with closing(Database(connect_readonly(path), execute_plugins=False)) as db:
-        if schema_version(db) != SCHEMA_VERSION:
-            raise StoreError("an empty database: load seeds into it first")
+    """Refuse to serve a file that is not a sound, loaded Diplo database (StoreError), before any request comes:
+    this schema version, then SQLite's `quick_check` and every table and index (`check_database`)."""
+    try:
+        with closing(Database(connect_readonly(path), execute_plugins=False)) as db:
+            if schema_version(db) != SCHEMA_VERSION:
+                raise StoreError("an empty database: load seeds into it first")
+    except sqlite3.Error as exc:
+        raise problem(exc, path) from None
+    problems = check_database(path)
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise StoreError(f"{DAMAGED} ({shown})")
 
 
 def create_schema(db: Database) -> None:
@@ -449,6 +457,7 @@ def to_json(value: Any) -> str:
 
 Row = tuple[Any, ...]
 T = TypeVar("T")
+C = TypeVar("C", bound=sqlite3.Connection)
 
 
 @functools.cache
@@ -554,9 +563,20 @@ def build_id(conn: sqlite3.Connection) -> str | None:
     return str(row[0]) if row else None
 
 
-def connect_readonly(path: Path | str) -> sqlite3.Connection:
-    """A read-only connection for serving: the server can never write, even by mistake."""
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+@overload
+def connect_readonly(path: Path | str) -> sqlite3.Connection: ...
+@overload
+def connect_readonly(path: Path | str, factory: type[C]) -> C: ...
+def connect_readonly(path: Path | str, factory: type[sqlite3.Connection] = sqlite3.Connection) -> sqlite3.Connection:
+    """A read-only connection for serving: the server can never write, even by mistake.
+
+    A file this process cannot write (a read-only copy, directory or mount: how replicas get their file) is opened
+    `immutable`: no locks and no `-shm` or `-wal` to create, which a read-only place would refuse. A file it can
+    write may be loaded into while it is served, so it is read with locks, one snapshot per transaction.
+    """
+    resolved = Path(path).resolve()
+    immutable = "&immutable=1" if resolved.exists() and not os.access(resolved, os.W_OK) else ""
+    uri = resolved.as_uri() + "?mode=ro" + immutable
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=factory)
     conn.execute("PRAGMA query_only = ON")
     return conn

@@ -138,10 +138,12 @@ def test_suggestions_only_with_graphiql(article_db: Path) -> None:
     assert introspection["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
-def test_healthz(client: Client, tmp_path: Path) -> None:
+def test_healthz_says_alive_and_readyz_says_the_database_answers(client: Client, tmp_path: Path) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok"}
     missing = Client(create_app(Settings(db_path=tmp_path / "missing.db")))
-    assert missing.get("/healthz").status_code == 503
+    assert missing.get("/healthz").status_code == 200  # the process is alive: restarting it would not help
+    assert missing.get("/readyz").status_code == 503
 
 
 def test_limits_parse() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import pages
 from diplo import store
 from diplo.loader import load_seeds
 from diplo.rules import SeedErrors
@@ -100,7 +101,7 @@ def test_a_killed_load_leaves_the_database_as_it_was_or_complete(
 ) -> None:
     db = tmp_path / "d.db"
     shutil.copy(corpus["root"] / "first.db", db)
-    before = db.read_bytes()
+    before = pages(db)
     rng = random.Random(sig + 1)
     for _ in range(3):
         _kill_during([*DIPLO, "load", corpus["root"] / "second", "--db", db], sig, rng.uniform(0.3, 1.5))
@@ -112,7 +113,7 @@ def test_a_killed_load_leaves_the_database_as_it_was_or_complete(
             for wal in (tmp_path / "d.db-wal", tmp_path / "d.db-shm"):
                 wal.unlink(missing_ok=True)
         elif sig == signal.SIGTERM:
-            assert db.read_bytes() == before
+            assert pages(db) == before
 
 
 def test_racing_first_loads_keep_both(corpus: dict[str, Any], tmp_path: Path) -> None:
@@ -189,11 +190,11 @@ def test_a_full_disk_is_a_message_and_changes_nothing(corpus: dict[str, Any], sm
         while True:
             out.write(b"\0" * 65536)
             out.flush()
-    before = (small_disk / "d.db").read_bytes()
+    before = pages(small_disk / "d.db")
     result = diplo("load", corpus["root"] / "second", "--db", small_disk / "d.db")
     assert result.returncode == 3, result.stderr
     assert "the disk is full" in result.stderr
-    assert (small_disk / "d.db").read_bytes() == before
+    assert pages(small_disk / "d.db") == before
     # An export that does not fit leaves nothing half-written.
     result = diplo("export", "--db", corpus["root"] / "first.db", small_disk / "exported")
     assert result.returncode == 3, result.stderr
@@ -206,14 +207,14 @@ def test_a_read_only_database_is_a_message(corpus: dict[str, Any], small_disk: P
     db = small_disk / "d.db"
     write_synthetic(small_disk.parent / "seeds", meetings=20, statements_per_meeting=2, seed=3)
     assert diplo("load", small_disk.parent / "seeds", "--db", db).returncode == 0
-    before = db.read_bytes()
+    before = pages(db)
     # Read-only as replicas get it: a read-only mount, which not even root can write to.
     assert subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=False).returncode == 0
     result = diplo("load", corpus["root"] / "second", "--db", db)
     assert result.returncode == 3, result.stderr
     assert "read-only" in result.stderr
     assert "Traceback" not in result.stderr
-    assert db.read_bytes() == before
+    assert pages(db) == before
     result = diplo("load", corpus["root"] / "second", "--db", small_disk / "new.db")
     assert result.returncode == 3, result.stderr
     assert "read-only" in result.stderr

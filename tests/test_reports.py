@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import Client
+from conftest import Client, pages
 from diplo.app import Settings, create_app
 from diplo.cli import cli
 from diplo.loader import load_seeds, remove_sources, validate_seeds
@@ -214,7 +214,7 @@ def test_a_removal_that_others_still_refer_to_is_refused(tmp_path: Path) -> None
     paths = write(tmp_path / "seeds", a=A, b=B)
     db = tmp_path / "d.db"
     load_seeds(db, [tmp_path / "seeds"])
-    before = db.read_bytes()
+    before = pages(db)
     edited = copy.deepcopy(A)
     del edited["topics"]  # B's meeting report still lists `relations`
     edited["meetings"][0]["topics"] = []
@@ -225,7 +225,7 @@ def test_a_removal_that_others_still_refer_to_is_refused(tmp_path: Path) -> None
         (f"{db} (source wire-b)", f"meetings[key={RIYADH}].topics[1]", "ref.unknown")
     ]
     assert "no longer reported" in raised.value.errors[0].message
-    assert db.read_bytes() == before
+    assert pages(db) == before
     # Loaded together with B, the file that refers to it is named by its path and record position.
     with pytest.raises(SeedErrors) as raised:
         load_seeds(db, [paths["a"], paths["b"]])
@@ -236,7 +236,7 @@ def test_prune_remove_and_dry_run(tmp_path: Path) -> None:
     paths = write(tmp_path / "seeds", a=A, b=B)
     db = tmp_path / "d.db"
     load_seeds(db, [tmp_path / "seeds"])
-    before = db.read_bytes()
+    before = pages(db)
     code, output = diplo("load", paths["a"], "--db", db, "--prune", "--dry-run", "--format", "json")
     assert code == 0, output
     report = json.loads(output)
@@ -244,7 +244,7 @@ def test_prune_remove_and_dry_run(tmp_path: Path) -> None:
     assert report["removed"]["sources"]["keys"] == ["wire-b"]
     assert set(report["removed"]) == {"sources", "persons", "topics", "statements"}
     assert report["changed"]["meetings"]["keys"] == [RIYADH]
-    assert db.read_bytes() == before
+    assert pages(db) == before
     code, output = diplo("remove", "wire-b", "--db", db)
     assert code == 0, output
     assert output.startswith(f"{db}: 0 added, 2 changed, 4 removed\n")
@@ -260,12 +260,12 @@ def test_validate_against_a_database_reports_what_would_change(tmp_path: Path) -
     paths = write(tmp_path / "seeds", a=A, b=B)
     db = tmp_path / "d.db"
     load_seeds(db, [paths["a"]])
-    before = db.read_bytes()
+    before = pages(db)
     result = validate_seeds([paths["b"]], db)
     assert result.changes["added"]["persons"].keys == ["yuri-ushakov"]
     assert result.changes["changed"]["persons"].keys == ["sergei-lavrov"]
     assert not result.written
-    assert db.read_bytes() == before
+    assert pages(db) == before
     code, output = diplo("validate", paths["b"], "--db", db)
     assert code == 0, output
     assert output.startswith(f"valid with {db}; a load would give: 4 added, 2 changed, 0 removed")

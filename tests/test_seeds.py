@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import model_accepts, sql_accepts
+from conftest import model_accepts, pages, sql_accepts
 from diplo import store
 from diplo.loader import load_seeds, validate_seeds
 from diplo.models import check_country, check_key, check_statement_text, check_wikidata
@@ -104,10 +104,10 @@ def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
 def test_load_is_idempotent(files: Files) -> None:
     with seed_dir(files) as tmp:
         load_seeds(tmp / "d.db", [tmp / "seeds"])
-        before = (tmp / "d.db").read_bytes()
+        before = pages(tmp / "d.db")
         again = load_seeds(tmp / "d.db", [tmp / "seeds"])
         assert (again.added, again.changed, again.removed, again.written) == (0, 0, 0, False)
-        assert (tmp / "d.db").read_bytes() == before
+        assert pages(tmp / "d.db") == before
 
 
 @given(datasets())
@@ -126,7 +126,7 @@ def test_export_then_load_round_trips(files: Files) -> None:
 def test_a_load_that_fails_part_way_leaves_the_file_unchanged(files: Files, fail_at: int) -> None:
     with seed_dir(files) as tmp:
         load_seeds(tmp / "d.db", [tmp / "seeds"])
-        before = (tmp / "d.db").read_bytes()
+        before = pages(tmp / "d.db")
         changed = copy.deepcopy(files)
         main = changed[min(changed)]
         for statement in main["statements"]:
@@ -152,7 +152,7 @@ def test_a_load_that_fails_part_way_leaves_the_file_unchanged(files: Files, fail
             except RuntimeError:
                 failed = True
         if failed:
-            assert (tmp / "d.db").read_bytes() == before
+            assert pages(tmp / "d.db") == before
             assert not (tmp / "d.db-wal").exists() or (tmp / "d.db-wal").stat().st_size == 0
             result = load_seeds(tmp / "d.db", [tmp / "seeds"])
         else:  # fewer writes than `fail_at`: the load went through
@@ -176,10 +176,10 @@ def test_invalid_seeds_leave_the_file_unchanged_and_do_not_create_it(files: File
             "bad", "seeds"
         ]  # fmt: skip
         load_seeds(tmp / "d.db", [tmp / "seeds"])
-        before = (tmp / "d.db").read_bytes()
+        before = pages(tmp / "d.db")
         with pytest.raises(SeedErrors):
             load_seeds(tmp / "d.db", [tmp / "bad"])
-        assert (tmp / "d.db").read_bytes() == before
+        assert pages(tmp / "d.db") == before
 
 
 def test_seeds_are_checked_against_what_the_database_holds(tmp_path: Path) -> None:
