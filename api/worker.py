@@ -101,6 +101,3 @@ class Worker:
             return await asyncio.wait_for(future, timeout=max(budget.remaining(), 0))
         except TimeoutError:
             raise timed_out(budget.seconds) from None
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
