@@ -41,6 +41,8 @@ from .http import (
 from .limits import Limits, limits_extension
 from .loaders import Context
 from .metrics import Metrics, TimedConnection, operation_name
+from .plans import Plans
+from .plans import execute as execute_compiled
 from .schema import build_schema
 from .store import build_id, connect_readonly
 from .worker import Budget, Budgeted, Stopped, Worker, too_large
@@ -67,6 +69,7 @@ class Settings:
     trusted_documents: Path | None = None  # a folder of .graphql files: then only those operations run
     limits: Limits = field(default_factory=Limits)
     log_format: str = "text"
+    compiled: bool = True  # False: every request through the resolver path, the reference executor
 
 
 def open_snapshot(db_path: Path, limits: Limits, budget: Budget | None = None) -> TimedConnection:
@@ -116,6 +119,7 @@ class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.schema = build_schema([limits_extension(settings.limits), Budgeted])
+        self.plans = Plans(self.schema, settings.limits) if settings.compiled else None
         self.graphiql_html = graphiql_page() if settings.graphiql else None
         self.documents: PersistedQueries | TrustedDocuments = (
             TrustedDocuments(settings.trusted_documents)
@@ -202,6 +206,10 @@ class GraphQLEndpoint:
         budget: Budget | None = None,
     ) -> dict[str, Any]:
         try:
+            if self.plans is not None:
+                compiled = execute_compiled(self.plans, conn, query, variables, operation)
+                if compiled is not None:
+                    return compiled
             result = await self.schema.execute(
                 query,
                 variable_values=variables,

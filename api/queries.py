@@ -78,7 +78,7 @@ def _where(pairs: Iterable[tuple[str, Sequence[Any]]]) -> Where:
     return Where(tuple(conditions), tuple(params))
 
 
-def _after(listing: Listing, order: str, after: Position | None) -> tuple[str, Params]:
+def after_condition(listing: Listing, order: str, after: Position | None) -> tuple[str, Params]:
     if after is None:
         return "1", []
     sort, tie, direction = listing.orders[order]
@@ -96,7 +96,7 @@ def fetch_page(
 ) -> Page:
     """One page of a listing: `first` rows after `after`, and whether more follow (one row more is read)."""
     sort, tie, direction = listing.orders[order]
-    after_sql, after_params = _after(listing, order, after)
+    after_sql, after_params = after_condition(listing, order, after)
     sql = (
         f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
         f"WHERE {where.sql()} AND {after_sql} ORDER BY {sort} {direction}, {tie} {direction} LIMIT ?"
@@ -152,7 +152,7 @@ def fetch_child_pages(
 ) -> dict[str, Page]:
     listing, link_sql = LINKS[link]
     sort, tie, direction = listing.orders[NESTED_ORDER]
-    after_sql, after_params = _after(listing, NESTED_ORDER, after)
+    after_sql, after_params = after_condition(listing, NESTED_ORDER, after)
     a = listing.alias
     sql = (
         f"SELECT * FROM (SELECT l.parent AS _parent, {a}.*, {sort} AS _sort, {tie} AS _tie, "
@@ -256,13 +256,16 @@ def row_by_path(conn: sqlite3.Connection, table: str, columns: Sequence[str], pa
     return row
 
 
+# Every country code the data refers to (and NULL), as the column `country`.
+COUNTRY_CODES = (
+    "SELECT country FROM delegations UNION SELECT host_country FROM meetings UNION "
+    "SELECT country FROM persons UNION SELECT country FROM organizations"
+)
+
+
 def countries(conn: sqlite3.Connection) -> list[str]:
     """Every country code the data refers to."""
-    sql = (
-        "SELECT country FROM delegations UNION SELECT host_country FROM meetings UNION "
-        "SELECT country FROM persons UNION SELECT country FROM organizations"
-    )
-    return sorted(code for (code,) in conn.execute(sql) if code)
+    return sorted(code for (code,) in conn.execute(COUNTRY_CODES) if code)
 
 
 # --- filters ----------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from strawberry.types import ExecutionContext
 from . import queries
 from .descriptions import describe
 from .pagination import check_first, decode_cursor
-from .prefetch import prefetch_one, prefetch_page
 from .scalars import SCALARS
 from .types import (
     After,
@@ -114,9 +113,7 @@ def _listing_page(
     async def total() -> int:
         return queries.count(conn, listing, where)
 
-    result = connection(page, listing.name, order, position, node_type.from_row, total)
-    prefetch_page(info, node_type.__name__, result.nodes)
-    return result
+    return connection(page, listing.name, order, position, node_type.from_row, total)
 
 
 # Type name -> (the Loaders attribute that finds it by key, its class): looked up, so that a request builds only
@@ -151,9 +148,7 @@ async def _one(info: Info, type_name: str, key: str) -> Any:
         row = await getattr(info.context.loaders, loader_name).load(key)
     else:
         return None
-    obj = record_type.from_row(row) if row else None
-    prefetch_one(info, obj)
-    return obj
+    return record_type.from_row(row) if row else None
 
 
 @strawberry.type

@@ -3,7 +3,6 @@ each relation goes through a per-request DataLoader, so a response costs one que
 
 import base64
 import binascii
-import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -160,12 +159,12 @@ First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 1
 After = Annotated[str | None, strawberry.argument(description="A cursor from `pageInfo.endCursor` or an edge.")]
 
 
-# --- relations: prefetched when the parent came in a page (api.prefetch), else through a DataLoader ----------
+# --- relations: each through a DataLoader, so one query per relation and level --------------------------------
 
 
 def deferred(awaitable: Coroutine[Any, Any, T]) -> T:
     """Hand graphql-core an awaitable from a sync resolver: it awaits whatever a resolver returns that is
-    awaitable, so a relation is sync when prefetched and async only when it must load."""
+    awaitable, and the field keeps its declared type for the schema."""
     return awaitable  # type: ignore[return-value]
 
 
@@ -178,26 +177,11 @@ async def _one(loader: DataLoader[str, Row | None], key: str | None, build: Call
     return build(row) if row is not None else None
 
 
-class Prefetchable:
-    """What api.prefetch stored on an object: relation name (or name and page arguments) to its value."""
-
-    prefetched: dict[Hashable, Any]
-
-    def relation(self, name: Hashable, load: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        if name in self.prefetched:
-            return self.prefetched[name]  # type: ignore[no-any-return]
-        return deferred(load())
-
-
-def _store() -> Any:
-    return dataclasses.field(default_factory=dict)
-
-
 # --- records ------------------------------------------------------------------------------------------------
 
 
 @strawberry.type(description="A published document that reports meetings and statements.")
-class Source(Node, Prefetchable):
+class Source(Node):
     key: str
     outlet: str
     title: str
@@ -207,7 +191,6 @@ class Source(Node, Prefetchable):
     dateline: str | None
     via: list[str] = strawberry.field(description="Attribution chain, nearest first.")
     text: str | None
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Source":
@@ -219,27 +202,24 @@ class Source(Node, Prefetchable):
 
     @strawberry.field(description="Meetings this source reports, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return self.relation(
-            ("meetings", first, after),
-            lambda: child_connection(info, "source.meetings", self.key, first, after, Meeting.from_row),
+        return deferred(
+            child_connection(info, "source.meetings", self.key, first, after, Meeting.from_row),
         )
 
     @strawberry.field(description="Statements this source reports, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return self.relation(
-            ("statements", first, after),
-            lambda: child_connection(info, "source.statements", self.key, first, after, Statement.from_row),
+        return deferred(
+            child_connection(info, "source.statements", self.key, first, after, Statement.from_row),
         )
 
 
 @strawberry.type
-class Person(Node, Prefetchable):
+class Person(Node):
     key: str
     name: str = strawberry.field(description="The name as the earliest report spells it.")
     aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Person":
@@ -251,24 +231,22 @@ class Person(Node, Prefetchable):
     @strawberry.field(description="Delegations this person headed or belonged to.")
     def delegations(self, info: Info) -> list["Delegation"]:
         loader = info.context.loaders.delegations_of_person
-        return self.relation("delegations", lambda: _many(loader, self.key, Delegation.from_row))
+        return deferred(_many(loader, self.key, Delegation.from_row))
 
     @strawberry.field(description="Statements this person made, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return self.relation(
-            ("statements", first, after),
-            lambda: child_connection(info, "person.statements", self.key, first, after, Statement.from_row),
+        return deferred(
+            child_connection(info, "person.statements", self.key, first, after, Statement.from_row),
         )
 
 
 @strawberry.type
-class Organization(Node, Prefetchable):
+class Organization(Node):
     key: str
     name: str = strawberry.field(description="The name as the earliest report spells it.")
     aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Organization":
@@ -279,18 +257,16 @@ class Organization(Node, Prefetchable):
 
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return self.relation(
-            ("statements", first, after),
-            lambda: child_connection(info, "organization.statements", self.key, first, after, Statement.from_row),
+        return deferred(
+            child_connection(info, "organization.statements", self.key, first, after, Statement.from_row),
         )
 
 
 @strawberry.type
-class Topic(Node, Prefetchable):
+class Topic(Node):
     key: str
     labels: strawberry.Private[dict[str, str]]
     english: strawberry.Private[str]
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Topic":
@@ -303,26 +279,23 @@ class Topic(Node, Prefetchable):
 
     @strawberry.field(description="Meetings about this topic, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return self.relation(
-            ("meetings", first, after),
-            lambda: child_connection(info, "topic.meetings", self.key, first, after, Meeting.from_row),
+        return deferred(
+            child_connection(info, "topic.meetings", self.key, first, after, Meeting.from_row),
         )
 
     @strawberry.field(description="Statements about this topic, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return self.relation(
-            ("statements", first, after),
-            lambda: child_connection(info, "topic.statements", self.key, first, after, Statement.from_row),
+        return deferred(
+            child_connection(info, "topic.statements", self.key, first, after, Statement.from_row),
         )
 
 
 @strawberry.type(description="A country's delegation to a meeting.")
-class Delegation(Node, Prefetchable):
+class Delegation(Node):
     country: Country
     head_role: str | None
     meeting_key: strawberry.Private[str]
     head_key: strawberry.Private[str | None]
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Delegation":
@@ -339,24 +312,24 @@ class Delegation(Node, Prefetchable):
     @strawberry.field
     def meeting(self, info: Info) -> "Meeting":
         loader = info.context.loaders.meeting
-        return self.relation("meeting", lambda: _one(loader, self.meeting_key, Meeting.from_row))  # type: ignore[return-value]
+        return deferred(_one(loader, self.meeting_key, Meeting.from_row))  # type: ignore[return-value]
 
     @strawberry.field
     def head(self, info: Info) -> Person | None:
-        return self.relation("head", lambda: _one(info.context.loaders.person, self.head_key, Person.from_row))
+        return deferred(_one(info.context.loaders.person, self.head_key, Person.from_row))
 
     @strawberry.field
     def members(self, info: Info) -> list[Person]:
-        return self.relation("members", lambda: _many(info.context.loaders.members, self.key, Person.from_row))
+        return deferred(_many(info.context.loaders.members, self.key, Person.from_row))
 
     @strawberry.field(description="The sources that state this delegation, in report order.")
     def sources(self, info: Info) -> list[Source]:
         loader = info.context.loaders.sources_of_delegation
-        return self.relation("sources", lambda: _many(loader, self.key, Source.from_row))
+        return deferred(_many(loader, self.key, Source.from_row))
 
 
 @strawberry.type(description="A meeting between delegations of two or more countries, held or planned.")
-class Meeting(Node, Prefetchable):
+class Meeting(Node):
     key: str
     title: str
     status: MeetingStatus
@@ -367,7 +340,6 @@ class Meeting(Node, Prefetchable):
     round: int | None
     summary: str | None
     follows: strawberry.Private[str | None]
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Meeting":
@@ -380,48 +352,45 @@ class Meeting(Node, Prefetchable):
 
     @strawberry.field(description="The meeting this one follows up.")
     def previous(self, info: Info) -> "Meeting | None":
-        return self.relation("previous", lambda: _one(info.context.loaders.meeting, self.follows, Meeting.from_row))
+        return deferred(_one(info.context.loaders.meeting, self.follows, Meeting.from_row))
 
     @strawberry.field(description="Meetings that follow this one up, oldest first.")
     def follow_ups(self, info: Info) -> list["Meeting"]:
         loader = info.context.loaders.follow_ups
-        return self.relation("followUps", lambda: _many(loader, self.key, Meeting.from_row))
+        return deferred(_many(loader, self.key, Meeting.from_row))
 
     @strawberry.field
     def delegations(self, info: Info) -> list[Delegation]:
         loader = info.context.loaders.delegations_of_meeting
-        return self.relation("delegations", lambda: _many(loader, self.key, Delegation.from_row))
+        return deferred(_many(loader, self.key, Delegation.from_row))
 
     @strawberry.field(description="The countries of the delegations.")
     def participants(self, info: Info) -> list[Country]:
-        if "delegations" in self.prefetched:
-            return [d.country for d in self.prefetched["delegations"]]
         loader = info.context.loaders.delegations_of_meeting
         return deferred(_many(loader, self.key, lambda row: country(row["country"])))
 
     @strawberry.field
     def topics(self, info: Info) -> list[Topic]:
         loader = info.context.loaders.topics_of_meeting
-        return self.relation("topics", lambda: _many(loader, self.key, Topic.from_row))
+        return deferred(_many(loader, self.key, Topic.from_row))
 
     @strawberry.field(description="Statements about this meeting, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return self.relation(
-            ("statements", first, after),
-            lambda: child_connection(info, "meeting.statements", self.key, first, after, Statement.from_row),
+        return deferred(
+            child_connection(info, "meeting.statements", self.key, first, after, Statement.from_row),
         )
 
     @strawberry.field(description="The sources that report this meeting.")
     def sources(self, info: Info) -> list[Source]:
         loader = info.context.loaders.sources_of_meeting
-        return self.relation("sources", lambda: _many(loader, self.key, Source.from_row))
+        return deferred(_many(loader, self.key, Source.from_row))
 
     @strawberry.field(
         description="What each source said about this meeting, in report order (publication time, then source key)."
     )
     def reports(self, info: Info) -> list["MeetingReport"]:
         loader = info.context.loaders.reports_of_meeting
-        return self.relation("reports", lambda: _many(loader, self.key, MeetingReport.from_row))
+        return deferred(_many(loader, self.key, MeetingReport.from_row))
 
 
 # --- reports: what one source said, before merging --------------------------------------------------------------
@@ -431,13 +400,12 @@ class Meeting(Node, Prefetchable):
     description="One source's statement of one delegation, as that source gave it. Its id differs from the "
     "merged Delegation's, so that normalized client caches keep the two apart."
 )
-class DelegationReport(Node, Prefetchable):
+class DelegationReport(Node):
     country: Country = strawberry.field(description="The delegation's country.")
     head_role: str | None = strawberry.field(description="The head's role, as this source words it.")
     meeting_key: strawberry.Private[str]
     source_key: strawberry.Private[str]
     head_key: strawberry.Private[str | None]
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "DelegationReport":
@@ -454,24 +422,24 @@ class DelegationReport(Node, Prefetchable):
 
     @strawberry.field(description="The head of the delegation this source names.")
     def head(self, info: Info) -> Person | None:
-        return self.relation("head", lambda: _one(info.context.loaders.person, self.head_key, Person.from_row))
+        return deferred(_one(info.context.loaders.person, self.head_key, Person.from_row))
 
     @strawberry.field(description="The members this source names, in its order.")
     def members(self, info: Info) -> list[Person]:
         loader = info.context.loaders.members_of_report
-        return self.relation("members", lambda: _many(loader, self.key, Person.from_row))
+        return deferred(_many(loader, self.key, Person.from_row))
 
     @strawberry.field(description="The source that states this delegation.")
     def source(self, info: Info) -> Source:
         loader = info.context.loaders.source
-        return self.relation("source", lambda: _one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+        return deferred(_one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
 
 
 @strawberry.type(
     description="What one source said about one meeting, as its seed file gives it; the Meeting is the merge of "
     "every source's report."
 )
-class MeetingReport(Node, Prefetchable):
+class MeetingReport(Node):
     title: str | None = strawberry.field(description="The title as this source words it, if it gives one.")
     status: MeetingStatus = strawberry.field(description="Held or planned, as of this source.")
     format: MeetingFormat | None = strawberry.field(description="The format, if this source gives it.")
@@ -483,7 +451,6 @@ class MeetingReport(Node, Prefetchable):
     meeting_key: strawberry.Private[str]
     source_key: strawberry.Private[str]
     follows: strawberry.Private[str | None]
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "MeetingReport":
@@ -503,25 +470,25 @@ class MeetingReport(Node, Prefetchable):
     @strawberry.field(description="The source that gives this report.")
     def source(self, info: Info) -> Source:
         loader = info.context.loaders.source
-        return self.relation("source", lambda: _one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+        return deferred(_one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
 
     @strawberry.field(description="The meeting this one follows up, according to this source.")
     def previous(self, info: Info) -> "Meeting | None":
-        return self.relation("previous", lambda: _one(info.context.loaders.meeting, self.follows, Meeting.from_row))
+        return deferred(_one(info.context.loaders.meeting, self.follows, Meeting.from_row))
 
     @strawberry.field(description="The delegations as this source states them, in its order.")
     def delegations(self, info: Info) -> list[DelegationReport]:
         loader = info.context.loaders.delegations_of_report
-        return self.relation("delegations", lambda: _many(loader, self.key, DelegationReport.from_row))
+        return deferred(_many(loader, self.key, DelegationReport.from_row))
 
     @strawberry.field(description="The topics as this source lists them, in its order.")
     def topics(self, info: Info) -> list[Topic]:
         loader = info.context.loaders.topics_of_report
-        return self.relation("topics", lambda: _many(loader, self.key, Topic.from_row))
+        return deferred(_many(loader, self.key, Topic.from_row))
 
 
 @strawberry.type(description="Something said, quoted verbatim or paraphrased, in its original language.")
-class Statement(Node, Prefetchable):
+class Statement(Node):
     key: str
     text: str
     language: str = strawberry.field(description="BCP 47 language tag of `text`.")
@@ -533,7 +500,6 @@ class Statement(Node, Prefetchable):
     organization_key: strawberry.Private[str | None]
     meeting_key: strawberry.Private[str | None]
     source_key: strawberry.Private[str]
-    prefetched: strawberry.Private[dict[Hashable, Any]] = _store()
 
     @classmethod
     def from_row(cls, row: Row) -> "Statement":
@@ -550,23 +516,23 @@ class Statement(Node, Prefetchable):
 
     @strawberry.field
     def speaker(self, info: Info) -> Person | None:
-        return self.relation("speaker", lambda: _one(info.context.loaders.person, self.speaker_key, Person.from_row))
+        return deferred(_one(info.context.loaders.person, self.speaker_key, Person.from_row))
 
     @strawberry.field
     def organization(self, info: Info) -> Organization | None:
         loader = info.context.loaders.organization
-        return self.relation("organization", lambda: _one(loader, self.organization_key, Organization.from_row))
+        return deferred(_one(loader, self.organization_key, Organization.from_row))
 
     @strawberry.field(description="The meeting the statement is about.")
     def meeting(self, info: Info) -> Meeting | None:
-        return self.relation("meeting", lambda: _one(info.context.loaders.meeting, self.meeting_key, Meeting.from_row))
+        return deferred(_one(info.context.loaders.meeting, self.meeting_key, Meeting.from_row))
 
     @strawberry.field
     def topics(self, info: Info) -> list[Topic]:
         loader = info.context.loaders.topics_of_statement
-        return self.relation("topics", lambda: _many(loader, self.key, Topic.from_row))
+        return deferred(_many(loader, self.key, Topic.from_row))
 
     @strawberry.field
     def source(self, info: Info) -> Source:
         loader = info.context.loaders.source
-        return self.relation("source", lambda: _one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+        return deferred(_one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]

@@ -24,14 +24,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor import NESTED_QUERY
+from floor import LISTING_QUERY, NESTED_QUERY
+from floor import SEARCH_QUERY as SEARCH_SHAPE_QUERY
 
 SEARCH_QUERY = '{ statements(first: 20, filter: {search: "ref4242"}) { totalCount nodes { key } } }'
 # Two of the synthetic vocabulary's forty-odd words: matches a large share of all statements.
@@ -242,9 +243,11 @@ def python_load(url: str, body: dict[str, Any], seconds: float, connections: int
     return len(latencies) / elapsed, statistics.median(latencies) * 1000
 
 
-def throughput(url: str, body: dict[str, Any], seconds: float, use_wrk: bool) -> tuple[float, float]:
+def throughput(
+    url: str, body: dict[str, Any], seconds: float, use_wrk: bool, connections: int = 8
+) -> tuple[float, float]:
     # Eight connections: with only a few kept alive, one worker can accept them all and the others idle.
-    return (wrk if use_wrk else python_load)(url + "/graphql", body, seconds, 8)
+    return (wrk if use_wrk else python_load)(url + "/graphql", body, seconds, connections)
 
 
 def p50_ms(url: str, body: dict[str, Any], count: int = 50) -> float:
@@ -259,19 +262,69 @@ def p50_ms(url: str, body: dict[str, Any], count: int = 50) -> float:
     return statistics.median(times) * 1000
 
 
-def statements_per_request(db: Path, query: str) -> int:
-    from diplo.app import open_snapshot
-    from diplo.limits import Limits
-    from diplo.loaders import Context
-    from diplo.schema import build_schema
+def p50_pair_ms(url: str, first: dict[str, Any], second: dict[str, Any], count: int = 100) -> tuple[float, float]:
+    """p50s of two requests sent in turn, so that both see the same load from whatever else runs."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        times: tuple[list[float], list[float]] = ([], [])
+        for _ in range(count):
+            for body, found in zip((first, second), times, strict=True):
+                started = time.perf_counter()
+                response = http.post("/graphql", json=body)
+                found.append(time.perf_counter() - started)
+                assert "errors" not in response.json(), response.text
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
 
+
+def statements_per_request(db: Path, query: str) -> int:
+    """SQL statements the compiled path runs for `query` (it must answer it)."""
+    from diplo.app import GraphQLEndpoint, Settings, open_snapshot
+    from diplo.limits import Limits
+    from diplo.plans import execute
+
+    plans = GraphQLEndpoint(Settings(db_path=db)).plans
+    assert plans is not None
     conn = open_snapshot(db, Limits())
     executed: list[str] = []
     conn.set_trace_callback(executed.append)
-    result = asyncio.run(build_schema().execute(query, context_value=Context(conn)))
+    body = execute(plans, conn, query, None, None)
     conn.close()
-    assert result.errors is None, result.errors
-    return len(executed) - 1  # not the BEGIN
+    assert body is not None, "the compiled path must answer the benchmark's queries"
+    return sum("'main'." not in sql for sql in executed)  # not the full-text index's own reads
+
+
+# The read shapes, each against the conventional floor (bench/floor.py) and one hand-written statement that builds
+# the JSON (bench/single.py), one worker each, wrk at 4 connections.
+SHAPES = {"nested query": NESTED_QUERY, "statements listing": LISTING_QUERY, "full-text search": SEARCH_SHAPE_QUERY}
+SHAPE_CONNECTIONS = 4
+
+
+def read_shapes(db: Path, seconds: float, use_wrk: bool, rounds: int = 2) -> dict[str, Any]:
+    """requests/s and p50 of every shape on Diplo, the floor and the single statement; their answers must agree.
+
+    The three servers run side by side and are measured in turn, shape by shape, `rounds` times, keeping each
+    one's best: on a machine shared with other work, that compares them under the same load."""
+    bench = Path(__file__).parent
+    commands = {
+        "floor": ([sys.executable, str(bench / "floor.py"), str(db)], "/graphql"),
+        "single": ([sys.executable, str(bench / "single.py"), str(db)], "/graphql"),
+        "diplo": ([sys.executable, "-m", "diplo", "serve", "--db", str(db), "--no-graphiql", "--workers", "1"],
+                  "/healthz"),
+    }  # fmt: skip
+    results: dict[str, Any] = {shape: {} for shape in SHAPES}
+    with ExitStack() as stack:
+        urls = {name: stack.enter_context(server(command, health))[0] for name, (command, health) in commands.items()}
+        for shape, query in SHAPES.items():
+            body = {"query": query}
+            answers = [httpx.post(url + "/graphql", json=body, timeout=30).json() for url in urls.values()]
+            if any(answer != answers[0] for answer in answers):
+                raise SystemExit(f"FAILED: Diplo, the floor and the single statement answer the {shape} differently")
+            for _ in range(rounds):
+                for name, url in urls.items():
+                    rate, p50 = throughput(url, body, seconds, use_wrk, SHAPE_CONNECTIONS)
+                    if rate > results[shape].get(name, {"rps": 0.0})["rps"]:
+                        results[shape][name] = {"rps": rate, "p50_ms": p50}
+            results[shape]["sql"] = statements_per_request(db, query)
+    return results
 
 
 def deep_cursor(db: Path, depth: int) -> str:
@@ -297,6 +350,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per HTTP throughput measurement")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--smoke", action="store_true", help="300 meetings, 1 s runs, Python client")
+    parser.add_argument("--reads", action="store_true", help="only the read shapes and deep pages (no load figures)")
     parser.add_argument("--out", type=Path, help="keep the data and results here (default: a temporary folder)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -329,6 +383,16 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
     results["synth"] = {"meetings": args.meetings, "statements": statements,
                         "seconds": time.perf_counter() - started}  # fmt: skip
     results["load"] = run_child("load", seeds, db)
+    results["shapes"] = read_shapes(db, args.seconds, use_wrk, rounds=1 if args.smoke else 2)
+    if args.reads:
+        with server([sys.executable, "-m", "diplo", "serve", "--db", str(db), "--no-graphiql", "--workers", "1"],
+                    "/healthz") as (url, _):  # fmt: skip
+            deep = {"query": PAGE_QUERY, "variables": {"after": deep_cursor(db, statements // 2)}}
+            page_1 = {"query": PAGE_QUERY, "variables": {"after": None}}
+            results["page_1_ms"], results["page_deep_ms"] = p50_pair_ms(url, page_1, deep)
+        (out / "results.json").write_text(json.dumps(results, indent=2))
+        report_shapes(results)
+        return 0
     results["floor_load"] = run_child("floor-load", seeds, floor_db)
     floor_db.unlink()
 
@@ -364,7 +428,30 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
     shutil.rmtree(double)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     report(results, args.workers)
+    report_shapes(results)
     return 0
+
+
+def report_shapes(r: dict[str, Any]) -> None:
+    lines = [
+        f"machine: {r['machine']}; HTTP client: {r['client']}, {SHAPE_CONNECTIONS} connections; one worker each; "
+        f"{r['synth']['meetings']:,} meetings, {r['synth']['statements']:,} statements",
+        "| shape | Diplo requests/s | floor | single statement | Diplo/floor | Diplo/single | Diplo p50 | SQL |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for shape in SHAPES:
+        s = r["shapes"][shape]
+        diplo, floor, single = s["diplo"]["rps"], s["floor"]["rps"], s["single"]["rps"]
+        lines.append(
+            f"| {shape} | {diplo:.0f} | {floor:.0f} | {single:.0f} | {diplo / floor:.0%} | {diplo / single:.0%} | "
+            f"{s['diplo']['p50_ms']:.1f} ms | {s['sql']} |"
+        )
+    if "page_1_ms" in r:
+        lines.append(
+            f"statements page half-way down (p50): {r['page_deep_ms']:.1f} ms against {r['page_1_ms']:.1f} ms for "
+            f"page 1 ({r['page_deep_ms'] / r['page_1_ms']:.2f}x)"
+        )
+    print("\n".join(lines))
 
 
 def report(r: dict[str, Any], workers: int) -> None:

@@ -77,7 +77,7 @@ def failing_client(article_db: Path, monkeypatch: pytest.MonkeyPatch) -> Client:
         raise RuntimeError("secret detail: SELECT * FROM /srv/api/x.py")
 
     monkeypatch.setattr(queries, "countries", broken)
-    return Client(create_app(Settings(db_path=article_db)))
+    return Client(create_app(Settings(db_path=article_db, compiled=False)))
 
 
 def test_unexpected_exceptions_are_masked_and_logged(failing_client: Client, caplog: pytest.LogCaptureFixture) -> None:

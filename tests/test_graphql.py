@@ -342,16 +342,10 @@ def test_snapshot_is_read_only(article_db: Path) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 3])
-def test_prefetched_and_loaded_relations_answer_the_same(
-    article_db: Path, size: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The prefetch path (diplo.prefetch) and the DataLoader path must agree on every relation."""
-    from diplo import schema
-
-    prefetched = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
-    monkeypatch.setattr(schema, "prefetch_page", lambda *args: None)
-    monkeypatch.setattr(schema, "prefetch_one", lambda *args: None)
-    loaded = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
-    assert "errors" not in prefetched
-    assert prefetched["data"]["meetings"]["nodes"][0]["delegations"]
-    assert prefetched == loaded
+def test_compiled_and_resolver_paths_answer_the_same(article_db: Path, size: int) -> None:
+    """The compiled path (diplo.compile) and the resolver path must agree on every relation."""
+    compiled = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
+    resolved = Client(create_app(Settings(db_path=article_db, compiled=False))).query(NESTED, n=size)
+    assert "errors" not in compiled
+    assert compiled["data"]["meetings"]["nodes"][0]["delegations"]
+    assert compiled == resolved

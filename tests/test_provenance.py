@@ -259,30 +259,19 @@ ONE = """query ($id: ID!) { node(id: $id) { ... on MeetingReport { previous { ke
   delegations { head { aliases } members { name } source { key } } topics { key } } } }"""
 
 
-def test_prefetched_and_loaded_relations_answer_the_same(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The prefetch path (diplo.prefetch) and the DataLoader path agree on every new relation."""
-    from diplo import schema
-
+def test_compiled_and_resolver_paths_answer_the_same(db: Path) -> None:
+    """The compiled path (diplo.compile) and the resolver path agree on every new relation."""
     report_id = global_id("MeetingReport", f"{GENEVA}/wire-b")
-    prefetched = Client(create_app(Settings(db_path=db)))
-    before = [prefetched.query(ALL, n=2), prefetched.query(ONE, id=report_id)]
-    monkeypatch.setattr(schema, "prefetch_page", lambda *args: None)
-    monkeypatch.setattr(schema, "prefetch_one", lambda *args: None)
-    loaded = Client(create_app(Settings(db_path=db)))
-    after = [loaded.query(ALL, n=2), loaded.query(ONE, id=report_id)]
+    compiled = Client(create_app(Settings(db_path=db)))
+    before = [compiled.query(ALL, n=2), compiled.query(ONE, id=report_id)]
+    resolved = Client(create_app(Settings(db_path=db, compiled=False)))
+    after = [resolved.query(ALL, n=2), resolved.query(ONE, id=report_id)]
     assert data(before[0])["sources"]["nodes"][0]["meetings"]["nodes"][0]["reports"][1]["delegations"]
     phone_call = {"key": "phone-call", "reports": [{"id": global_id("MeetingReport", "phone-call/wire-b")}]}
     assert data(before[1])["node"]["previous"] == phone_call
     assert before == after
 
 
-@pytest.mark.parametrize("prefetching", [True, False])
-def test_new_relations_cost_one_statement_per_level(
-    db: Path, monkeypatch: pytest.MonkeyPatch, prefetching: bool
-) -> None:
+def test_new_relations_cost_one_statement_per_level(db: Path) -> None:
     """Page 1 (wire-a) already reaches every relation of ALL, so a second source costs no statement more."""
-    if not prefetching:
-        from diplo import schema
-
-        monkeypatch.setattr(schema, "prefetch_page", lambda *args: None)
     assert count_statements(db, ALL, n=1) == count_statements(db, ALL, n=2)

@@ -1,0 +1,152 @@
+"""The compiled read path's entry: a bounded cache of parsed, validated and limit-checked operations, and
+`execute`, which answers a request with one SQL statement per root field or says that the resolver path must.
+
+Parsing and validation are done once per document and operation name, and so, for a document without variables,
+are the limit checks and the SQL; a document with variables has its limits checked (`check_document`, as the
+resolver path does) and its SQL compiled per request.
+"""
+
+import logging
+import sqlite3
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    specified_rules,
+)
+from graphql.execution.collect_fields import FragmentDetails
+from graphql.execution.values import VariableValues, get_variable_values
+from graphql.utilities import get_operation_ast
+from strawberry import Schema
+from strawberry.schema.schema import validate_document
+
+from . import dialect
+from .compile import Compiler, Unsupported
+from .limits import Limits, check_document, long_strings
+
+logger = logging.getLogger("diplo")
+PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this bounds the cache's memory
+
+Compiled = list[tuple[str, str, dict[str, Any]]]  # (response key, SQL, parameters) per root field
+
+
+@dataclass
+class Plan:
+    """A document parsed and validated once, with the operation a request names in it; for a document without
+    variables, checked against the limits and compiled once too (`compiled` None: the resolver path answers)."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDetails]
+    compiled: Compiled | None = field(default=None)
+    fixed: bool = False  # no operation of the document has variables: `compiled` holds the SQL
+
+
+class Plans:
+    """Plans by document and operation name, least recently used dropped first. One per schema and limits: a plan
+    is never reused under other limits. A document the resolver path must answer (it does not parse, is not
+    valid, is not one query, or has no variables and is over a limit) is remembered as None."""
+
+    def __init__(self, schema: Schema, limits: Limits, size: int = PLAN_CACHE_SIZE) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.size = size
+        self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.plans)
+
+    def get(self, query: str, operation_name: str | None) -> Plan | None:
+        key = (query, operation_name)
+        if key in self.plans:
+            self.plans.move_to_end(key)
+            return self.plans[key]
+        plan = self._plan(query, operation_name)
+        self.plans[key] = plan
+        if len(self.plans) > self.size:
+            self.plans.popitem(last=False)
+        return plan
+
+    def _plan(self, query: str, operation_name: str | None) -> Plan | None:
+        limits = self.limits
+        try:
+            document = parse(
+                query,
+                max_lexical_tokens=limits.max_tokens,
+                max_comments=limits.max_comments,
+                max_source_length=limits.max_document_chars,
+            )
+        except (GraphQLError, RecursionError):
+            return None
+        if validate_document(self.schema._schema, document, tuple(specified_rules)):
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) > 1 and operation_name is None:
+            return None  # the resolver path says which to name
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation != OperationType.QUERY:
+            return None
+        fragments = {
+            d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        plan = Plan(document, operation, fragments)
+        if not any(o.variable_definitions for o in operations):
+            # Nothing in the document reads variables: every limit check and the SQL are done once, here.
+            if check_document(document.definitions, self.schema, {}, limits):
+                return None
+            plan.compiled, plan.fixed = self.compile(plan, {}), True
+        return plan
+
+    def compile(self, plan: Plan, variables: dict[str, Any]) -> Compiled | None:
+        """The operation's SQL with these variables; None where the resolver path must answer."""
+        schema = self.schema._schema
+        coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables)
+        if not isinstance(coerced, VariableValues):
+            return None
+        try:
+            return Compiler(schema, plan.fragments, coerced, plan.operation).statements()
+        except (Unsupported, GraphQLError):
+            return None
+        except Exception:  # a bug in the compiler: logged, and the reference executor answers
+            logger.exception("the compiled path failed; the resolver path answers")
+            return None
+
+
+def execute(
+    plans: Plans, conn: sqlite3.Connection, query: str, variables: dict[str, Any] | None, operation_name: str | None
+) -> dict[str, Any] | None:
+    """The response body, from one statement per root field on `conn`; None when the resolver path must answer
+    (something not compiled, an argument it refuses, a statement stopped past its time limit)."""
+    plan = plans.get(query, operation_name)
+    if plan is None:
+        return None
+    inputs = variables or {}
+    if plan.fixed:
+        if inputs and long_strings((), inputs, plans.limits.max_string_chars):
+            return None  # variables the operation does not declare are still checked
+        compiled = plan.compiled
+    elif not check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
+        compiled = plans.compile(plan, inputs)
+    else:
+        return None
+    if compiled is None:
+        return None
+    dialect.register(conn)
+    members = []  # each root field's `"key":value`, as SQLite wrote it
+    try:
+        for _key, sql, params in compiled:
+            members.append(conn.execute(sql, params).fetchone()[0][1:-1])
+    except sqlite3.Error:
+        return None
+    # The JSON goes out as SQLite wrote it: orjson copies a Fragment, so a large answer is never parsed again
+    # (nor holds the GIL for as long), and SQLite escapes strings as orjson does (the differential tests compare
+    # the bytes).
+    return {"data": orjson.Fragment("{" + ",".join(members) + "}")}
