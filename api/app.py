@@ -187,6 +187,9 @@ class GraphQLEndpoint:
             body = asyncio.run(self.execute(conn, query, params.variables, params.operation_name, request_id, budget))
         finally:
             conn.close()
+        stopped = budget.stopped()
+        if stopped is not None:
+            raise stopped
         if "ETag" in headers:
             headers["Cache-Control"] = self.settings.cache_control if "errors" not in body else "no-store"
             if "errors" in body:
@@ -221,6 +224,8 @@ class GraphQLEndpoint:
             return _bad_input("only queries are served: this API has no mutations or subscriptions")
         except CannotGetOperationTypeError:
             return _bad_input("`operationName` names no operation of the document (or several need one named)")
+        if budget is not None and budget.stopped() is not None:
+            return {}  # past a limit: `answer` says which, and the field errors that wound it down are not news
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(e, request_id, self.settings.graphiql) for e in result.errors]

@@ -377,8 +377,12 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
             # their hot pages in memory; memory stays bounded, whatever the size of the database.
             db.execute("PRAGMA cache_size = -100000")
             try:
-                if commit:  # readers of a live file keep their snapshot during the load; a dry run writes nothing
-                    db.execute("PRAGMA journal_mode = WAL")
+                # Readers of a live file keep their snapshot during the load; a dry run writes nothing.
+                if commit and not _journal_mode(db.conn, "wal", options.wait):
+                    waited = f"gave up after waiting {options.wait:g} s (see --wait)"
+                    raise store.StoreError(
+                        f"another load is writing to it (database is locked); {waited}; nothing was written"
+                    )
                 # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
                 db.conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -409,28 +413,34 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
     return result
 
 
+def _journal_mode(conn: sqlite3.Connection, mode: str, wait: float) -> bool:
+    """Switch the file to `mode` ("wal" or "delete"; the WAL folded into the file first), retrying for `wait`
+    seconds: SQLite answers "locked" at once, without waiting, while another connection holds the file (a racing
+    load, a reader of a live file). False if it could not."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if mode == "delete":
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if conn.execute(f"PRAGMA journal_mode = {mode}").fetchone()[0] == mode:
+                return True
+        except sqlite3.OperationalError as exc:
+            if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+                raise
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
 def _self_contained(conn: sqlite3.Connection, wait: float) -> None:
     """Fold the WAL into the file and return to a rollback journal, so that the file is whole on its own, with no
     `-wal` or `-shm` beside it: it can be copied, renamed over a served file, and read from a read-only place.
-
-    That needs the file to itself: SQLite answers "locked" at once, without waiting, while another connection
-    has it open in WAL mode (a racing load, a reader of a live file). Past `wait` it stays in WAL mode, complete
-    and correct, and the next load to find the file to itself switches it. A file built aside is always alone.
-    """
-    deadline = time.monotonic() + wait
+    Past `wait` it stays in WAL mode, complete and correct, and the next load to find the file to itself switches
+    it. A file built aside is always alone."""
     # Ctrl-C and SIGTERM wait until this is done (a signal is taken right after, and interrupts the command).
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        while True:
-            try:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                if conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete":
-                    return
-            except sqlite3.OperationalError:
-                pass
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.02)
+        _journal_mode(conn, "delete", wait)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 

@@ -66,12 +66,23 @@ class Budget:
         return self.deadline - time.monotonic()
 
     def charge(self, size: int) -> None:
-        """Count `size` bytes of the response being built; stop the operation past either limit."""
-        if time.monotonic() > self.deadline:
-            raise timed_out(self.seconds)
+        """Count `size` bytes of the response being built; `OverBudget` past either limit."""
         self.spent += size
+        if self.spent > self.max_bytes or time.monotonic() > self.deadline:
+            raise OverBudget
+
+    def stopped(self) -> Stopped | None:
+        """Which limit the operation went past, if any."""
+        if time.monotonic() > self.deadline:
+            return timed_out(self.seconds)
         if self.spent > self.max_bytes:
-            raise too_large(self.max_bytes)
+            return too_large(self.max_bytes)
+        return None
+
+
+class OverBudget(Exception):
+    """Raised by every field resolved once the budget is spent: graphql-core makes each a field error and winds the
+    operation down quickly (awaiting what it started); the answer is then replaced by `Budget.stopped()`."""
 
 
 class Budgeted(SchemaExtension):
@@ -81,10 +92,13 @@ class Budgeted(SchemaExtension):
     def resolve(
         self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
     ) -> Any:
-        result = _next(root, info, *args, **kwargs)
         budget: Budget | None = getattr(info.context, "budget", None)
-        if budget is not None:
-            budget.charge(len(info.field_name) + 4 + (len(result) if isinstance(result, str) else 0))
+        if budget is None:
+            return _next(root, info, *args, **kwargs)
+        budget.charge(len(info.field_name) + 4)  # before the resolver, so a spent budget skips its work
+        result = _next(root, info, *args, **kwargs)
+        if isinstance(result, str):
+            budget.charge(len(result))
         return result
 
 
@@ -101,6 +115,3 @@ class Worker:
             return await asyncio.wait_for(future, timeout=max(budget.remaining(), 0))
         except TimeoutError:
             raise timed_out(budget.seconds) from None
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
