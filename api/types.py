@@ -11,12 +11,12 @@ from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
-import pycountry
 import strawberry
 
 from . import relations
 from .errors import bad_input
 from .loaders import Context
+from .models import COUNTRY_NAMES
 from .pagination import Position, check_first, decode_cursor, encode_cursor
 from .queries import NESTED_ORDER, Page
 from .relations import TABLES, Countries, Many, One
@@ -79,8 +79,7 @@ class Country(Node):
 
 @cache
 def country(code: str) -> Country:
-    found = pycountry.countries.get(alpha_2=code)
-    return Country(id=global_id("Country", code), code=code, name=found.name if found else code)
+    return Country(id=global_id("Country", code), code=code, name=COUNTRY_NAMES.get(code, code))
 
 
 def _country(code: str | None) -> Country | None:
