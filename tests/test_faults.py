@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import pages
+from conftest import pages, tmpfs
 from diplo import store
 from diplo.loader import load_seeds
 from diplo.rules import SeedErrors
@@ -161,17 +161,8 @@ def test_a_load_waits_for_another_then_gives_up_with_a_message(corpus: dict[str,
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB file system of its own (a tmpfs; root only): a load can run out of space, or find it read-only."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root to mount a small tmpfs")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "small", "2m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_disk_is_a_message_and_changes_nothing(corpus: dict[str, Any], small_disk: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEEDS, Client
+from conftest import SEEDS, Client, tmpfs
 from diplo.app import Settings, create_app
 from diplo.loader import load_seeds
 from diplo.synth import write_synthetic
@@ -27,17 +27,8 @@ COUNT = "{ statements(first: 0) { totalCount } }"
 @pytest.fixture
 def read_only_mount(tmp_path: Path) -> Iterator[Path]:
     """A small tmpfs, to be remounted read-only: read-only even to root, as a replica's volume is."""
-    mount = tmp_path / "replica"
-    mount.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("needs root to mount a tmpfs")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "replica", "8m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_loaded_database_is_one_file_served_from_a_read_only_mount(tmp_path: Path, read_only_mount: Path) -> None:
