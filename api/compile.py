@@ -30,7 +30,7 @@ from . import dialect, queries
 from .pagination import Position, check_first, decode_cursor
 from .queries import NESTED_ORDER, Listing, plain_text
 from .relations import TABLES, Column, Countries, CountryOf, Field, Id, Localized, Many, One
-from .schema import BY_KEY, BY_PATH
+from .schema import RECORDS
 from .types import parse_global_id
 
 Details = list[FieldDetails]
@@ -171,14 +171,12 @@ class Compiler:
             r = self.alias()
             country = self.country(f"{r}.code", details)
             return dialect.nested(f"SELECT {country} FROM ({COUNTRIES}) {r} WHERE {r}.code = {self.param(key)}")
-        if type_name in BY_PATH:
-            _, columns, _ = BY_PATH[type_name]
+        if type_name in RECORDS:
+            columns = TABLES[type_name].id.columns
             parts = key.split("/")
             if len(parts) != len(columns):
                 return "NULL"
             condition = " AND ".join(f"{{r}}.{c} = {self.param(p)}" for c, p in zip(columns, parts, strict=True))
-        elif type_name in BY_KEY:
-            condition = f"{{r}}.key = {self.param(key)}"
         elif type_name in self._node_types():
             raise Unsupported(f"node of type {type_name}")  # one the resolver path finds some other way
         else:

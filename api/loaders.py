@@ -8,13 +8,14 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from . import queries
 from .pagination import Position
-from .queries import Page
+from .queries import Joined
+from .relations import RELATED, TABLES, Many, One, Page, Table
 from .store import chunks
 
 Row = sqlite3.Row
@@ -35,141 +36,110 @@ def batch(fetch: Callable[[Sequence[K]], dict[K, V]], default: V) -> Callable[[l
     return load
 
 
+def _path(row: Row, table: Table) -> str:
+    """The row's path: its primary key's values joined by `/`, how its related rows are grouped."""
+    return "/".join(row[column] for column in table.id.columns)
+
+
+def _parents(table: Table) -> tuple[str, str]:
+    """The parents' path as `_group`, and the condition that selects them by their paths' first parts `{keys}`."""
+    return table.id.key.format(a=PARENT), f"{PARENT}.{table.id.columns[0]} IN ({{keys}})"
+
+
+PARENT = "_p"
+
+
 @dataclass(frozen=True)
 class ChildPageKey:
-    """One nested connection of one parent: which relation, whose, and which page of it."""
+    """One page of a nested connection (`spec`, a field of `parent_type`) of one parent (by its path)."""
 
-    link: str
+    parent_type: str
+    spec: Page
     parent: str
     first: int
     after: Position | None
 
 
 class Loaders:
+    """The loaders of one operation, each built from a declaration in `api/relations.py` on first use."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._built: dict[Hashable, DataLoader[Any, Any]] = {}
 
-    def _by_key(self, table: str) -> DataLoader[str, Row | None]:
-        def fetch(keys: Sequence[str]) -> dict[str, Row | None]:
-            return dict(queries.rows_by_key(self.conn, table, keys))
+    def by_key(self, type_name: str) -> DataLoader[str, Row | None]:
+        """Rows of a type with a `key`, by key."""
+        if type_name not in self._built:
 
-        return DataLoader(batch(fetch, None))
+            def fetch(keys: Sequence[str]) -> dict[str, Row | None]:
+                return dict(queries.rows_by_key(self.conn, TABLES[type_name].name, keys))
 
-    def _grouped(self, sql: str) -> DataLoader[str, list[Row]]:
-        none: list[Row] = []
-        return DataLoader(batch(lambda keys: queries.rows_grouped(self.conn, sql, keys), none))
+            self._built[type_name] = DataLoader(batch(fetch, None))
+        return self._built[type_name]
 
-    @cached_property
-    def meeting(self) -> DataLoader[str, Row | None]:
-        return self._by_key("meetings")
+    def one(self, spec: One, row: Row) -> Awaitable[Row | None] | None:
+        """The related row of a to-one relation, or None when its key column is null."""
+        key = row[spec.column]
+        return self.by_key(spec.target).load(key) if key is not None else None
 
-    @cached_property
-    def statement(self) -> DataLoader[str, Row | None]:
-        return self._by_key("statements")
+    def many(self, parent_type: str, spec: Many, row: Row) -> Awaitable[list[Row]]:
+        """The related rows of a to-many relation, for every parent of the batch in one query."""
+        table = TABLES[parent_type]
+        if (parent_type, spec) not in self._built:
+            group, parents = _parents(table)
+            sql = (
+                f"SELECT {group} AS _group, {RELATED}.* FROM {table.name} {PARENT}, {spec.rows} "
+                f"WHERE {parents} AND {spec.where.format(a=PARENT)} ORDER BY {spec.order}"
+            )
+            none: list[Row] = []
+            self._built[parent_type, spec] = DataLoader(batch(lambda paths: self._grouped(sql, paths), none))
+        loader: DataLoader[str, list[Row]] = self._built[parent_type, spec]
+        return loader.load(_path(row, table))
 
-    @cached_property
-    def person(self) -> DataLoader[str, Row | None]:
-        return self._by_key("persons")
+    def _grouped(self, sql: str, paths: Sequence[str]) -> dict[str, list[Row]]:
+        heads = list(dict.fromkeys(path.partition("/")[0] for path in paths))
+        grouped = queries.rows_grouped(self.conn, sql, heads)
+        return {path: grouped.get(path, []) for path in paths}
 
-    @cached_property
-    def organization(self) -> DataLoader[str, Row | None]:
-        return self._by_key("organizations")
+    def page(
+        self, parent_type: str, spec: Page, row: Row, first: int, after: Position | None
+    ) -> Awaitable[queries.Page]:
+        key = ChildPageKey(parent_type, spec, _path(row, TABLES[parent_type]), first, after)
+        return self.child_page.load(key)
 
-    @cached_property
-    def topic(self) -> DataLoader[str, Row | None]:
-        return self._by_key("topics")
-
-    @cached_property
-    def source(self) -> DataLoader[str, Row | None]:
-        return self._by_key("sources")
-
-    @cached_property
-    def delegations_of_meeting(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.DELEGATIONS_OF_MEETINGS)
-
-    def _parts(self, sql: str) -> DataLoader[str, list[Row]]:
-        """Rows of a meeting's parts keyed by path (`meeting/country`, `meeting/source`, ...): `sql` fetches them
-        by meeting and groups them by path, so the parts of one meeting cost one lookup, not one each."""
-
-        def fetch(paths: Sequence[str]) -> dict[str, list[Row]]:
-            meetings = list(dict.fromkeys(path.partition("/")[0] for path in paths))
-            grouped = queries.rows_grouped(self.conn, sql, meetings)
-            return {path: grouped.get(path, []) for path in paths}
-
-        none: list[Row] = []
-        return DataLoader(batch(fetch, none))
+    def count(self, parent_type: str, spec: Page, row: Row) -> Awaitable[int]:
+        return self.child_count.load((parent_type, spec, _path(row, TABLES[parent_type])))
 
     @cached_property
-    def members(self) -> DataLoader[str, list[Row]]:
-        return self._parts(queries.MEMBERS_OF_MEETINGS)
-
-    @cached_property
-    def sources_of_delegation(self) -> DataLoader[str, list[Row]]:
-        return self._parts(queries.SOURCES_OF_DELEGATIONS)
-
-    @cached_property
-    def delegations_of_person(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.DELEGATIONS_OF_PERSONS)
-
-    @cached_property
-    def follow_ups(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.FOLLOW_UPS_OF_MEETINGS)
-
-    @cached_property
-    def topics_of_meeting(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.TOPICS_OF_MEETINGS)
-
-    @cached_property
-    def sources_of_meeting(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.SOURCES_OF_MEETINGS)
-
-    @cached_property
-    def topics_of_statement(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.TOPICS_OF_STATEMENTS)
-
-    @cached_property
-    def reports_of_meeting(self) -> DataLoader[str, list[Row]]:
-        return self._grouped(queries.REPORTS_OF_MEETINGS)
-
-    @cached_property
-    def topics_of_report(self) -> DataLoader[str, list[Row]]:
-        return self._parts(queries.TOPICS_OF_MEETING_REPORTS)
-
-    @cached_property
-    def delegations_of_report(self) -> DataLoader[str, list[Row]]:
-        return self._parts(queries.DELEGATIONS_OF_MEETING_REPORTS)
-
-    @cached_property
-    def members_of_report(self) -> DataLoader[str, list[Row]]:
-        return self._parts(queries.MEMBERS_OF_DELEGATION_REPORTS)
-
-    @cached_property
-    def child_page(self) -> DataLoader[ChildPageKey, Page]:
+    def child_page(self) -> DataLoader[ChildPageKey, queries.Page]:
         """Nested connections: one query per relation and page arguments, for all parents at once."""
 
-        async def load(keys: list[ChildPageKey]) -> list[Page]:
-            groups: dict[tuple[str, int, Position | None], list[str]] = {}
+        async def load(keys: list[ChildPageKey]) -> list[queries.Page]:
+            groups: dict[tuple[str, Page, int, Position | None], list[str]] = {}
             for key in keys:
-                groups.setdefault((key.link, key.first, key.after), []).append(key.parent)
-            pages: dict[ChildPageKey, Page] = {}
-            for (link, first, after), parents in groups.items():
-                unique = list(dict.fromkeys(parents))
-                for chunk in chunks(unique):
-                    found = queries.fetch_child_pages(self.conn, link, chunk, first, after)
-                    pages.update({ChildPageKey(link, parent, first, after): found[parent] for parent in chunk})
+                groups.setdefault((key.parent_type, key.spec, key.first, key.after), []).append(key.parent)
+            pages: dict[ChildPageKey, queries.Page] = {}
+            for (parent_type, spec, first, after), parents in groups.items():
+                group, where = _parents(TABLES[parent_type])
+                joined = Joined(TABLES[parent_type].name, PARENT, group, where, spec.condition.format(a=PARENT))
+                for chunk in chunks(list(dict.fromkeys(parents))):
+                    found = queries.fetch_child_pages(self.conn, spec.listing, joined, chunk, first, after)
+                    pages.update({ChildPageKey(parent_type, spec, p, first, after): found[p] for p in chunk})
             return [pages[key] for key in keys]
 
         return DataLoader(load)
 
     @cached_property
-    def child_count(self) -> DataLoader[tuple[str, str], int]:
-        async def load(keys: list[tuple[str, str]]) -> list[int]:
-            counts: dict[tuple[str, str], int] = {}
-            for link in dict.fromkeys(link for link, _ in keys):
-                parents = list(dict.fromkeys(parent for key_link, parent in keys if key_link == link))
+    def child_count(self) -> DataLoader[tuple[str, Page, str], int]:
+        async def load(keys: list[tuple[str, Page, str]]) -> list[int]:
+            counts: dict[tuple[str, Page, str], int] = {}
+            for parent_type, spec in dict.fromkeys((t, s) for t, s, _ in keys):
+                group, where = _parents(TABLES[parent_type])
+                joined = Joined(TABLES[parent_type].name, PARENT, group, where, spec.condition.format(a=PARENT))
+                parents = list(dict.fromkeys(p for t, s, p in keys if (t, s) == (parent_type, spec)))
                 for chunk in chunks(parents):
-                    found = queries.count_children(self.conn, link, chunk)
-                    counts.update({(link, parent): n for parent, n in found.items()})
+                    found = queries.count_children(self.conn, spec.listing, joined, chunk)
+                    counts.update({(parent_type, spec, parent): n for parent, n in found.items()})
             return [counts[key] for key in keys]
 
         return DataLoader(load)

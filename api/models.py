@@ -108,6 +108,11 @@ def check_key(value: str) -> str:
     return value
 
 
+# The English short name of each ISO 3166-1 country: the store writes it to a table the compiled read path reads,
+# and the resolver path reads it here, so both answer the same name.
+COUNTRY_NAMES: dict[str, str] = {c.alpha_2: c.name for c in pycountry.countries}
+
+
 @functools.lru_cache(maxsize=1024)
 def check_country(value: str) -> str:
     if len(value) != 2 or not value.isupper() or pycountry.countries.get(alpha_2=value) is None:

@@ -113,64 +113,59 @@ def count(conn: sqlite3.Connection, listing: Listing, where: Where) -> int:
 
 # --- nested connections: one query pages every parent of a batch -------------------------------------------
 
-# (listing, SQL yielding `parent, child` pairs for the parents in `{keys}`)
-LINKS: dict[str, tuple[Listing, str]] = {
-    "meeting.statements": (
-        STATEMENTS,
-        "SELECT meeting AS parent, key AS child FROM statements WHERE meeting IN ({keys})",
-    ),
-    "topic.meetings": (
-        MEETINGS,
-        "SELECT DISTINCT topic AS parent, meeting AS child FROM meeting_topics WHERE topic IN ({keys})",
-    ),
-    "topic.statements": (
-        STATEMENTS,
-        "SELECT DISTINCT topic AS parent, statement AS child FROM statement_topics WHERE topic IN ({keys})",
-    ),
-    "person.statements": (
-        STATEMENTS,
-        "SELECT speaker AS parent, key AS child FROM statements WHERE speaker IN ({keys})",
-    ),
-    "organization.statements": (
-        STATEMENTS,
-        "SELECT organization AS parent, key AS child FROM statements WHERE organization IN ({keys})",
-    ),
-    "source.meetings": (
-        MEETINGS,
-        "SELECT source AS parent, meeting AS child FROM meeting_sources WHERE source IN ({keys})",
-    ),
-    "source.statements": (
-        STATEMENTS,
-        "SELECT source AS parent, key AS child FROM statements WHERE source IN ({keys})",
-    ),
-}
+
+@dataclass(frozen=True)
+class Joined:
+    """A listing's rows joined to their parents: the parents' `table` (aliased `alias`), their path as `group`,
+    `parents` (the condition that selects them by their paths' first parts, `{keys}`) and the join `condition`."""
+
+    table: str
+    alias: str
+    group: str
+    parents: str
+    condition: str
+
+    def sql(self, listing: Listing, heads: Sequence[str]) -> str:
+        return (
+            f"FROM {self.table} {self.alias} JOIN {listing.select()} ON {self.condition} "
+            f"WHERE {self.parents.format(keys=marks(heads))}"
+        )
+
+
 NESTED_ORDER = "DATE_ASC"
 
 
+def _heads(paths: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(plain_text(path.partition("/")[0]) for path in paths))
+
+
 def fetch_child_pages(
-    conn: sqlite3.Connection, link: str, parents: Sequence[str], first: int, after: Position | None
-) -> dict[str, Page]:
-    listing, link_sql = LINKS[link]
+    conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str], first: int,
+    after: Position | None,
+) -> dict[str, Page]:  # fmt: skip
+    """A page of the listing's rows for each parent (by path), all in one query."""
     sort, tie, direction = listing.orders[NESTED_ORDER]
     after_sql, after_params = after_condition(listing, NESTED_ORDER, after)
-    a = listing.alias
+    heads = _heads(parents)
     sql = (
-        f"SELECT * FROM (SELECT l.parent AS _parent, {a}.*, {sort} AS _sort, {tie} AS _tie, "
-        f"row_number() OVER (PARTITION BY l.parent ORDER BY {sort} {direction}, {tie} {direction}) AS _n "
-        f"FROM ({link_sql.format(keys=marks(parents))}) l JOIN {listing.name} {a} ON {a}.key = l.child "
-        f"WHERE {after_sql}) WHERE _n <= ? ORDER BY _parent, _n"
+        f"SELECT * FROM (SELECT {joined.group} AS _parent, {listing.alias}.*, {sort} AS _sort, {tie} AS _tie, "
+        f"row_number() OVER (PARTITION BY {joined.group} ORDER BY {sort} {direction}, {tie} {direction}) AS _n "
+        f"{joined.sql(listing, heads)} AND {after_sql}) WHERE _n <= ? ORDER BY _parent, _n"
     )
     grouped: dict[str, list[sqlite3.Row]] = {key: [] for key in parents}
-    for row in conn.execute(sql, [*parents, *after_params, first + 1]):
-        grouped[row["_parent"]].append(row)
+    for row in conn.execute(sql, [*heads, *after_params, first + 1]):
+        if row["_parent"] in grouped:
+            grouped[row["_parent"]].append(row)
     return {key: Page(rows[:first], len(rows) > first) for key, rows in grouped.items()}
 
 
-def count_children(conn: sqlite3.Connection, link: str, parents: Sequence[str]) -> dict[str, int]:
-    _, link_sql = LINKS[link]
-    sql = f"SELECT parent, count(*) FROM ({link_sql.format(keys=marks(parents))}) GROUP BY parent"
+def count_children(
+    conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str]
+) -> dict[str, int]:
+    heads = _heads(parents)
     counts = dict.fromkeys(parents, 0)
-    counts.update(conn.execute(sql, list(parents)).fetchall())
+    sql = f"SELECT {joined.group}, count(*) {joined.sql(listing, heads)} GROUP BY 1"
+    counts.update((parent, n) for parent, n in conn.execute(sql, heads) if parent in counts)
     return counts
 
 
@@ -189,58 +184,6 @@ def rows_grouped(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> dic
     for row in conn.execute(sql.format(keys=marks(keys)), params):
         grouped.setdefault(row["_group"], []).append(row)
     return grouped
-
-
-DELEGATIONS_OF_MEETINGS = (
-    "SELECT meeting AS _group, * FROM delegations WHERE meeting IN ({keys}) ORDER BY meeting, position"
-)
-MEMBERS_OF_MEETINGS = (
-    "SELECT dm.meeting || '/' || dm.country AS _group, p.* FROM delegation_members dm "
-    "JOIN persons p ON p.key = dm.person WHERE dm.meeting IN ({keys}) ORDER BY dm.meeting, dm.country, dm.position"
-)
-DELEGATIONS_OF_PERSONS = (
-    "SELECT DISTINCT x.person AS _group, d.* FROM (SELECT head AS person, meeting, country FROM delegations "
-    "WHERE head IN ({keys}) UNION SELECT person, meeting, country FROM delegation_members WHERE person IN ({keys})) x "
-    "JOIN delegations d ON d.meeting = x.meeting AND d.country = x.country ORDER BY x.person, d.meeting, d.position"
-)
-FOLLOW_UPS_OF_MEETINGS = (
-    "SELECT follows AS _group, * FROM meetings WHERE follows IN ({keys}) ORDER BY follows, ifnull(date, '~'), key"
-)
-TOPICS_OF_MEETINGS = (
-    "SELECT mt.meeting AS _group, t.* FROM meeting_topics mt JOIN topics t ON t.key = mt.topic "
-    "WHERE mt.meeting IN ({keys}) ORDER BY mt.meeting, mt.position"
-)
-SOURCES_OF_MEETINGS = (
-    "SELECT ms.meeting AS _group, src.* FROM meeting_sources ms JOIN sources src ON src.key = ms.source "
-    "WHERE ms.meeting IN ({keys}) ORDER BY ms.meeting, ms.position"
-)
-SOURCES_OF_DELEGATIONS = (
-    "SELECT ds.meeting || '/' || ds.country AS _group, src.* FROM delegation_sources ds "
-    "JOIN sources src ON src.key = ds.source WHERE ds.meeting IN ({keys}) ORDER BY ds.meeting, ds.country, ds.position"
-)
-# Provenance: what each source said. Fetched by meeting, grouped by the `meeting/source[/country]` path of a report.
-REPORTS_OF_MEETINGS = (
-    "SELECT ms.meeting AS _group, mr.* FROM meeting_sources ms "
-    "JOIN meeting_reports mr ON mr.meeting = ms.meeting AND mr.source = ms.source "
-    "WHERE ms.meeting IN ({keys}) ORDER BY ms.meeting, ms.position"
-)
-TOPICS_OF_MEETING_REPORTS = (
-    "SELECT mrt.meeting || '/' || mrt.source AS _group, t.* FROM meeting_report_topics mrt "
-    "JOIN topics t ON t.key = mrt.topic WHERE mrt.meeting IN ({keys}) ORDER BY mrt.meeting, mrt.source, mrt.position"
-)
-DELEGATIONS_OF_MEETING_REPORTS = (
-    "SELECT meeting || '/' || source AS _group, * FROM delegation_reports WHERE meeting IN ({keys}) "
-    "ORDER BY meeting, source, position"
-)
-MEMBERS_OF_DELEGATION_REPORTS = (
-    "SELECT drm.meeting || '/' || drm.source || '/' || drm.country AS _group, p.* FROM delegation_report_members drm "
-    "JOIN persons p ON p.key = drm.person WHERE drm.meeting IN ({keys}) "
-    "ORDER BY drm.meeting, drm.source, drm.country, drm.position"
-)
-TOPICS_OF_STATEMENTS = (
-    "SELECT st.statement AS _group, t.* FROM statement_topics st JOIN topics t ON t.key = st.topic "
-    "WHERE st.statement IN ({keys}) ORDER BY st.statement, st.position"
-)
 
 
 def row_by_path(conn: sqlite3.Connection, table: str, columns: Sequence[str], path: str) -> sqlite3.Row | None:

@@ -21,9 +21,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Id:
-    """The global id, from the key (`{a}.key`, or a path such as `{a}.meeting || '/' || {a}.country`)."""
+    """The global id, from the primary key's `columns` (a path such as `meeting/country` when there are several).
+    The resolver path batches a relation's parents by the first column and groups them by the path."""
 
-    key: str
+    columns: tuple[str, ...] = ("key",)
+
+    @property
+    def key(self) -> str:
+        return " || '/' || ".join(f"{{a}}.{column}" for column in self.columns)
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,15 @@ class CountryOf:
 
 @dataclass(frozen=True)
 class Countries:
-    """A list of Country objects: `sql` selects their codes, in order, as `code`."""
+    """A list of Country objects: the `column` of the rows of the to-many relation `rows`."""
 
-    sql: str
+    rows: "Many"
+    column: str
+
+    @property
+    def sql(self) -> str:
+        """Selects the codes, in order, as `code`."""
+        return self.rows.select(f"{RELATED}.{self.column} AS code")
 
 
 @dataclass(frozen=True)
@@ -51,21 +62,40 @@ class Localized:
 
 @dataclass(frozen=True)
 class One:
-    """A to-one relation: the row of `target` (its table aliased `{r}`) where `condition`."""
+    """A to-one relation: the row of `target` whose key is the row's `column` (none when it is null)."""
 
     target: str
-    condition: str
+    column: str
+
+    @property
+    def condition(self) -> str:
+        """Over the related row `{r}` and the row `{a}`."""
+        return f"{{r}}.key = {{a}}.{self.column}"
+
+
+# The alias of the related rows in a to-many relation's `rows`.
+RELATED = "rel"
 
 
 @dataclass(frozen=True)
 class Many:
-    """A to-many relation: `sql` selects the rows of `target`, in the order the API gives them."""
+    """A to-many relation: the rows of `target` (aliased `rel` in `rows`, a FROM clause) where `where` (over them
+    and the row `{a}`), ordered by `order`, as the API gives them."""
 
     target: str
-    sql: str
+    rows: str
+    where: str
+    order: str
+
+    def select(self, columns: str) -> str:
+        return f"SELECT {columns} FROM {self.rows} WHERE {self.where} ORDER BY {self.order}"
+
+    @property
+    def sql(self) -> str:
+        return self.select(f"{RELATED}.*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: each is one declaration, a key of its loader
 class Page:
     """A nested connection over `listing`, oldest first, of the rows where `condition` (the listing's alias and
     `{a}`)."""
@@ -83,10 +113,20 @@ class Table:
     name: str
     fields: dict[str, Field]
 
+    @property
+    def id(self) -> Id:
+        spec = self.fields["id"]
+        assert isinstance(spec, Id)
+        return spec
 
-_MEMBERS = "SELECT p.* FROM {link} x JOIN persons p ON p.key = x.person WHERE {where} ORDER BY x.position"
-_TOPICS = "SELECT t.* FROM {link} x JOIN topics t ON t.key = x.topic WHERE {where} ORDER BY x.position"
-_RECORD: dict[str, Field] = {"id": Id("{a}.key"), "key": Column("{a}.key")}
+
+def _linked(target: str, table: str, link: str, where: str) -> Many:
+    """The rows of `target` (its `table`) listed in the link table `link` (aliased `x`, with `position`)."""
+    column = {"persons": "person", "topics": "topic", "sources": "source"}[table]
+    return Many(target, f"{link} x JOIN {table} rel ON rel.key = x.{column}", where, "x.position")
+
+
+_RECORD: dict[str, Field] = {"id": Id(), "key": Column("{a}.key")}
 _PARTY: dict[str, Field] = {
     **_RECORD,
     "name": Column("{a}.name"),
@@ -104,8 +144,10 @@ _MEETING_FACTS: dict[str, Field] = {
     "hostCountry": CountryOf("{a}.host_country"),
     "round": Column("{a}.round"),
     "summary": Column("{a}.summary"),
-    "previous": One("Meeting", "{r}.key = {a}.follows"),
+    "previous": One("Meeting", "follows"),
 }
+
+_DELEGATIONS = Many("Delegation", "delegations rel", "rel.meeting = {a}.key", "rel.position")
 
 TABLES: dict[str, Table] = {
     "Source": Table("sources", {
@@ -124,11 +166,13 @@ TABLES: dict[str, Table] = {
     }),
     "Person": Table("persons", {
         **_PARTY,
-        "delegations": Many("Delegation", (
-            "SELECT d.* FROM (SELECT meeting, country FROM delegations WHERE head = {a}.key UNION "
-            "SELECT meeting, country FROM delegation_members WHERE person = {a}.key) x "
-            "JOIN delegations d ON d.meeting = x.meeting AND d.country = x.country ORDER BY d.meeting, d.position"
-        )),
+        # The meeting alone first: SQLite seeks a key's first column by an IN list, never by a row value.
+        "delegations": Many("Delegation", "delegations rel", (
+            "rel.meeting IN (SELECT meeting FROM delegations WHERE head = {a}.key UNION "
+            "SELECT meeting FROM delegation_members WHERE person = {a}.key) AND "
+            "(rel.meeting, rel.country) IN (SELECT meeting, country FROM delegations WHERE head = {a}.key UNION "
+            "SELECT meeting, country FROM delegation_members WHERE person = {a}.key)"
+        ), "rel.meeting, rel.position"),
         "statements": Page("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
     }),
     "Organization": Table("organizations", {
@@ -144,54 +188,46 @@ TABLES: dict[str, Table] = {
                            "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
     }),
     "Delegation": Table("delegations", {
-        "id": Id("{a}.meeting || '/' || {a}.country"),
+        "id": Id(("meeting", "country")),
         "country": CountryOf("{a}.country"),
         "headRole": Column("{a}.head_role"),
-        "meeting": One("Meeting", "{r}.key = {a}.meeting"),
-        "head": One("Person", "{r}.key = {a}.head"),
-        "members": Many("Person", _MEMBERS.format(
-            link="delegation_members", where="x.meeting = {a}.meeting AND x.country = {a}.country")),
-        "sources": Many("Source", (
-            "SELECT src.* FROM delegation_sources x JOIN sources src ON src.key = x.source "
-            "WHERE x.meeting = {a}.meeting AND x.country = {a}.country ORDER BY x.position"
-        )),
+        "meeting": One("Meeting", "meeting"),
+        "head": One("Person", "head"),
+        "members": _linked("Person", "persons", "delegation_members",
+                           "x.meeting = {a}.meeting AND x.country = {a}.country"),
+        "sources": _linked("Source", "sources", "delegation_sources",
+                           "x.meeting = {a}.meeting AND x.country = {a}.country"),
     }),
     "Meeting": Table("meetings", {
         **_RECORD,
         **_MEETING_FACTS,
-        "followUps": Many("Meeting", "SELECT * FROM meetings WHERE follows = {a}.key ORDER BY ifnull(date, '~'), key"),
-        "delegations": Many("Delegation", "SELECT * FROM delegations WHERE meeting = {a}.key ORDER BY position"),
-        "participants": Countries("SELECT country AS code FROM delegations WHERE meeting = {a}.key ORDER BY position"),
-        "topics": Many("Topic", _TOPICS.format(link="meeting_topics", where="x.meeting = {a}.key")),
+        "followUps": Many("Meeting", "meetings rel", "rel.follows = {a}.key", "ifnull(rel.date, '~'), rel.key"),
+        "delegations": _DELEGATIONS,
+        "participants": Countries(_DELEGATIONS, "country"),
+        "topics": _linked("Topic", "topics", "meeting_topics", "x.meeting = {a}.key"),
         "statements": Page("Statement", queries.STATEMENTS, "s.meeting = {a}.key"),
-        "sources": Many("Source", (
-            "SELECT src.* FROM meeting_sources x JOIN sources src ON src.key = x.source WHERE x.meeting = {a}.key "
-            "ORDER BY x.position"
-        )),
+        "sources": _linked("Source", "sources", "meeting_sources", "x.meeting = {a}.key"),
         "reports": Many("MeetingReport", (
-            "SELECT mr.* FROM meeting_sources x JOIN meeting_reports mr ON mr.meeting = x.meeting "
-            "AND mr.source = x.source WHERE x.meeting = {a}.key ORDER BY x.position"
-        )),
+            "meeting_sources x JOIN meeting_reports rel ON rel.meeting = x.meeting AND rel.source = x.source"
+        ), "x.meeting = {a}.key", "x.position"),
     }),
     "DelegationReport": Table("delegation_reports", {
-        "id": Id("{a}.meeting || '/' || {a}.source || '/' || {a}.country"),
+        "id": Id(("meeting", "source", "country")),
         "country": CountryOf("{a}.country"),
         "headRole": Column("{a}.head_role"),
-        "head": One("Person", "{r}.key = {a}.head"),
-        "members": Many("Person", _MEMBERS.format(
-            link="delegation_report_members",
-            where="x.meeting = {a}.meeting AND x.source = {a}.source AND x.country = {a}.country")),
-        "source": One("Source", "{r}.key = {a}.source"),
+        "head": One("Person", "head"),
+        "members": _linked("Person", "persons", "delegation_report_members",
+                           "x.meeting = {a}.meeting AND x.source = {a}.source AND x.country = {a}.country"),
+        "source": One("Source", "source"),
     }),
     "MeetingReport": Table("meeting_reports", {
-        "id": Id("{a}.meeting || '/' || {a}.source"),
+        "id": Id(("meeting", "source")),
         **_MEETING_FACTS,
-        "source": One("Source", "{r}.key = {a}.source"),
-        "delegations": Many("DelegationReport", (
-            "SELECT * FROM delegation_reports WHERE meeting = {a}.meeting AND source = {a}.source ORDER BY position"
-        )),
-        "topics": Many("Topic", _TOPICS.format(
-            link="meeting_report_topics", where="x.meeting = {a}.meeting AND x.source = {a}.source")),
+        "source": One("Source", "source"),
+        "delegations": Many("DelegationReport", "delegation_reports rel",
+                            "rel.meeting = {a}.meeting AND rel.source = {a}.source", "rel.position"),
+        "topics": _linked("Topic", "topics", "meeting_report_topics",
+                          "x.meeting = {a}.meeting AND x.source = {a}.source"),
     }),
     "Statement": Table("statements", {
         **_RECORD,
@@ -201,10 +237,10 @@ TABLES: dict[str, Table] = {
         "date": Column("{a}.date"),
         "occasion": Column("{a}.occasion"),
         "translation": Localized("{a}.translations", None),
-        "speaker": One("Person", "{r}.key = {a}.speaker"),
-        "organization": One("Organization", "{r}.key = {a}.organization"),
-        "meeting": One("Meeting", "{r}.key = {a}.meeting"),
-        "topics": Many("Topic", _TOPICS.format(link="statement_topics", where="x.statement = {a}.key")),
-        "source": One("Source", "{r}.key = {a}.source"),
+        "speaker": One("Person", "speaker"),
+        "organization": One("Organization", "organization"),
+        "meeting": One("Meeting", "meeting"),
+        "topics": _linked("Topic", "topics", "statement_topics", "x.statement = {a}.key"),
+        "source": One("Source", "source"),
     }),
 }  # fmt: skip

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from . import queries
 from .descriptions import describe
 from .pagination import check_first, decode_cursor
+from .relations import TABLES
 from .scalars import SCALARS
 from .types import (
     After,
@@ -116,39 +117,24 @@ def _listing_page(
     return connection(page, listing.name, order, position, node_type.from_row, total)
 
 
-# Type name -> (the Loaders attribute that finds it by key, its class): looked up, so that a request builds only
-# the loaders it uses.
-BY_KEY: dict[str, tuple[str, Any]] = {
-    "Meeting": ("meeting", Meeting),
-    "Statement": ("statement", Statement),
-    "Topic": ("topic", Topic),
-    "Person": ("person", Person),
-    "Organization": ("organization", Organization),
-    "Source": ("source", Source),
-}
-
-
-# Type name -> (table, primary key columns, class) for the types whose key is a path of several columns
-# (`meeting/country`): found by one direct lookup, as `node(id:)` asks for one at a time.
-BY_PATH: dict[str, tuple[str, tuple[str, ...], Any]] = {
-    "Delegation": ("delegations", ("meeting", "country"), Delegation),
-    "MeetingReport": ("meeting_reports", ("meeting", "source"), MeetingReport),
-    "DelegationReport": ("delegation_reports", ("meeting", "source", "country"), DelegationReport),
+# The record types `node(id:)` finds, each by the key its declaration in `api/relations.py` gives.
+RECORDS: dict[str, Any] = {
+    record.__name__: record
+    for record in (Meeting, Statement, Topic, Person, Organization, Source, Delegation, MeetingReport, DelegationReport)
 }
 
 
 async def _one(info: Info, type_name: str, key: str) -> Any:
     if type_name == "Country":  # not a table: the codes the data refers to
         return country(key) if key in queries.countries(info.context.conn) else None
-    if type_name in BY_PATH:
-        table, columns, record_type = BY_PATH[type_name]
-        row = queries.row_by_path(info.context.conn, table, columns, key)
-    elif type_name in BY_KEY:
-        loader_name, record_type = BY_KEY[type_name]
-        row = await getattr(info.context.loaders, loader_name).load(key)
-    else:
+    if type_name not in RECORDS:
         return None
-    return record_type.from_row(row) if row else None
+    table = TABLES[type_name]
+    if table.id.columns == ("key",):  # batched with the other lookups of the response
+        row = await info.context.loaders.by_key(type_name).load(key)
+    else:  # a path (`meeting/country`): one direct lookup, as `node(id:)` asks for one at a time
+        row = queries.row_by_path(info.context.conn, table.name, table.id.columns, key)
+    return RECORDS[type_name].from_row(row) if row else None
 
 
 @strawberry.type

@@ -21,13 +21,14 @@ from sqlite_utils import Database
 from .models import (
     BIDI_CONTROLS,
     BLANK,
+    COUNTRY_NAMES,
     LABEL_MAX_LENGTH,
     SOURCE_TEXT_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the country_names table
 # The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
 # digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
 # to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
@@ -272,6 +273,8 @@ DDL = [
         FOREIGN KEY (meeting, source, country) REFERENCES delegation_reports(meeting, source, country)
             DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
+    # Written with the schema from `COUNTRY_NAMES`, for the compiled read path's `Country.name`.
+    "CREATE TABLE country_names (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID",
     *BUILD_TABLES,
     f"PRAGMA user_version = {SCHEMA_VERSION}",
 ]
@@ -446,6 +449,7 @@ def create_schema(db: Database) -> None:
     up through them, and without them a first load turns quadratic."""
     for statement in DDL + INDEXES:
         db.execute(statement)
+    db.conn.executemany("INSERT INTO country_names VALUES (?, ?)", sorted(COUNTRY_NAMES.items()))
 
 
 def to_json(value: Any) -> str:

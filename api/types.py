@@ -11,14 +11,15 @@ from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
-import pycountry
 import strawberry
-from strawberry.dataloader import DataLoader
 
+from . import relations
 from .errors import bad_input
-from .loaders import ChildPageKey, Context
+from .loaders import Context
+from .models import COUNTRY_NAMES
 from .pagination import Position, check_first, decode_cursor, encode_cursor
 from .queries import NESTED_ORDER, Page
+from .relations import TABLES, Countries, Many, One
 
 Row = sqlite3.Row
 Info = strawberry.Info[Context, None]
@@ -78,8 +79,7 @@ class Country(Node):
 
 @cache
 def country(code: str) -> Country:
-    found = pycountry.countries.get(alpha_2=code)
-    return Country(id=global_id("Country", code), code=code, name=found.name if found else code)
+    return Country(id=global_id("Country", code), code=code, name=COUNTRY_NAMES.get(code, code))
 
 
 def _country(code: str | None) -> Country | None:
@@ -142,24 +142,11 @@ def connection(
     )
 
 
-async def child_connection(
-    info: Info, link: str, parent: str, first: int | None, after: str | None, node: Callable[[Row], T]
-) -> Connection[T]:
-    """A nested connection, batched with every other parent's in the same response."""
-    listing = link.split(".")[1]
-    position = decode_cursor(after, listing, NESTED_ORDER) if after is not None else None
-    key = ChildPageKey(link, parent, check_first(first), position)
-    page = await info.context.loaders.child_page.load(key)
-    return connection(
-        page, listing, NESTED_ORDER, position, node, lambda: info.context.loaders.child_count.load((link, parent))
-    )
-
-
 First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (null means 20).")]
 After = Annotated[str | None, strawberry.argument(description="A cursor from `pageInfo.endCursor` or an edge.")]
 
 
-# --- relations: each through a DataLoader, so one query per relation and level --------------------------------
+# --- relations: each declared in `api/relations.py`, found by the field's type and name, loaded in batches ------
 
 
 def deferred(awaitable: Coroutine[Any, Any, T]) -> T:
@@ -168,13 +155,61 @@ def deferred(awaitable: Coroutine[Any, Any, T]) -> T:
     return awaitable  # type: ignore[return-value]
 
 
-async def _many(loader: DataLoader[K, list[Row]], key: K, build: Callable[[Row], T]) -> list[T]:
-    return [build(row) for row in await loader.load(key)]
+def _parent(info: Info) -> str:
+    """The name of the type whose field is resolved."""
+    assert info.path.typename is not None
+    return info.path.typename
 
 
-async def _one(loader: DataLoader[str, Row | None], key: str | None, build: Callable[[Row], T]) -> T | None:
-    row = await loader.load(key) if key is not None else None
-    return build(row) if row is not None else None
+def _declared(info: Info, kind: type[K]) -> K:
+    spec = TABLES[_parent(info)].fields[info.field_name]
+    assert isinstance(spec, kind), f"{_parent(info)}.{info.field_name} is not declared as a {kind.__name__}"
+    return spec
+
+
+def one(info: Info, row: Row, build: Callable[[Row], T]) -> T | None:
+    """A to-one relation of the object read from `row`."""
+    pending = info.context.loaders.one(_declared(info, One), row)
+
+    async def resolve() -> T | None:
+        found = await pending if pending is not None else None
+        return build(found) if found is not None else None
+
+    return deferred(resolve())
+
+
+def many(info: Info, row: Row, build: Callable[[Row], T]) -> list[T]:
+    """A to-many relation of the object read from `row`."""
+    pending = info.context.loaders.many(_parent(info), _declared(info, Many), row)
+
+    async def resolve() -> list[T]:
+        return [build(found) for found in await pending]
+
+    return deferred(resolve())
+
+
+def countries(info: Info, row: Row) -> list[Country]:
+    spec = _declared(info, Countries)
+    pending = info.context.loaders.many(_parent(info), spec.rows, row)
+
+    async def resolve() -> list[Country]:
+        return [country(found[spec.column]) for found in await pending]
+
+    return deferred(resolve())
+
+
+def page(info: Info, row: Row, first: int | None, after: str | None, build: Callable[[Row], T]) -> Connection[T]:
+    """A nested connection of the object read from `row`, batched with every other parent's in the response."""
+    spec = _declared(info, relations.Page)
+    loaders, parent_type = info.context.loaders, _parent(info)
+    position = decode_cursor(after, spec.listing.name, NESTED_ORDER) if after is not None else None
+    pending = loaders.page(parent_type, spec, row, check_first(first), position)
+
+    async def resolve() -> Connection[T]:
+        counter = lambda: loaders.count(parent_type, spec, row)  # noqa: E731
+        return connection(await pending, spec.listing.name, NESTED_ORDER, position, build, counter)
+
+    return deferred(resolve())
 
 
 # --- records ------------------------------------------------------------------------------------------------
@@ -191,26 +226,23 @@ class Source(Node):
     dateline: str | None
     via: list[str] = strawberry.field(description="Attribution chain, nearest first.")
     text: str | None
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Source":
         return cls(
             id=global_id("Source", row["key"]), key=row["key"], outlet=row["outlet"], title=row["title"],
             url=row["url"], published_at=dt.datetime.fromisoformat(row["published_at"]), language=row["language"],
-            dateline=row["dateline"], via=json.loads(row["via"]), text=row["text"],
+            dateline=row["dateline"], via=json.loads(row["via"]), text=row["text"], row=row,
         )  # fmt: skip
 
     @strawberry.field(description="Meetings this source reports, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return deferred(
-            child_connection(info, "source.meetings", self.key, first, after, Meeting.from_row),
-        )
+        return page(info, self.row, first, after, Meeting.from_row)
 
     @strawberry.field(description="Statements this source reports, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return deferred(
-            child_connection(info, "source.statements", self.key, first, after, Statement.from_row),
-        )
+        return page(info, self.row, first, after, Statement.from_row)
 
 
 @strawberry.type
@@ -220,24 +252,22 @@ class Person(Node):
     aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Person":
         return cls(
             id=global_id("Person", row["key"]), key=row["key"], name=row["name"], aliases=json.loads(row["aliases"]),
-            country=_country(row["country"]), wikidata_id=row["wikidata"],
+            country=_country(row["country"]), wikidata_id=row["wikidata"], row=row,
         )  # fmt: skip
 
     @strawberry.field(description="Delegations this person headed or belonged to.")
     def delegations(self, info: Info) -> list["Delegation"]:
-        loader = info.context.loaders.delegations_of_person
-        return deferred(_many(loader, self.key, Delegation.from_row))
+        return many(info, self.row, Delegation.from_row)
 
     @strawberry.field(description="Statements this person made, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return deferred(
-            child_connection(info, "person.statements", self.key, first, after, Statement.from_row),
-        )
+        return page(info, self.row, first, after, Statement.from_row)
 
 
 @strawberry.type
@@ -247,19 +277,18 @@ class Organization(Node):
     aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Organization":
         return cls(
             id=global_id("Organization", row["key"]), key=row["key"], name=row["name"],
-            aliases=json.loads(row["aliases"]), country=_country(row["country"]), wikidata_id=row["wikidata"],
+            aliases=json.loads(row["aliases"]), country=_country(row["country"]), wikidata_id=row["wikidata"], row=row,
         )  # fmt: skip
 
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return deferred(
-            child_connection(info, "organization.statements", self.key, first, after, Statement.from_row),
-        )
+        return page(info, self.row, first, after, Statement.from_row)
 
 
 @strawberry.type
@@ -267,11 +296,12 @@ class Topic(Node):
     key: str
     labels: strawberry.Private[dict[str, str]]
     english: strawberry.Private[str]
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Topic":
         return cls(id=global_id("Topic", row["key"]), key=row["key"], labels=json.loads(row["labels"]),
-                   english=row["label"])  # fmt: skip
+                   english=row["label"], row=row)  # fmt: skip
 
     @strawberry.field(description="The label in `language` (BCP 47) when there is one, else in English.")
     def label(self, language: str | None = None) -> str:
@@ -279,53 +309,41 @@ class Topic(Node):
 
     @strawberry.field(description="Meetings about this topic, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return deferred(
-            child_connection(info, "topic.meetings", self.key, first, after, Meeting.from_row),
-        )
+        return page(info, self.row, first, after, Meeting.from_row)
 
     @strawberry.field(description="Statements about this topic, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return deferred(
-            child_connection(info, "topic.statements", self.key, first, after, Statement.from_row),
-        )
+        return page(info, self.row, first, after, Statement.from_row)
 
 
 @strawberry.type(description="A country's delegation to a meeting.")
 class Delegation(Node):
     country: Country
     head_role: str | None
-    meeting_key: strawberry.Private[str]
-    head_key: strawberry.Private[str | None]
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Delegation":
         return cls(
             id=global_id("Delegation", f"{row['meeting']}/{row['country']}"), country=country(row["country"]),
-            head_role=row["head_role"], meeting_key=row["meeting"], head_key=row["head"],
+            head_role=row["head_role"], row=row,
         )  # fmt: skip
-
-    @property
-    def key(self) -> str:
-        """`meeting/country`, how members and sources are grouped."""
-        return f"{self.meeting_key}/{self.country.code}"
 
     @strawberry.field
     def meeting(self, info: Info) -> "Meeting":
-        loader = info.context.loaders.meeting
-        return deferred(_one(loader, self.meeting_key, Meeting.from_row))  # type: ignore[return-value]
+        return one(info, self.row, Meeting.from_row)  # type: ignore[return-value]
 
     @strawberry.field
     def head(self, info: Info) -> Person | None:
-        return deferred(_one(info.context.loaders.person, self.head_key, Person.from_row))
+        return one(info, self.row, Person.from_row)
 
     @strawberry.field
     def members(self, info: Info) -> list[Person]:
-        return deferred(_many(info.context.loaders.members, self.key, Person.from_row))
+        return many(info, self.row, Person.from_row)
 
     @strawberry.field(description="The sources that state this delegation, in report order.")
     def sources(self, info: Info) -> list[Source]:
-        loader = info.context.loaders.sources_of_delegation
-        return deferred(_many(loader, self.key, Source.from_row))
+        return many(info, self.row, Source.from_row)
 
 
 @strawberry.type(description="A meeting between delegations of two or more countries, held or planned.")
@@ -339,7 +357,7 @@ class Meeting(Node):
     host_country: Country | None
     round: int | None
     summary: str | None
-    follows: strawberry.Private[str | None]
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Meeting":
@@ -347,50 +365,42 @@ class Meeting(Node):
             id=global_id("Meeting", row["key"]), key=row["key"], title=row["title"],
             status=MeetingStatus(row["status"]), format=MeetingFormat(row["format"]), date=_date(row["date"]),
             city=row["city"], host_country=_country(row["host_country"]), round=row["round"],
-            summary=row["summary"], follows=row["follows"],
+            summary=row["summary"], row=row,
         )  # fmt: skip
 
     @strawberry.field(description="The meeting this one follows up.")
     def previous(self, info: Info) -> "Meeting | None":
-        return deferred(_one(info.context.loaders.meeting, self.follows, Meeting.from_row))
+        return one(info, self.row, Meeting.from_row)
 
     @strawberry.field(description="Meetings that follow this one up, oldest first.")
     def follow_ups(self, info: Info) -> list["Meeting"]:
-        loader = info.context.loaders.follow_ups
-        return deferred(_many(loader, self.key, Meeting.from_row))
+        return many(info, self.row, Meeting.from_row)
 
     @strawberry.field
     def delegations(self, info: Info) -> list[Delegation]:
-        loader = info.context.loaders.delegations_of_meeting
-        return deferred(_many(loader, self.key, Delegation.from_row))
+        return many(info, self.row, Delegation.from_row)
 
     @strawberry.field(description="The countries of the delegations.")
     def participants(self, info: Info) -> list[Country]:
-        loader = info.context.loaders.delegations_of_meeting
-        return deferred(_many(loader, self.key, lambda row: country(row["country"])))
+        return countries(info, self.row)
 
     @strawberry.field
     def topics(self, info: Info) -> list[Topic]:
-        loader = info.context.loaders.topics_of_meeting
-        return deferred(_many(loader, self.key, Topic.from_row))
+        return many(info, self.row, Topic.from_row)
 
     @strawberry.field(description="Statements about this meeting, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return deferred(
-            child_connection(info, "meeting.statements", self.key, first, after, Statement.from_row),
-        )
+        return page(info, self.row, first, after, Statement.from_row)
 
     @strawberry.field(description="The sources that report this meeting.")
     def sources(self, info: Info) -> list[Source]:
-        loader = info.context.loaders.sources_of_meeting
-        return deferred(_many(loader, self.key, Source.from_row))
+        return many(info, self.row, Source.from_row)
 
     @strawberry.field(
         description="What each source said about this meeting, in report order (publication time, then source key)."
     )
     def reports(self, info: Info) -> list["MeetingReport"]:
-        loader = info.context.loaders.reports_of_meeting
-        return deferred(_many(loader, self.key, MeetingReport.from_row))
+        return many(info, self.row, MeetingReport.from_row)
 
 
 # --- reports: what one source said, before merging --------------------------------------------------------------
@@ -403,36 +413,27 @@ class Meeting(Node):
 class DelegationReport(Node):
     country: Country = strawberry.field(description="The delegation's country.")
     head_role: str | None = strawberry.field(description="The head's role, as this source words it.")
-    meeting_key: strawberry.Private[str]
-    source_key: strawberry.Private[str]
-    head_key: strawberry.Private[str | None]
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "DelegationReport":
         path = f"{row['meeting']}/{row['source']}/{row['country']}"
         return cls(
             id=global_id("DelegationReport", path), country=country(row["country"]), head_role=row["head_role"],
-            meeting_key=row["meeting"], source_key=row["source"], head_key=row["head"],
+            row=row,
         )  # fmt: skip
-
-    @property
-    def key(self) -> str:
-        """`meeting/source/country`, how members are grouped."""
-        return f"{self.meeting_key}/{self.source_key}/{self.country.code}"
 
     @strawberry.field(description="The head of the delegation this source names.")
     def head(self, info: Info) -> Person | None:
-        return deferred(_one(info.context.loaders.person, self.head_key, Person.from_row))
+        return one(info, self.row, Person.from_row)
 
     @strawberry.field(description="The members this source names, in its order.")
     def members(self, info: Info) -> list[Person]:
-        loader = info.context.loaders.members_of_report
-        return deferred(_many(loader, self.key, Person.from_row))
+        return many(info, self.row, Person.from_row)
 
     @strawberry.field(description="The source that states this delegation.")
     def source(self, info: Info) -> Source:
-        loader = info.context.loaders.source
-        return deferred(_one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+        return one(info, self.row, Source.from_row)  # type: ignore[return-value]
 
 
 @strawberry.type(
@@ -448,9 +449,7 @@ class MeetingReport(Node):
     host_country: Country | None = strawberry.field(description="The host country, if this source gives it.")
     round: int | None = strawberry.field(description="The round of talks, if this source gives it.")
     summary: str | None = strawberry.field(description="This source's summary.")
-    meeting_key: strawberry.Private[str]
-    source_key: strawberry.Private[str]
-    follows: strawberry.Private[str | None]
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "MeetingReport":
@@ -458,33 +457,24 @@ class MeetingReport(Node):
             id=global_id("MeetingReport", f"{row['meeting']}/{row['source']}"), title=row["title"],
             status=MeetingStatus(row["status"]), format=MeetingFormat(row["format"]) if row["format"] else None,
             date=_date(row["date"]), city=row["city"], host_country=_country(row["host_country"]),
-            round=row["round"], summary=row["summary"], meeting_key=row["meeting"], source_key=row["source"],
-            follows=row["follows"],
+            round=row["round"], summary=row["summary"], row=row,
         )  # fmt: skip
-
-    @property
-    def key(self) -> str:
-        """`meeting/source`, how topics and delegations are grouped."""
-        return f"{self.meeting_key}/{self.source_key}"
 
     @strawberry.field(description="The source that gives this report.")
     def source(self, info: Info) -> Source:
-        loader = info.context.loaders.source
-        return deferred(_one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+        return one(info, self.row, Source.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The meeting this one follows up, according to this source.")
     def previous(self, info: Info) -> "Meeting | None":
-        return deferred(_one(info.context.loaders.meeting, self.follows, Meeting.from_row))
+        return one(info, self.row, Meeting.from_row)
 
     @strawberry.field(description="The delegations as this source states them, in its order.")
     def delegations(self, info: Info) -> list[DelegationReport]:
-        loader = info.context.loaders.delegations_of_report
-        return deferred(_many(loader, self.key, DelegationReport.from_row))
+        return many(info, self.row, DelegationReport.from_row)
 
     @strawberry.field(description="The topics as this source lists them, in its order.")
     def topics(self, info: Info) -> list[Topic]:
-        loader = info.context.loaders.topics_of_report
-        return deferred(_many(loader, self.key, Topic.from_row))
+        return many(info, self.row, Topic.from_row)
 
 
 @strawberry.type(description="Something said, quoted verbatim or paraphrased, in its original language.")
@@ -496,18 +486,14 @@ class Statement(Node):
     date: dt.date | None
     occasion: str | None
     translations: strawberry.Private[dict[str, str]]
-    speaker_key: strawberry.Private[str | None]
-    organization_key: strawberry.Private[str | None]
-    meeting_key: strawberry.Private[str | None]
-    source_key: strawberry.Private[str]
+    row: strawberry.Private[Row]
 
     @classmethod
     def from_row(cls, row: Row) -> "Statement":
         return cls(
             id=global_id("Statement", row["key"]), key=row["key"], text=row["text"], language=row["language"],
             kind=StatementKind(row["kind"]), date=_date(row["date"]), occasion=row["occasion"],
-            translations=json.loads(row["translations"]), speaker_key=row["speaker"],
-            organization_key=row["organization"], meeting_key=row["meeting"], source_key=row["source"],
+            translations=json.loads(row["translations"]), row=row,
         )  # fmt: skip
 
     @strawberry.field(description="The text translated into `language` (BCP 47), when a translation exists.")
@@ -516,23 +502,20 @@ class Statement(Node):
 
     @strawberry.field
     def speaker(self, info: Info) -> Person | None:
-        return deferred(_one(info.context.loaders.person, self.speaker_key, Person.from_row))
+        return one(info, self.row, Person.from_row)
 
     @strawberry.field
     def organization(self, info: Info) -> Organization | None:
-        loader = info.context.loaders.organization
-        return deferred(_one(loader, self.organization_key, Organization.from_row))
+        return one(info, self.row, Organization.from_row)
 
     @strawberry.field(description="The meeting the statement is about.")
     def meeting(self, info: Info) -> Meeting | None:
-        return deferred(_one(info.context.loaders.meeting, self.meeting_key, Meeting.from_row))
+        return one(info, self.row, Meeting.from_row)
 
     @strawberry.field
     def topics(self, info: Info) -> list[Topic]:
-        loader = info.context.loaders.topics_of_statement
-        return deferred(_many(loader, self.key, Topic.from_row))
+        return many(info, self.row, Topic.from_row)
 
     @strawberry.field
     def source(self, info: Info) -> Source:
-        loader = info.context.loaders.source
-        return deferred(_one(loader, self.source_key, Source.from_row))  # type: ignore[return-value]
+        return one(info, self.row, Source.from_row)  # type: ignore[return-value]

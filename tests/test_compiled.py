@@ -9,6 +9,7 @@ import base64
 import gc
 import json
 import logging
+import sqlite3
 import tempfile
 import tracemalloc
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from diplo.app import GraphQLEndpoint, Settings
 from diplo.compile import Compiler
 from diplo.limits import Limits
 from diplo.loader import load_seeds
+from diplo.models import COUNTRY_NAMES
 from diplo.schema import print_sdl
 from diplo.snapshots import open_snapshot
 from diplo.synth import write_synthetic
@@ -333,3 +335,15 @@ def test_generated_queries_give_the_same_bytes(request: pytest.FixtureRequest, n
 
     run()
     assert sum(compiled) > len(compiled) / 2, "most generated queries should compile"
+
+
+def test_country_names_come_from_the_table_the_loader_writes(article_db: Path, tmp_path: Path) -> None:
+    """The store writes `country_names` from the names the resolver path uses; the compiled path reads the table."""
+    db = tmp_path / "renamed.db"
+    with sqlite3.connect(article_db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+        assert dict(copy.execute("SELECT code, name FROM country_names")) == COUNTRY_NAMES
+        copy.execute("UPDATE country_names SET name = 'Renamed' WHERE code = 'RU'")
+    answer = Paths(db).compiled_only("{ countries { code name } }")
+    assert answer is not None
+    assert {"code": "RU", "name": "Renamed"} in orjson.loads(orjson.dumps(answer))["data"]["countries"]

@@ -375,6 +375,18 @@ def test_an_older_database_gets_a_clear_message(tmp_path: Path) -> None:
     assert "rebuild it from its seeds" in output
 
 
+def test_a_database_from_before_the_country_names_table_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "v3.db"
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    assert diplo("load", seeds, "--db", db)[0] == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE country_names")
+        conn.execute("PRAGMA user_version = 3")
+    code, output = diplo("load", seeds, "--db", db)
+    assert code == 3
+    assert "rebuild it from its seeds" in output
+
+
 # --- properties -----------------------------------------------------------------------------------------------
 
 
