@@ -5,7 +5,6 @@ Every committed operation, hand-written shapes (fragments, aliases, `__typename`
 one; plus which shapes fall back to the resolver path, and the plan cache's bounds.
 """
 
-import asyncio
 import base64
 import gc
 import json
@@ -21,12 +20,13 @@ import graphql
 import orjson
 import pytest
 from diplo import plans
-from diplo.app import GraphQLEndpoint, Settings, open_snapshot
+from diplo.app import GraphQLEndpoint, Settings
 from diplo.compile import Compiler
 from diplo.limits import Limits
 from diplo.loader import load_seeds
 from diplo.models import COUNTRY_NAMES
 from diplo.schema import print_sdl
+from diplo.snapshots import open_snapshot
 from diplo.synth import write_synthetic
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
@@ -75,7 +75,7 @@ def _answer(endpoint: GraphQLEndpoint, query: str, variables: dict[str, Any] | N
     """The body `endpoint` answers, as the app calls it: on a snapshot of its database."""
     conn = open_snapshot(endpoint.settings.db_path, endpoint.settings.limits)
     try:
-        return asyncio.run(endpoint.execute(conn, query, variables, None, "test"))
+        return endpoint.execute(conn, query, variables, None, "test")
     finally:
         conn.close()
 
