@@ -2,20 +2,26 @@
 JSON in SQLite, so no Python runs per field of the response.
 
 The compiler covers the types declared in `api/relations.py`. Anything else (introspection, a field not declared
-there) raises `Unsupported`, and so does any argument the resolver path would refuse: the resolver path then
-answers the whole request, so error messages, paths and partial data are exactly the reference executor's.
+there) raises `Unsupported`, and any argument the resolver path would refuse raises its GraphQLError: the resolver
+path then answers the whole request, so error messages, paths and partial data are exactly the reference executor's.
+
+The SQL's text is compiled once per variant: what it depends on in the variables (an `@include`, an `orderBy`,
+which filters are set) is recorded as facts while compiling, and each parameter's value (a `first`, a cursor's
+position, a search, an id) is a binder that computes it again from each request's variables.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
-    GraphQLError,
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
+    Node,
     OperationDefinitionNode,
+    VariableNode,
     get_named_type,
 )
 from graphql.execution.collect_fields import (
@@ -34,6 +40,10 @@ from .schema import RECORDS
 from .types import parse_global_id
 
 Details = list[FieldDetails]
+T = TypeVar("T")
+Probe = Callable[[VariableValues], Any]  # something computed from a request's coerced variables
+Fact = tuple[Probe, Any]  # something the SQL's text depends on, and what it was when compiled
+Statement = tuple[str, str, dict[str, Probe]]  # (response key, SQL, each parameter's binder) per root field
 
 
 class Unsupported(Exception):
@@ -72,8 +82,65 @@ def _filter_values(value: dict[str, Any] | None) -> dict[str, Any]:
     return {_snake(k): (v.value if isinstance(v, Enum) else v) for k, v in (value or {}).items()}
 
 
+def _where_sql(where: queries.Where) -> tuple[str, Sequence[Any]]:
+    return where.sql(), where.params
+
+
+def _reads_variables(node: Any) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, Node):
+        return any(_reads_variables(getattr(node, k)) for k in node.keys)
+    return isinstance(node, tuple | list) and any(_reads_variables(n) for n in node)
+
+
+def _variable(name: str) -> Probe:
+    return lambda variables: (name in variables.coerced, variables.coerced.get(name))
+
+
+def _constant(value: Any) -> Probe:
+    return lambda _: value
+
+
+def _bindable(value: Any) -> Any:
+    return plain_text(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Args:
+    """A field's arguments as a function of the variables; `dynamic` when they read any."""
+
+    definition: GraphQLField
+    details: Details
+    dynamic: bool
+
+    def of(self, variables: VariableValues) -> dict[str, Any]:
+        return get_argument_values(self.definition, self.details[0].node, variables)
+
+
+class Reads(dict[str, Any]):
+    """Coerced variables that note each one looked up: what `@include` and `@skip` make of them is a fact."""
+
+    def __init__(self, values: dict[str, Any], noted: Callable[[str], None]) -> None:
+        super().__init__(values)
+        self.noted = noted
+
+    def __contains__(self, name: object) -> bool:
+        self.noted(str(name))
+        return super().__contains__(name)
+
+    def __getitem__(self, name: str) -> Any:
+        self.noted(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.noted(name)
+        return super().get(name, default)
+
+
 class Compiler:
-    """Compiles one operation, with its variables, into `(response key, SQL, parameters)` per root field."""
+    """Compiles one operation into `(response key, SQL, binders)` per root field: the SQL these variables need, and
+    `facts`, what its text depends on in them (a request whose variables give the same facts can reuse it)."""
 
     def __init__(
         self,
@@ -86,32 +153,56 @@ class Compiler:
         self.fragments = fragments
         self.variables = variables
         self.operation = operation
-        self.params: dict[str, Any] = {}
+        self.binders: dict[str, Probe] = {}
         self.aliases = 0
+        self.facts: list[Fact] = []
+        self.noted: set[str] = set()
+        # Fields are collected through variables that note what `@include` and `@skip` read.
+        self.collecting = VariableValues(variables.sources, Reads(variables.coerced, self.note))
 
     # --- bookkeeping ----------------------------------------------------------------------------------------
 
-    def param(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = plain_text(value) if isinstance(value, str) else value
+    def note(self, name: str) -> None:
+        if name not in self.noted:
+            self.noted.add(name)
+            probe = _variable(name)
+            self.facts.append((probe, probe(self.variables)))
+
+    def shape(self, args: Args, of: Callable[[dict[str, Any]], T]) -> T:
+        """What `of` makes of the arguments, which the SQL's text is made of: a fact when they read variables."""
+        value = of(args.of(self.variables))
+        if args.dynamic:
+            self.facts.append((lambda variables: of(args.of(variables)), value))
+        return value
+
+    def param(self, args: Args, of: Callable[[dict[str, Any]], Any]) -> str:
+        """A parameter holding what `of` makes of the arguments, computed again from each request's variables.
+        It is computed now too: a value the resolver path refuses stops the compiling."""
+        value = of(args.of(self.variables))
+        name = f"p{len(self.binders)}"
+        if args.dynamic:
+            self.binders[name] = lambda variables: _bindable(of(args.of(variables)))
+        else:
+            self.binders[name] = _constant(_bindable(value))
         return ":" + name
 
-    def bind(self, sql: str, values: Sequence[Any]) -> str:
-        """`sql` with each `?` bound to the next of `values` as a named parameter."""
-        parts = sql.split("?")
+    def bind(self, args: Args, of: Callable[[dict[str, Any]], tuple[str, Sequence[Any]]]) -> str:
+        """The SQL `of` makes of the arguments, each `?` bound to the next of its values as a named parameter."""
+        values = of(args.of(self.variables))[1]
+        parts = self.shape(args, lambda a: of(a)[0]).split("?")
         if len(parts) != len(values) + 1:
             raise Unsupported("placeholders and values differ")
         out = parts[0]
-        for value, part in zip(values, parts[1:], strict=True):
-            out += self.param(value) + part
+        for i, part in enumerate(parts[1:]):
+            out += self.param(args, lambda a, i=i: of(a)[1][i]) + part  # type: ignore[misc]
         return out
 
     def alias(self) -> str:
         self.aliases += 1
         return f"r{self.aliases}"
 
-    def arguments(self, definition: GraphQLField, details: Details) -> dict[str, Any]:
-        return get_argument_values(definition, details[0].node, self.variables)
+    def arguments(self, definition: GraphQLField, details: Details) -> Args:
+        return Args(definition, details, _reads_variables(details[0].node.arguments))
 
     def _object_type(self, name: str) -> GraphQLObjectType:
         found = self.schema.get_type(name)
@@ -121,19 +212,19 @@ class Compiler:
 
     # --- the operation ----------------------------------------------------------------------------------------
 
-    def statements(self) -> list[tuple[str, str, dict[str, Any]]]:
+    def statements(self) -> list[Statement]:
         query_type = self.schema.query_type
         if query_type is None:
             raise Unsupported("no query type")
         grouped = collect_fields(
-            self.schema, self.fragments, self.variables, query_type, self.operation
+            self.schema, self.fragments, self.collecting, query_type, self.operation
         ).grouped_field_set
         compiled = []
         for key, details in grouped.items():
-            self.params = {}
+            self.binders = {}
             self.aliases = 0
             expression = self.root_field(query_type, details)
-            compiled.append((key, f"SELECT {dialect.json_object([(key, expression)])}", self.params))
+            compiled.append((key, f"SELECT {dialect.json_object([(key, expression)])}", self.binders))
         return compiled
 
     def root_field(self, query_type: GraphQLObjectType, details: Details) -> str:
@@ -146,37 +237,38 @@ class Compiler:
         args = self.arguments(definition, details)
         if name in ROOT_LISTINGS:
             listing, where_of, target = ROOT_LISTINGS[name]
-            where = where_of(_filter_values(args.get("filter")))
+            condition = self.bind(args, lambda a: _where_sql(where_of(_filter_values(a.get("filter")))))
             order = queries.BY_KEY
             if "orderBy" in definition.args:
-                order = (args.get("orderBy") or definition.args["orderBy"].default_value).value
-            condition = self.bind(where.sql(), where.params)
+                default = definition.args["orderBy"].default_value
+                order = self.shape(args, lambda a: (a.get("orderBy") or default).value)
             conn_type = self._object_type(get_named_type(definition.type).name)
             return self.connection(conn_type, listing, order, condition, target, args, details)
         if name in ROOT_RECORDS:
             target = ROOT_RECORDS[name]
-            return self.lookup(target, f"{{r}}.key = {self.param(args['key'])}", details)
+            return self.lookup(target, f"{{r}}.key = {self.param(args, lambda a: a['key'])}", details)
         if name == "node":
-            return self.node(args["id"], details)
+            return self.node(args, details)
         if name == "countries":
             return self.countries(COUNTRIES, details)
         raise Unsupported(f"root field {name}")
 
-    def node(self, global_id: str, details: Details) -> str:
-        try:
-            type_name, key = parse_global_id(global_id)
-        except GraphQLError as error:
-            raise Unsupported("an id the resolver path refuses") from error
+    def node(self, args: Args, details: Details) -> str:
+        # An id the resolver path refuses raises GraphQLError: it answers.
+        type_name = self.shape(args, lambda a: parse_global_id(a["id"])[0])
         if type_name == "Country":  # not a table: one of the codes the data refers to
             r = self.alias()
             country = self.country(f"{r}.code", details)
-            return dialect.nested(f"SELECT {country} FROM ({COUNTRIES}) {r} WHERE {r}.code = {self.param(key)}")
+            key = self.param(args, lambda a: parse_global_id(a["id"])[1])
+            return dialect.nested(f"SELECT {country} FROM ({COUNTRIES}) {r} WHERE {r}.code = {key}")
         if type_name in RECORDS:
             columns = TABLES[type_name].id.columns
-            parts = key.split("/")
-            if len(parts) != len(columns):
+            if not self.shape(args, lambda a: len(parse_global_id(a["id"])[1].split("/")) == len(columns)):
                 return "NULL"
-            condition = " AND ".join(f"{{r}}.{c} = {self.param(p)}" for c, p in zip(columns, parts, strict=True))
+            condition = " AND ".join(
+                f"{{r}}.{c} = {self.param(args, lambda a, i=i: parse_global_id(a['id'])[1].split('/')[i])}"  # type: ignore[misc]
+                for i, c in enumerate(columns)
+            )
         elif type_name in self._node_types():
             raise Unsupported(f"node of type {type_name}")  # one the resolver path finds some other way
         else:
@@ -217,7 +309,7 @@ class Compiler:
 
     def subfields(self, object_type: GraphQLObjectType, details: Details) -> dict[str, Details]:
         return collect_subfields(
-            self.schema, self.fragments, self.variables, self.operation, object_type, details
+            self.schema, self.fragments, self.collecting, self.operation, object_type, details
         ).grouped_field_set
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
@@ -236,13 +328,14 @@ class Compiler:
         if isinstance(spec, Countries):
             return self.countries(spec.sql.format(a=a), details)
         if isinstance(spec, Localized):
-            language = self.arguments(definition, details).get("language")
+            args = self.arguments(definition, details)
             if spec.fallback is None:
-                return dialect.json_member(spec.texts.format(a=a), self.param(language))
+                return dialect.json_member(spec.texts.format(a=a), self.param(args, lambda a: a.get("language")))
             fallback = spec.fallback.format(a=a)
-            if not language:
+            if not self.shape(args, lambda a: bool(a.get("language"))):
                 return fallback
-            return f"coalesce({dialect.json_member(spec.texts.format(a=a), self.param(language))}, {fallback})"
+            language = self.param(args, lambda a: a.get("language"))
+            return f"coalesce({dialect.json_member(spec.texts.format(a=a), language)}, {fallback})"
         if isinstance(spec, One):
             return self.lookup(spec.target, spec.condition.replace("{a}", a), details)
         if isinstance(spec, Many):
@@ -285,18 +378,20 @@ class Compiler:
         order: str,
         condition: str,
         target: str,
-        args: dict[str, Any],
+        args: Args,
         details: Details,
     ) -> str:
-        """A page of `listing` where `condition`, keyset after `args['after']`, as the connection's JSON."""
-        try:
-            first = check_first(args.get("first"))
-            after_arg = args.get("after")
-            after = decode_cursor(after_arg, listing.name, order) if after_arg is not None else None
-        except GraphQLError as error:
-            raise Unsupported("page arguments the resolver path refuses") from error
+        """A page of `listing` where `condition`, keyset after the `after` argument, as the connection's JSON.
+        A `first` or a cursor the resolver path refuses raises GraphQLError: it answers."""
+
+        def after(a: dict[str, Any]) -> Position | None:
+            cursor = a.get("after")
+            return None if cursor is None else decode_cursor(cursor, listing.name, order)
+
+        first = self.param(args, lambda a: check_first(a.get("first")))
+        after_sql = self.bind(args, lambda a: queries.after_condition(listing, order, after(a)))
+        paging = self.shape(args, lambda a: a.get("after") is not None)
         sort, tie, direction = listing.orders[order]
-        after_sql, after_params = queries.after_condition(listing, order, after)
         r = self.alias()
         grouped = self.subfields(conn_type, details)
         names = {sub[0].node.name.value for sub in grouped.values()}
@@ -304,8 +399,8 @@ class Compiler:
         numbered = "pageInfo" in names
         inner = (
             f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
-            f"WHERE {condition} AND {self.bind(after_sql, after_params)} "
-            f"ORDER BY {sort} {direction}, {tie} {direction} LIMIT {first + 1 if numbered else first}"
+            f"WHERE {condition} AND {after_sql} "
+            f"ORDER BY {sort} {direction}, {tie} {direction} LIMIT {first + ' + 1' if numbered else first}"
         )
         ordered = f"ORDER BY _sort {direction}, _tie {direction}"
         page = f"SELECT *, row_number() OVER ({ordered}) AS _n, count(*) OVER () AS _rows FROM ({inner}) {ordered}"
@@ -323,7 +418,7 @@ class Compiler:
             elif name == "edges":
                 value = dialect.json_array(self.edge(conn_type, target, r, cursor, sub), shown)
             elif name == "pageInfo":
-                value = self.page_info(r, first, after, cursor, sub)
+                value = self.page_info(r, first, paging, cursor, sub)
             else:
                 raise Unsupported(f"field {conn_type.name}.{name}")
             pairs.append((key, value))
@@ -349,11 +444,11 @@ class Compiler:
                 raise Unsupported(f"field {edge_type.name}.{name}")
         return self.json_object(pairs)
 
-    def page_info(self, r: str, first: int, after: Position | None, cursor: str, details: Details) -> str:
+    def page_info(self, r: str, first: str, paging: bool, cursor: str, details: Details) -> str:
         values = {
             "__typename": dialect.quote("PageInfo"),
             "hasNextPage": dialect.boolean(f"coalesce(max({r}._rows), 0) > {first}"),
-            "hasPreviousPage": dialect.boolean("1" if after is not None else "0"),
+            "hasPreviousPage": dialect.boolean("1" if paging else "0"),
             "startCursor": f"max(CASE WHEN {r}._n = 1 AND {r}._n <= {first} THEN {cursor} END)",
             "endCursor": f"max(CASE WHEN {r}._n = min({r}._rows, {first}) THEN {cursor} END)",
         }

@@ -2,8 +2,9 @@
 `execute`, which answers a request with one SQL statement per root field or says that the resolver path must.
 
 Parsing and validation are done once per document and operation name, and so, for a document without variables,
-are the limit checks and the SQL; a document with variables has its limits checked (`check_document`, as the
-resolver path does) and its SQL compiled per request.
+are the limit checks and the SQL. A document with variables has its limits checked per request (`check_document`,
+as the resolver path does) and its SQL compiled once per variant: per set of facts the SQL's text depends on in
+the variables (an `@include`, an `orderBy`, which filters are set), the parameters bound from each request's.
 """
 
 import logging
@@ -29,25 +30,43 @@ from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
 from . import dialect
-from .compile import Compiler, Unsupported
+from .compile import Compiler, Fact, Statement, Unsupported
 from .limits import Limits, check_document, long_strings
 
 logger = logging.getLogger("diplo")
 PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this bounds the cache's memory
+VARIANTS_PER_PLAN = 16  # and so does this, the SQL compiled for one document (the oldest variant goes first)
 
 Compiled = list[tuple[str, str, dict[str, Any]]]  # (response key, SQL, parameters) per root field
 
 
+@dataclass(frozen=True)
+class Variant:
+    """The operation's SQL for the requests whose variables give these facts."""
+
+    facts: tuple[Fact, ...]
+    statements: list[Statement]
+
+    def fits(self, variables: VariableValues) -> bool:
+        # In the order the compiler met them: a fact that raises (an id the resolver path refuses) after those
+        # before it held is where compiling these variables would have stopped too.
+        return all(probe(variables) == value for probe, value in self.facts)
+
+    def bound(self, variables: VariableValues) -> Compiled:
+        return [
+            (key, sql, {n: bind(variables) for n, bind in binders.items()}) for key, sql, binders in self.statements
+        ]
+
+
 @dataclass
 class Plan:
-    """A document parsed and validated once, with the operation a request names in it; for a document without
-    variables, checked against the limits and compiled once too (`compiled` None: the resolver path answers)."""
+    """A document parsed and validated once, with the operation a request names in it and its SQL, per variant."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDetails]
-    compiled: Compiled | None = field(default=None)
-    fixed: bool = False  # no operation of the document has variables: `compiled` holds the SQL
+    variants: list[Variant] = field(default_factory=list)  # replaced whole, never changed: threads share it
+    fixed: bool = False  # no operation of the document has variables: checked and compiled once, when planned
 
 
 class Plans:
@@ -100,19 +119,26 @@ class Plans:
         plan = Plan(document, operation, fragments)
         if not any(o.variable_definitions for o in operations):
             # Nothing in the document reads variables: every limit check and the SQL are done once, here.
-            if check_document(document.definitions, self.schema, {}, limits):
+            if check_document(document.definitions, self.schema, {}, limits) or self.compile(plan, {}) is None:
                 return None
-            plan.compiled, plan.fixed = self.compile(plan, {}), True
+            plan.fixed = True
         return plan
 
     def compile(self, plan: Plan, variables: dict[str, Any]) -> Compiled | None:
-        """The operation's SQL with these variables; None where the resolver path must answer."""
+        """The operation's SQL and parameters for these variables, from the variant their facts select (compiled
+        now if there is none yet); None where the resolver path must answer."""
         schema = self.schema._schema
         coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables)
         if not isinstance(coerced, VariableValues):
             return None
         try:
-            return Compiler(schema, plan.fragments, coerced, plan.operation).statements()
+            variant = next((v for v in plan.variants if v.fits(coerced)), None)
+            if variant is None:
+                compiler = Compiler(schema, plan.fragments, coerced, plan.operation)
+                statements = compiler.statements()
+                variant = Variant(tuple(compiler.facts), statements)
+                plan.variants = [*plan.variants[1 - VARIANTS_PER_PLAN :], variant]
+            return variant.bound(coerced)
         except (Unsupported, GraphQLError):
             return None
         except Exception:  # a bug in the compiler: logged, and the reference executor answers
@@ -132,11 +158,9 @@ def execute(
     if plan.fixed:
         if inputs and long_strings((), inputs, plans.limits.max_string_chars):
             return None  # variables the operation does not declare are still checked
-        compiled = plan.compiled
-    elif not check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
-        compiled = plans.compile(plan, inputs)
-    else:
+    elif check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
         return None
+    compiled = plans.compile(plan, inputs)
     if compiled is None:
         return None
     dialect.register(conn)

@@ -3,7 +3,7 @@
 The event loop only parses requests and writes responses, so a heavy query never stalls `/healthz` or the other
 requests of its worker. The deadline holds for the whole operation: the progress handler stops SQL, the budget
 stops Python work between fields, and the request is answered `TIMEOUT` at the deadline whatever the thread is
-still doing (it stops at its next check and its connection is closed).
+still doing (it stops at its next check and its read transaction ends).
 """
 
 import asyncio

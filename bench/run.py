@@ -277,9 +277,10 @@ def p50_pair_ms(url: str, first: dict[str, Any], second: dict[str, Any], count: 
 
 def statements_per_request(db: Path, query: str) -> int:
     """SQL statements the compiled path runs for `query` (it must answer it)."""
-    from diplo.app import GraphQLEndpoint, Settings, open_snapshot
+    from diplo.app import GraphQLEndpoint, Settings
     from diplo.limits import Limits
     from diplo.plans import execute
+    from diplo.snapshots import open_snapshot
 
     plans = GraphQLEndpoint(Settings(db_path=db)).plans
     assert plans is not None

@@ -123,10 +123,10 @@ def client(article_db: Path) -> Client:
 
 def count_statements(db: Path, query: str, **variables: Any) -> int:
     """How many SQL statements the resolver path runs for `query` on `db`."""
-    from diplo.app import open_snapshot
     from diplo.limits import Limits
     from diplo.loaders import Context
     from diplo.schema import build_schema
+    from diplo.snapshots import open_snapshot
 
     conn = open_snapshot(db, Limits())
     executed: list[str] = []

@@ -5,7 +5,6 @@ Every committed operation, hand-written shapes (fragments, aliases, `__typename`
 one; plus which shapes fall back to the resolver path, and the plan cache's bounds.
 """
 
-import asyncio
 import base64
 import gc
 import json
@@ -21,12 +20,13 @@ import graphql
 import orjson
 import pytest
 from diplo import plans
-from diplo.app import GraphQLEndpoint, Settings, open_snapshot
+from diplo.app import GraphQLEndpoint, Settings
 from diplo.compile import Compiler
 from diplo.limits import Limits
 from diplo.loader import load_seeds
 from diplo.models import COUNTRY_NAMES
 from diplo.schema import print_sdl
+from diplo.snapshots import open_snapshot
 from diplo.synth import write_synthetic
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
@@ -75,7 +75,7 @@ def _answer(endpoint: GraphQLEndpoint, query: str, variables: dict[str, Any] | N
     """The body `endpoint` answers, as the app calls it: on a snapshot of its database."""
     conn = open_snapshot(endpoint.settings.db_path, endpoint.settings.limits)
     try:
-        return asyncio.run(endpoint.execute(conn, query, variables, None, "test"))
+        return endpoint.execute(conn, query, variables, None, "test")
     finally:
         conn.close()
 
@@ -281,7 +281,7 @@ def test_an_operation_without_variables_is_compiled_once(article: Paths) -> None
     plan = article.compiled.plans.get(query, None)
     assert plan is not None
     assert plan.fixed
-    assert plan.compiled is not None
+    assert [variant.facts for variant in plan.variants] == [()]
     assert article.same(query)
     assert article.compiled.plans.get(query, None) is plan
     # Variables it does not declare are still checked for their length, as the resolver path does.
@@ -347,3 +347,104 @@ def test_country_names_come_from_the_table_the_loader_writes(article_db: Path, t
     answer = Paths(db).compiled_only("{ countries { code name } }")
     assert answer is not None
     assert {"code": "RU", "name": "Renamed"} in orjson.loads(orjson.dumps(answer))["data"]["countries"]
+
+
+def _compilations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations compiled from now on, one entry per compiling."""
+    compiled: list[str] = []
+
+    class Counting(Compiler):
+        def statements(self) -> list[Any]:
+            compiled.append(self.operation.name.value if self.operation.name else "")
+            return super().statements()
+
+    monkeypatch.setattr(plans, "Compiler", Counting)
+    return compiled
+
+
+VALUES = """query Values($first: Int, $after: String, $search: String, $id: ID!, $key: String!, $language: String,
+  $into: String!) {
+  statements(first: $first, after: $after, filter: {search: $search}, orderBy: DATE_DESC) {
+    totalCount pageInfo { endCursor hasNextPage hasPreviousPage } nodes { key translation(language: $into) } }
+  node(id: $id) { id ... on Meeting { key } }
+  topic(key: $key) { key label(language: $language) } }"""
+
+
+def _cursor(paths: Paths, search: str, first: int) -> str:
+    page = f'statements(first: {first}, filter: {{search: "{search}"}}, orderBy: DATE_DESC)'
+    query = f"{{ {page} {{ pageInfo {{ endCursor }} }} }}"
+    answer = paths.compiled_only(query)
+    assert answer is not None
+    cursor: str = orjson.loads(orjson.dumps(answer))["data"]["statements"]["pageInfo"]["endCursor"]
+    assert cursor
+    return cursor
+
+
+def test_requests_that_differ_only_in_values_reuse_the_sql(article: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = _compilations(monkeypatch)
+    meetings = [_id("Meeting", ISTANBUL), _id("Meeting", "nope")]
+    requests = [
+        {"first": first, "after": _cursor(article, search, 1), "search": search, "id": meetings[first % 2],
+         "key": key, "language": language, "into": language}
+        for first, search, key, language in ((1, "talks", "diplomatic-missions", "en"), (3, "dialog", "nope", "de"),
+                                             (0, "russia", "diplomatic-missions", "xx"))
+    ]  # fmt: skip
+    for variables in requests:
+        assert article.same(VALUES, variables)
+    assert compiled.count("Values") == 1
+    plan = article.compiled.plans.get(VALUES, None) if article.compiled.plans else None
+    assert plan is not None
+    assert len(plan.variants) == 1
+
+
+SHAPED = """query Shaped($order: StatementOrder, $country: String, $texts: Boolean!, $after: String) {
+  statements(first: 2, orderBy: $order, after: $after, filter: {organization: null, search: $country}) {
+    totalCount pageInfo { hasPreviousPage } nodes { key text @include(if: $texts) date @skip(if: $texts) } }
+  delegations(filter: {country: $country}, first: 3) { totalCount nodes { id } } }"""
+
+
+def test_requests_that_change_the_sql_compile_a_variant_each(article: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = _compilations(monkeypatch)
+    base = {"order": "DATE_ASC", "country": "RU", "texts": True, "after": None}
+    changes = [{}, {"texts": False}, {"order": "DATE_DESC"}, {"country": None}, {"after": _cursor(article, "talks", 1)}]
+    for round_ in range(2):  # the second time round, every variant is in the cache
+        for change in changes:
+            variables = {**base, **change}
+            if "after" in change:
+                variables["order"] = "DATE_DESC"
+            assert article.same(SHAPED, variables)
+        assert compiled.count("Shaped") == len(changes), round_
+
+
+def test_a_value_the_resolver_path_refuses_falls_back_with_a_variant_cached(article: Paths) -> None:
+    good = {"first": 1, "after": _cursor(article, "talks", 1), "search": "talks", "id": _id("Meeting", ISTANBUL),
+            "key": "nope", "language": "en", "into": "en"}  # fmt: skip
+    assert article.same(VALUES, good)
+    refused = [{"first": 101}, {"first": -1}, {"after": "x"}, {"after": _cursor(article, "talks", 1)[:-2]},
+               {"after": "WyJtZWV0aW5ncyIsIkRBVEVfQVNDIiwiYSIsImIiXQ"}, {"id": "!!"}]  # fmt: skip
+    for change in refused:
+        variables = {**good, **change}
+        assert article.compiled_only(VALUES, variables) is None, change
+        assert not article.same(VALUES, variables)
+        assert "errors" in _answer(article.reference, VALUES, variables)
+    assert article.same(VALUES, good)
+
+
+def test_the_variants_of_one_plan_are_bounded(article: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = _compilations(monkeypatch)
+    names = ["a", "b", "c", "d", "e"]
+    query = (
+        f"query Many({', '.join(f'${n}: Boolean!' for n in names)}) {{ topics(first: 1) {{ nodes {{ "
+        + " ".join(f"{n}: key @include(if: ${n})" for n in names)
+        + " } } }"
+    )
+    flags = [{n: bool(i >> k & 1) for k, n in enumerate(names)} for i in range(2 ** len(names))]
+    for variables in flags:
+        assert article.compiled_only(query, variables) is not None
+    assert article.compiled.plans is not None
+    plan = article.compiled.plans.get(query, None)
+    assert plan is not None
+    assert len(plan.variants) == plans.VARIANTS_PER_PLAN < len(flags) == len(compiled)
+    assert article.same(query, flags[-1])  # the newest variant is kept and answers as the resolver path does
+    assert article.same(query, flags[0])  # the oldest was dropped: compiled again
+    assert len(compiled) == len(flags) + 1

@@ -1,7 +1,9 @@
 """A `diplo load` into the database a server is reading: readers see the old data or the new, never a mix."""
 
 import shutil
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 from conftest import SEEDS, Client
@@ -44,3 +46,7 @@ def test_readers_never_see_a_partial_load(tmp_path: Path) -> None:
     assert seen <= {(4, 8, 5), (4, 3008, 6)}  # each read is one snapshot: old counts or new, never a mix
     final = client.query(COUNTS)["data"]
     assert (final["statements"]["totalCount"], final["topics"]["totalCount"]) == (3008, 6)
+    # The server's reused connection did not hold the file in WAL mode: the load folded it back into one file.
+    assert not (tmp_path / "served.db-wal").exists()
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"

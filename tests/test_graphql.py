@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from conftest import Client, count_statements
-from diplo.app import Settings, create_app, open_snapshot
+from diplo.app import Settings, create_app
 from diplo.limits import Limits
 from diplo.loader import load_seeds
+from diplo.snapshots import open_snapshot
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import COUNTRIES, Files, datasets, write_files

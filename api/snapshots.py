@@ -1,0 +1,100 @@
+"""Read snapshots of the served file: one read-only connection per operation thread, reused request after request.
+
+A new connection per request cost more than a typical compiled answer (1 ms against 0.5 ms for the statements
+listing on 200k statements): SQLite re-reads the schema on its first statement, starts with an empty page cache and
+prepares every statement again. A reused connection keeps all three, and loses none of the guarantees:
+
+- each request reads one snapshot: `BEGIN` at its start, the transaction ended at its end;
+- its time limits are its own: the progress handler reads the current request's budget and statement start;
+- a file published over the served path (a rename, a new symlink target, a change in place) is seen by `os.stat`
+  before the next request, which then opens it anew, as a missing or damaged file fails as it did per request;
+- a file in WAL mode (a load into the served file is under way) gets a connection per request, as before: one
+  held open would keep the loader from folding the WAL back into the file.
+"""
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .limits import Limits
+from .metrics import TimedConnection
+from .store import connect_readonly
+from .worker import Budget
+
+Identity = tuple[int, int, int, int, int]
+
+
+def identity(path: Path) -> Identity | None:
+    """What changes when the file at `path` is replaced or written to; None when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+class Reader:
+    """A read-only connection whose statements stop past the limits of the request it is reading for."""
+
+    def __init__(self, db_path: Path, limits: Limits) -> None:
+        self.identity = identity(db_path)  # before opening: a file replaced in between is opened again next time
+        self.wal = Path(f"{Path(db_path).resolve()}-wal")  # beside the file itself, as SQLite puts it
+        self.conn = connect_readonly(db_path, factory=TimedConnection)
+        self.conn.row_factory = sqlite3.Row
+        self.limits = limits
+        self.budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
+        self.statement_started = time.monotonic()
+        self.conn.set_trace_callback(self._statement)
+        self.conn.set_progress_handler(self._over_time, 10_000)
+
+    def _statement(self, _sql: str) -> None:
+        self.statement_started = time.monotonic()
+
+    def _over_time(self) -> int:
+        now = time.monotonic()
+        return int(now > self.budget.deadline or now - self.statement_started > self.limits.sql_statement_seconds)
+
+    def begin(self, budget: Budget) -> TimedConnection:
+        """The connection in a new read transaction, timed against `budget` and counting its SQL time afresh."""
+        self.budget = budget
+        self.conn.sql_seconds = 0.0
+        self.conn.execute("BEGIN")
+        return self.conn
+
+
+def open_snapshot(db_path: Path, limits: Limits, budget: Budget | None = None) -> TimedConnection:
+    """A connection of its own in a read transaction, its statements stopped past their time limits (the
+    operation's from `budget`, when it has one already). The caller closes it."""
+    budget = budget or Budget.start(limits.operation_seconds, limits.max_response_bytes)
+    return Reader(db_path, limits).begin(budget)
+
+
+class Snapshots:
+    """The served file's snapshots, one reused connection per thread that asks."""
+
+    def __init__(self, db_path: Path, limits: Limits) -> None:
+        self.db_path = db_path
+        self.limits = limits
+        self.local = threading.local()
+
+    @contextmanager
+    def snapshot(self, budget: Budget) -> Iterator[TimedConnection]:
+        """A read transaction on the file now at the path, ended (and the connection kept, if it may be) after."""
+        reader: Reader | None = getattr(self.local, "reader", None)
+        if reader is None or reader.identity is None or reader.identity != identity(self.db_path):
+            self.local.reader = None
+            if reader is not None:
+                reader.conn.close()
+            reader = Reader(self.db_path, self.limits)
+        try:
+            yield reader.begin(budget)
+        finally:
+            if reader.wal.exists():
+                reader.conn.close()
+            else:
+                reader.conn.rollback()
+                self.local.reader = reader
