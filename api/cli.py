@@ -261,7 +261,10 @@ def new(
     if out is None:
         click.echo(content, nl=False)
         return
-    out.write_text(content, encoding="utf-8")
+    try:
+        out.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {error.strerror}") from None
     click.echo(f"wrote {out}: add the records this source reports, then: diplo validate {out}", err=True)
 
 
@@ -421,7 +424,7 @@ def serve(
     from .app import CORS_HEADERS, Settings
     from .http import TrustedDocuments
     from .limits import Limits
-    from .serve import bundled_database, serve
+    from .serve import bundled_database, cache_dir, serve
     from .store import check_served
 
     try:
@@ -434,7 +437,13 @@ def serve(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--trusted-documents") from None
     if db_path is None:
-        db_path = bundled_database()
+        try:
+            db_path = bundled_database()
+        except OSError as error:
+            raise DatabaseProblem(
+                f"cannot build the bundled seeds' database in {error.filename or cache_dir()}: {error.strerror}; "
+                "pass --db, or set XDG_CACHE_HOME to a writable folder"
+            ) from None
         click.echo(f"serving the bundled seeds from {db_path}", err=True)
     try:
         check_served(db_path)

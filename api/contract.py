@@ -8,6 +8,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from graphql import (
+    DocumentNode,
+    ExecutableDefinitionNode,
+    FragmentDefinitionNode,
     GraphQLArgument,
     GraphQLEnumType,
     GraphQLEnumValue,
@@ -19,10 +22,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
+    NoUnusedFragmentsRule,
+    Source,
     build_schema,
     find_breaking_changes,
     find_dangerous_changes,
     parse,
+    specified_rules,
     specified_scalar_types,
     validate,
 )
@@ -102,14 +108,33 @@ def check_committed(path: Traversable = SDL_PATH) -> list[SchemaChange]:
 
 def check_operations(folder: Path, sdl: str | None = None) -> list[str]:
     """Each `.graphql` document under `folder` (a consumer's operations) that does not validate against the
-    working schema, as `FILE: message` lines; empty when every one would run."""
+    working schema, as `FILE: message` lines; empty when every one would run.
+
+    Fragments may live in files of their own, as codegen projects keep them: each file is validated with the
+    fragments of every other file beside its own, and an error is reported once, against the file it is in. Type
+    definitions (a copy of a schema in the folder) are not operations and are left out."""
     schema = build_schema(sdl if sdl is not None else print_sdl())
-    problems = []
+    problems: list[str] = []
+    documents: dict[Path, list[ExecutableDefinitionNode]] = {}
     for path in sorted(folder.rglob("*.graphql")):
         try:
-            document = parse(path.read_text(encoding="utf-8"))
+            document = parse(Source(path.read_text(encoding="utf-8"), str(path)))
         except GraphQLSyntaxError as error:
             problems.append(f"{path}: {error.message}")
             continue
-        problems += [f"{path}: {error.message}" for error in validate(schema, document)]
+        except UnicodeDecodeError:
+            problems.append(f"{path}: not UTF-8 text")
+            continue
+        documents[path] = [d for d in document.definitions if isinstance(d, ExecutableDefinitionNode)]
+    fragments = {d.name.value: d for ds in documents.values() for d in ds if isinstance(d, FragmentDefinitionNode)}
+    rules = [rule for rule in specified_rules if rule is not NoUnusedFragmentsRule]
+    seen: set[tuple[str, str]] = set()
+    for path, definitions in documents.items():
+        own = {d.name.value for d in definitions if isinstance(d, FragmentDefinitionNode)}
+        borrowed = [fragment for name, fragment in fragments.items() if name not in own]
+        for invalid in validate(schema, DocumentNode(definitions=(*definitions, *borrowed)), rules):
+            where = invalid.source.name if invalid.source is not None else str(path)
+            if (where, invalid.message) not in seen:
+                seen.add((where, invalid.message))
+                problems.append(f"{where}: {invalid.message}")
     return problems

@@ -345,6 +345,11 @@ def test_diplo_new_from_stdin_into_the_repository(tmp_path: Path) -> None:
     assert "key: koran-jakarta-2025-03-01-as-dan-russia-kembali-bahas\n" in written
     assert validate_seeds([out]).added == 1
     assert runner.invoke(cli, [*args, "--out", str(out)], input="x").exit_code == 2  # never overwrites
+    nowhere = runner.invoke(cli, [*args, "--out", str(tmp_path / "no-such-folder" / "a.yaml")], input="x")
+    assert nowhere.exit_code == 1
+    assert isinstance(nowhere.exception, SystemExit)  # a message, not an exception out of the command
+    assert "cannot write" in nowhere.output
+    assert "No such file or directory" in nowhere.output
     refused = runner.invoke(cli, [*args[:-1], "indonesian"], input="x")
     assert refused.exit_code == 1
     assert "did you mean id (Indonesian)?" in refused.output

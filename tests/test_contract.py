@@ -52,3 +52,17 @@ def test_committed_operations_pass_the_consumer_check() -> None:
     result = CliRunner().invoke(cli, ["schema", "--check", "--operations", str(operations)])
     assert result.exit_code == 0, result.output
     assert "every operation" in result.output
+
+
+def test_fragments_in_files_of_their_own_and_a_schema_copy_are_not_problems(tmp_path: Path) -> None:
+    (tmp_path / "fields.graphql").write_text("fragment Fields on Meeting { id key title }", encoding="utf-8")
+    (tmp_path / "list.graphql").write_text("query List { meetings { nodes { ...Fields } } }", encoding="utf-8")
+    (tmp_path / "schema.graphql").write_text("type Query { x: Int }", encoding="utf-8")
+    assert check_operations(tmp_path) == []
+    (tmp_path / "fields.graphql").write_text("fragment Fields on Meeting { id nickname }", encoding="utf-8")
+    (tmp_path / "latin1.graphql").write_bytes("# café\n{ meetings { totalCount } }".encode("latin-1"))
+    problems = check_operations(tmp_path)
+    assert problems == [  # the bad field once, against the file it is in; the undecodable file by name
+        f"{tmp_path / 'latin1.graphql'}: not UTF-8 text",
+        f"{tmp_path / 'fields.graphql'}: Cannot query field 'nickname' on type 'Meeting'.",
+    ]

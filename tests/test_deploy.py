@@ -20,7 +20,7 @@ def tool(name: str) -> str:
     return found
 
 
-def test_the_dockerfile_passes_hadolint_and_builds_then_serves_read_only_as_non_root() -> None:
+def test_the_dockerfile_passes_hadolint_and_declares_a_read_only_non_root_runtime() -> None:
     linted = subprocess.run([tool("hadolint"), ROOT / "Dockerfile"], capture_output=True, text=True)
     assert linted.returncode == 0, linted.stdout + linted.stderr
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")

@@ -95,3 +95,16 @@ def test_bundled_database_is_rebuilt_when_the_seeds_change(tmp_path: Path) -> No
     second = bundled_database(seeds, tmp_path / "cache")
     assert second != first
     assert second.exists()
+
+
+def test_a_cache_that_cannot_be_written_is_a_message(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    result = subprocess.run(
+        [sys.executable, "-m", "diplo", "serve", "--port", "0"],
+        env={**os.environ, "XDG_CACHE_HOME": str(blocked)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3
+    assert "cannot build the bundled seeds' database in" in result.stderr
+    assert "pass --db, or set XDG_CACHE_HOME to a writable folder" in result.stderr
+    assert "Traceback" not in result.stderr
