@@ -4,8 +4,9 @@ and which database file is served."""
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -15,6 +16,7 @@ from .store import build_id, connect_readonly
 
 OPERATION_NAMES = 100  # distinct operation names labelled; clients choose names, so later ones count as "other"
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+T = TypeVar("T")
 BYTES = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304)
 
 
@@ -23,34 +25,25 @@ class TimedCursor(sqlite3.Cursor):
 
     connection: "TimedConnection"
 
-    def execute(self, sql: str, parameters: Any = (), /) -> "TimedCursor":
+    def _timed(self, step: Callable[[], T]) -> T:
         started = time.perf_counter()
         try:
-            super().execute(sql, parameters)
+            return step()
         finally:
             self.connection.sql_seconds += time.perf_counter() - started
+
+    def execute(self, sql: str, parameters: Any = (), /) -> "TimedCursor":
+        self._timed(lambda: super(TimedCursor, self).execute(sql, parameters))
         return self
 
     def fetchone(self) -> Any:
-        started = time.perf_counter()
-        try:
-            return super().fetchone()
-        finally:
-            self.connection.sql_seconds += time.perf_counter() - started
+        return self._timed(super().fetchone)
 
     def fetchall(self) -> list[Any]:
-        started = time.perf_counter()
-        try:
-            return super().fetchall()
-        finally:
-            self.connection.sql_seconds += time.perf_counter() - started
+        return self._timed(super().fetchall)
 
     def __next__(self) -> Any:
-        started = time.perf_counter()
-        try:
-            return super().__next__()
-        finally:
-            self.connection.sql_seconds += time.perf_counter() - started
+        return self._timed(super().__next__)
 
 
 class TimedConnection(sqlite3.Connection):

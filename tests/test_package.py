@@ -6,11 +6,10 @@ import shutil
 import site
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-from test_serve import QUERY, free_port
+from test_serve import QUERY, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,22 +50,6 @@ def test_a_wheel_serves_and_checks_its_schema_away_from_the_checkout(tmp_path: P
     assert check.returncode == 0, check.stderr
     assert "schema/schema.graphql is current" in check.stdout
 
-    port = free_port()
-    server = subprocess.Popen([diplo, "serve", "--port", str(port)], cwd=elsewhere, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with serving([diplo, "serve"], env, cwd=elsewhere) as url:
         body = httpx.post(f"{url}/graphql", json={"query": QUERY}).json()
         assert body["data"]["meeting"]["city"] == "Istanbul"
-    finally:
-        server.terminate()
-        assert server.wait(timeout=10) == 0
-        assert server.stderr is not None
-        server.stderr.close()

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,12 +25,18 @@ def free_port() -> int:
 
 @contextmanager
 def running(tmp_path: Path, *args: str) -> Iterator[str]:
-    port = free_port()
     env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    with serving([sys.executable, "-m", "diplo", "serve", *args], env) as url:
+        yield url
+
+
+@contextmanager
+def serving(command: list[Any], env: dict[str, str], cwd: Path | None = None) -> Iterator[str]:
+    """`diplo serve` (`command`, given a free port) until it is healthy; on exit, SIGTERM must stop it cleanly."""
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "diplo", "serve", "--port", str(port), *args],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [*command, "--port", str(port)], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
