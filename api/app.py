@@ -7,9 +7,10 @@ import re
 import sqlite3
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -58,6 +59,8 @@ CORS_HEADERS = (
     "apollographql-client-version", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id",
     "traceparent", "tracestate", "baggage", "sentry-trace",
 )  # fmt: skip
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -197,12 +200,14 @@ class GraphQLEndpoint:
                 if compiled is not None:
                     return compiled
             result = asyncio.run(
-                self.schema.execute(
-                    query,
-                    variable_values=variables,
-                    context_value=OperationContext(conn, operation, budget),
-                    operation_name=operation,
-                    allowed_operation_types=(OperationType.QUERY,),
+                settled(
+                    self.schema.execute(
+                        query,
+                        variable_values=variables,
+                        context_value=OperationContext(conn, operation, budget),
+                        operation_name=operation,
+                        allowed_operation_types=(OperationType.QUERY,),
+                    )
                 )
             )
         except InvalidOperationTypeError:  # strawberry raises, rather than returns, these two
@@ -221,6 +226,17 @@ class GraphQLEndpoint:
 
     async def metrics_endpoint(self, request: Request) -> Response:
         return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+async def settled(operation: Awaitable[T]) -> T:
+    """`operation`'s result once the work it left behind has ended too. When a field fails, graphql-core settles its
+    siblings' pending work in background tasks; `asyncio.run` would cancel those before their first step, dropping
+    the resolvers' coroutines they hold unawaited. Past a budget each of them stops at its first field."""
+    result = await operation
+    current = asyncio.current_task()
+    while pending := asyncio.all_tasks() - {current}:
+        await asyncio.wait(pending)
+    return result
 
 
 def origin_pattern(origin: str) -> str:

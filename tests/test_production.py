@@ -2,6 +2,7 @@
 access logs say what happened, a damaged database is refused before serving, and the bundled-seeds cache never
 removes a database that a server holds."""
 
+import gc
 import json
 import logging
 import sqlite3
@@ -64,6 +65,20 @@ def test_the_response_size_limit_refuses_before_building_or_stops_the_build(arti
     assert code(stopped) == "QUERY_TOO_COMPLEX"
     assert "over the limit of 300 bytes" in stopped["errors"][0]["message"]
     assert "errors" not in client.query("{ meetings(first: 1) { nodes { key } } }")
+
+
+def test_an_operation_stopped_mid_build_leaves_no_work_unawaited(
+    article_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-null string over the budget fails its object while its siblings' relations are still pending: their
+    coroutines must run to their end, not be dropped (Python reports those only to `sys.unraisablehook`)."""
+    dropped: list[str] = []
+    monkeypatch.setattr("sys.unraisablehook", lambda unraisable: dropped.append(str(unraisable.exc_value)))
+    client = Client(create_app(Settings(db_path=article_db, compiled=False, limits=Limits(max_response_bytes=900))))
+    body = client.query("{ statements(first: 8) { nodes { speaker { name } topics { key } text } } }")
+    gc.collect()
+    assert code(body) == "QUERY_TOO_COMPLEX", body
+    assert dropped == []
 
 
 def test_metrics_count_requests_by_operation_and_outcome(article_db: Path) -> None:
