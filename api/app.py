@@ -7,7 +7,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from . import logs
-from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, format_error
+from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
 from .graphiql import asset, graphiql_page
 from .health import healthz, readyz
 from .http import (
@@ -137,10 +137,14 @@ class GraphQLEndpoint:
         limits = self.settings.limits
         budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
         method, if_none_match = request.method, request.headers.get("if-none-match")
-        try:  # the one place an operation runs: in the worker's thread, never on the event loop
-            answer = await self.worker.run(
-                lambda: self.answer(method, if_none_match, query, params, media_type, dict(headers), budget), budget
-            )
+
+        def work(budget: Budget, inline: bool = False) -> Answer:
+            return self.answer(method, if_none_match, query, params, media_type, dict(headers), budget, inline)
+
+        try:
+            answer = self.inline(work, budget)
+            if answer is None:  # the one place an operation runs at length: in the worker's thread
+                answer = await self.worker.run(lambda: work(budget), budget)
         except Stopped as stopped:
             answer = Answer(graphql_response(stopped.body(), media_type, headers), stopped.code)
         seconds, name = time.perf_counter() - started, operation_name(query, params.operation_name)
@@ -148,6 +152,23 @@ class GraphQLEndpoint:
         self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, size)
         logs.access(headers["X-Request-Id"], name, answer.outcome, response.status_code, seconds, size)
         return response
+
+    def inline(self, work: Callable[[Budget, bool], Answer], budget: Budget) -> Answer | None:
+        """The answer, made on the event loop when an operation already planned is answered by its compiled SQL
+        within `inline_seconds`; None to send it to the worker's thread (not compiled, or longer: SQL past the slice
+        is interrupted, and the thread starts again under the whole budget). The hop to the thread and back costs
+        more than a small compiled answer, and at most a slice of the event loop is spent on one that moves."""
+        if self.plans is None:
+            return None
+        until = min(budget.deadline, time.monotonic() + self.settings.limits.inline_seconds)
+        try:
+            return work(Budget(until, budget.seconds, budget.max_bytes), True)
+        except NotInline:
+            return None
+        except Stopped as stopped:
+            if stopped.code == TIMEOUT:
+                return None
+            raise
 
     def answer(
         self,
@@ -158,8 +179,10 @@ class GraphQLEndpoint:
         media_type: str,
         headers: dict[str, str],
         budget: Budget,
+        inline: bool = False,
     ) -> Answer:
-        """Execute and serialize an operation (in a worker thread); `Stopped` past its deadline or size limit."""
+        """Execute and serialize an operation; `Stopped` past its deadline or size limit, `NotInline` when `inline`
+        and the compiled path cannot answer."""
         with self.snapshots.snapshot(budget) as conn:
             if method != "POST":  # GET and HEAD are cacheable; a POST never is
                 headers["Vary"] = "Accept, Accept-Encoding"
@@ -170,7 +193,7 @@ class GraphQLEndpoint:
                         headers["Cache-Control"] = self.settings.cache_control
                         return Answer(Response(status_code=304, headers=headers), "OK", conn.sql_seconds)
             request_id = headers["X-Request-Id"]
-            body = self.execute(conn, query, params.variables, params.operation_name, request_id, budget)
+            body = self.execute(conn, query, params.variables, params.operation_name, request_id, budget, inline)
         stopped = budget.stopped()
         if stopped is not None:
             raise stopped
@@ -191,14 +214,18 @@ class GraphQLEndpoint:
         operation: str | None,
         request_id: str,
         budget: Budget | None = None,
+        inline: bool = False,
     ) -> dict[str, Any]:
         """The answer's body: compiled when the plan covers it, else through the resolvers (async, so in an event loop
-        of their own, which the compiled path does without: starting one costs 0.1 ms)."""
+        of their own, which the compiled path does without: starting one costs 0.1 ms). `inline`: compiled from a
+        plan made before, or `NotInline`."""
         try:
             if self.plans is not None:
-                compiled = execute_compiled(self.plans, conn, query, variables, operation)
+                compiled = execute_compiled(self.plans, conn, query, variables, operation, planned_only=inline)
                 if compiled is not None:
                     return compiled
+            if inline:
+                raise NotInline
             result = asyncio.run(
                 settled(
                     self.schema.execute(
@@ -226,6 +253,10 @@ class GraphQLEndpoint:
 
     async def metrics_endpoint(self, request: Request) -> Response:
         return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+class NotInline(Exception):
+    """The compiled path cannot answer this request from a plan it already has: the worker's thread will."""
 
 
 async def settled(operation: Awaitable[T]) -> T:

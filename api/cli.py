@@ -105,7 +105,7 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
                 click.echo(f"  {change} {kind} ({keys.count}): {', '.join(shown)}{more}")
 
 
-def _run(target: str, output_format: str, action: Callable[[], LoadResult]) -> None:
+def _run(target: str, output_format: str, action: Callable[[], LoadResult], db_path: Path | None) -> None:
     """Run a load, a removal or a validation and report it, with the exit codes above."""
     try:
         with _terminate_as_interrupt():
@@ -114,7 +114,7 @@ def _run(target: str, output_format: str, action: Callable[[], LoadResult]) -> N
         _report(errors, output_format)
         sys.exit(EXIT_SEED_ERRORS)
     except StoreError as error:
-        raise DatabaseProblem(f"{target}: {error}") from None
+        raise DatabaseProblem(f"{db_path}: {error}" if db_path else str(error)) from None
     _changes(target, result, output_format)
 
 
@@ -167,7 +167,9 @@ def validate(
     """
     target = f"valid with {db_path}; a load would give" if db_path else "valid; a load would give"
     options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict)
-    _run(target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path, options=options))
+    _run(
+        target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path, options=options), db_path
+    )
 
 
 @cli.command()
@@ -213,7 +215,7 @@ def load(
         _run(target, output_format, lambda: load_seeds(
             db_path, list(paths) or [DEFAULT_SEEDS], prune=prune, dry_run=dry_run,
             progress=progress if sys.stderr.isatty() else None, options=options,
-        ))  # fmt: skip
+        ), db_path)  # fmt: skip
     finally:
         for bar in bars:
             bar.render_finish()
@@ -285,7 +287,12 @@ def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_fo
     """
     target = f"{db_path} (dry run, nothing written)" if dry_run else str(db_path)
     options = Options(wait=wait)
-    _run(target, output_format, lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run, options=options))
+    _run(
+        target,
+        output_format,
+        lambda: remove_sources(db_path, list(source_keys), dry_run=dry_run, options=options),
+        db_path,
+    )
 
 
 @cli.command()

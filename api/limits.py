@@ -46,6 +46,7 @@ class Limits:
     max_response_bytes: int = 4 * 1024 * 1024
     sql_statement_seconds: float = 1.0
     operation_seconds: float = 3.0
+    inline_seconds: float = 0.002
     request_read_seconds: float = 10.0
     persisted_queries: int = 1000
 

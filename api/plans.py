@@ -9,9 +9,10 @@ the variables (an `@include`, an `orderBy`, which filters are set), the paramete
 
 import logging
 import sqlite3
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from graphql import (
@@ -37,6 +38,7 @@ logger = logging.getLogger("diplo")
 PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this bounds the cache's memory
 VARIANTS_PER_PLAN = 16  # and so does this, the SQL compiled for one document (the oldest variant goes first)
 
+MISSING: Any = object()  # not in the cache (None is there: the resolver path answers)
 Compiled = list[tuple[str, str, dict[str, Any]]]  # (response key, SQL, parameters) per root field
 
 
@@ -79,20 +81,33 @@ class Plans:
         self.limits = limits
         self.size = size
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.lock = threading.Lock()  # the event loop and the worker's thread both read and reorder it
 
     def __len__(self) -> int:
         return len(self.plans)
 
     def get(self, query: str, operation_name: str | None) -> Plan | None:
-        key = (query, operation_name)
-        if key in self.plans:
-            self.plans.move_to_end(key)
-            return self.plans[key]
-        plan = self._plan(query, operation_name)
-        self.plans[key] = plan
-        if len(self.plans) > self.size:
-            self.plans.popitem(last=False)
+        cached = self._cached(query, operation_name)
+        if cached is not MISSING:
+            return cast(Plan | None, cached)
+        plan = self._plan(query, operation_name)  # outside the lock: the event loop never waits for a planning
+        with self.lock:
+            self.plans[query, operation_name] = plan
+            if len(self.plans) > self.size:
+                self.plans.popitem(last=False)
         return plan
+
+    def planned(self, query: str, operation_name: str | None) -> Plan | None:
+        """The plan made before for this document and operation, if any; never plans one."""
+        cached = self._cached(query, operation_name)
+        return None if cached is MISSING else cast(Plan | None, cached)
+
+    def _cached(self, query: str, operation_name: str | None) -> Any:
+        with self.lock:
+            plan = self.plans.get((query, operation_name), MISSING)
+            if plan is not MISSING:
+                self.plans.move_to_end((query, operation_name))
+            return plan
 
     def _plan(self, query: str, operation_name: str | None) -> Plan | None:
         limits = self.limits
@@ -124,9 +139,9 @@ class Plans:
             plan.fixed = True
         return plan
 
-    def compile(self, plan: Plan, variables: dict[str, Any]) -> Compiled | None:
+    def compile(self, plan: Plan, variables: dict[str, Any], new_variant: bool = True) -> Compiled | None:
         """The operation's SQL and parameters for these variables, from the variant their facts select (compiled
-        now if there is none yet); None where the resolver path must answer."""
+        now if there is none yet, and `new_variant`); None where the resolver path must answer."""
         schema = self.schema._schema
         coerced = get_variable_values(schema, plan.operation.variable_definitions or (), variables)
         if not isinstance(coerced, VariableValues):
@@ -134,6 +149,8 @@ class Plans:
         try:
             variant = next((v for v in plan.variants if v.fits(coerced)), None)
             if variant is None:
+                if not new_variant:
+                    return None
                 compiler = Compiler(schema, plan.fragments, coerced, plan.operation)
                 statements = compiler.statements()
                 variant = Variant(tuple(compiler.facts), statements)
@@ -147,11 +164,18 @@ class Plans:
 
 
 def execute(
-    plans: Plans, conn: sqlite3.Connection, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    plans: Plans,
+    conn: sqlite3.Connection,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    planned_only: bool = False,
 ) -> dict[str, Any] | None:
     """The response body, from one statement per root field on `conn`; None when the resolver path must answer
-    (something not compiled, an argument it refuses, a statement stopped past its time limit)."""
-    plan = plans.get(query, operation_name)
+    (something not compiled, an argument it refuses, a statement stopped past its time limit). `planned_only`: None
+    too unless the document was planned and these variables' SQL compiled before (parsing, validating and compiling
+    a new document take time in proportion to it; this is what runs on the event loop)."""
+    plan = plans.planned(query, operation_name) if planned_only else plans.get(query, operation_name)
     if plan is None:
         return None
     inputs = variables or {}
@@ -160,7 +184,7 @@ def execute(
             return None  # variables the operation does not declare are still checked
     elif check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
         return None
-    compiled = plans.compile(plan, inputs)
+    compiled = plans.compile(plan, inputs, new_variant=not planned_only)
     if compiled is None:
         return None
     dialect.register(conn)

@@ -11,16 +11,18 @@ import json
 import logging
 import sqlite3
 import tempfile
+import threading
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import graphql
 import orjson
 import pytest
-from diplo import plans
-from diplo.app import GraphQLEndpoint, Settings
+from conftest import Client
+from diplo import plans, worker
+from diplo.app import GraphQLEndpoint, Settings, create_app
 from diplo.compile import Compiler
 from diplo.limits import Limits
 from diplo.loader import load_seeds
@@ -448,3 +450,45 @@ def test_the_variants_of_one_plan_are_bounded(article: Paths, monkeypatch: pytes
     assert article.same(query, flags[-1])  # the newest variant is kept and answers as the resolver path does
     assert article.same(query, flags[0])  # the oldest was dropped: compiled again
     assert len(compiled) == len(flags) + 1
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations sent to the worker's thread, by the thread that ran each."""
+    sent: list[str] = []
+    run = worker.Worker.run
+
+    async def counted(self: worker.Worker, work: Callable[[], Any], budget: worker.Budget) -> Any:
+        def recorded() -> Any:
+            sent.append(threading.current_thread().name)
+            return work()
+
+        return await run(self, recorded, budget)
+
+    monkeypatch.setattr(worker.Worker, "run", counted)
+    return sent
+
+
+def test_a_planned_compiled_operation_is_answered_on_the_event_loop(article_db: Path, hops: list[str]) -> None:
+    client = Client(create_app(Settings(db_path=article_db)))
+    query = "{ meetings(first: 2) { nodes { key title delegations { head { name } } } } }"
+    first = client.query(query)
+    assert hops == ["diplo-operation_0"]  # a new document is parsed, validated and compiled in the thread
+    assert client.query(query) == first
+    assert len(hops) == 1  # planned and compiled before: answered where the request was read
+    for _ in range(2):  # what the compiled path does not answer goes to the thread every time
+        assert "errors" in client.query("{ meetings(first: 1000) { totalCount } }")
+        assert client.query("{ __schema { queryType { name } } }")["data"]
+    assert len(hops) == 5
+
+
+def test_an_operation_longer_than_the_inline_slice_starts_again_in_the_thread(
+    article_db: Path, hops: list[str]
+) -> None:
+    query = "{ statements(first: 5) { nodes { key text speaker { name } topics { label } } } }"
+    expected = Client(create_app(Settings(db_path=article_db, compiled=False))).query(query)
+    hops.clear()
+    sliced = Client(create_app(Settings(db_path=article_db, limits=Limits(inline_seconds=1e-9))))
+    assert sliced.query(query) == expected
+    assert sliced.query(query) == expected
+    assert len(hops) == 2  # each past its (vanishing) slice, then answered whole in the thread

@@ -333,12 +333,14 @@ def test_cli_refuses_files_that_are_not_diplo_databases(tmp_path: Path) -> None:
     for path, says in [(other, "not a Diplo database"), (garbage, "not a SQLite database"),
                        (tmp_path / "missing" / "x.db", "cannot open")]:  # fmt: skip
         before = path.read_bytes() if path.exists() else None
-        for args in (["load", "seeds", "--db", str(path)], ["serve", "--db", str(path)]):
-            if args[0] == "serve" and before is None:
-                continue  # --db must exist for serve; click says so
+        for args in (["load", "seeds", "--db", str(path)], ["serve", "--db", str(path)],
+                     ["validate", "seeds", "--db", str(path)]):  # fmt: skip
+            if args[0] != "load" and before is None:
+                continue  # --db must exist for serve and validate; click says so
             result = CliRunner().invoke(cli, args)
             assert result.exit_code == 3, result.output  # a database problem
             assert says in result.output
+            assert "valid" not in result.output  # not "valid with x.db; a load would give: not a SQLite database"
         assert (path.read_bytes() if path.exists() else None) == before
 
 
