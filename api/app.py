@@ -142,7 +142,7 @@ class GraphQLEndpoint:
             return self.answer(method, if_none_match, query, params, media_type, dict(headers), budget, inline)
 
         try:
-            answer = self.inline(work, budget)
+            answer = self.inline(work, budget, query, params.operation_name)
             if answer is None:  # the one place an operation runs at length: in the worker's thread
                 answer = await self.worker.run(lambda: work(budget), budget)
         except Stopped as stopped:
@@ -153,22 +153,28 @@ class GraphQLEndpoint:
         logs.access(headers["X-Request-Id"], name, answer.outcome, response.status_code, seconds, size)
         return response
 
-    def inline(self, work: Callable[[Budget, bool], Answer], budget: Budget) -> Answer | None:
+    def inline(
+        self, work: Callable[[Budget, bool], Answer], budget: Budget, query: str, operation: str | None
+    ) -> Answer | None:
         """The answer, made on the event loop when an operation already planned is answered by its compiled SQL
         within `inline_seconds`; None to send it to the worker's thread (not compiled, or longer: SQL past the slice
-        is interrupted, and the thread starts again under the whole budget). The hop to the thread and back costs
-        more than a small compiled answer, and at most a slice of the event loop is spent on one that moves."""
+        is interrupted, the thread starts again under the whole budget, and the plan goes there from then on). The
+        hop to the thread and back costs more than a small compiled answer, and at most one slice of the event loop
+        is spent on each plan that must move."""
         if self.plans is None:
             return None
         until = min(budget.deadline, time.monotonic() + self.settings.limits.inline_seconds)
         try:
             return work(Budget(until, budget.seconds, budget.max_bytes), True)
         except NotInline:
-            return None
+            pass
         except Stopped as stopped:
-            if stopped.code == TIMEOUT:
-                return None
-            raise
+            if stopped.code != TIMEOUT:
+                raise
+        plan = self.plans.planned(query, operation)
+        if plan is not None and time.monotonic() > until:
+            plan.on_loop = False
+        return None
 
     def answer(
         self,

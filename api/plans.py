@@ -69,6 +69,7 @@ class Plan:
     fragments: dict[str, FragmentDetails]
     variants: list[Variant] = field(default_factory=list)  # replaced whole, never changed: threads share it
     fixed: bool = False  # no operation of the document has variables: checked and compiled once, when planned
+    on_loop: bool = True  # False once its SQL ran past `inline_seconds` on the event loop: the thread answers it
 
 
 class Plans:
@@ -176,7 +177,7 @@ def execute(
     too unless the document was planned and these variables' SQL compiled before (parsing, validating and compiling
     a new document take time in proportion to it; this is what runs on the event loop)."""
     plan = plans.planned(query, operation_name) if planned_only else plans.get(query, operation_name)
-    if plan is None:
+    if plan is None or (planned_only and not plan.on_loop):
         return None
     inputs = variables or {}
     if plan.fixed:

@@ -482,13 +482,25 @@ def test_a_planned_compiled_operation_is_answered_on_the_event_loop(article_db: 
     assert len(hops) == 5
 
 
-def test_an_operation_longer_than_the_inline_slice_starts_again_in_the_thread(
-    article_db: Path, hops: list[str]
+def test_an_operation_longer_than_the_inline_slice_starts_again_in_the_thread_and_stays_there(
+    article_db: Path, hops: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     query = "{ statements(first: 5) { nodes { key text speaker { name } topics { label } } } }"
     expected = Client(create_app(Settings(db_path=article_db, compiled=False))).query(query)
     hops.clear()
+    compiled_in: list[str] = []  # the thread each compiled execution ran in, past the checks for the event loop
+    compile = plans.Plans.compile
+
+    def recorded(self: plans.Plans, *args: Any, **kwargs: Any) -> Any:
+        compiled_in.append(threading.current_thread().name)
+        return compile(self, *args, **kwargs)
+
+    monkeypatch.setattr(plans.Plans, "compile", recorded)
     sliced = Client(create_app(Settings(db_path=article_db, limits=Limits(inline_seconds=1e-9))))
-    assert sliced.query(query) == expected
-    assert sliced.query(query) == expected
-    assert len(hops) == 2  # each past its (vanishing) slice, then answered whole in the thread
+    for _ in range(3):
+        assert sliced.query(query) == expected
+    assert len(hops) == 3
+    # planned in the thread; then tried once on the event loop, past its (vanishing) slice, and answered whole in
+    # the thread, as every request after it
+    assert compiled_in.count(threading.current_thread().name) == 1
+    assert compiled_in[-3:] == [threading.current_thread().name, "diplo-operation_0", "diplo-operation_0"]
