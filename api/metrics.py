@@ -21,7 +21,9 @@ BYTES = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304)
 
 
 class TimedCursor(sqlite3.Cursor):
-    """A cursor that adds the time spent stepping its statement to its connection's `sql_seconds`."""
+    """A cursor that adds the time spent stepping its statement to its connection's `sql_seconds`, and notes when
+    its statement started (for the per-statement time limit: a trace callback would also fire for every statement
+    that full-text search runs inside one, dozens a search, each restarting the clock and costing a Python call)."""
 
     connection: "TimedConnection"
 
@@ -33,6 +35,7 @@ class TimedCursor(sqlite3.Cursor):
             self.connection.sql_seconds += time.perf_counter() - started
 
     def execute(self, sql: str, parameters: Any = (), /) -> "TimedCursor":
+        self.connection.statement_started = time.monotonic()
         self._timed(lambda: super(TimedCursor, self).execute(sql, parameters))
         return self
 
@@ -50,6 +53,7 @@ class TimedConnection(sqlite3.Connection):
     """A connection that sums the time its statements take (`sql_seconds`), for the SQL time metric."""
 
     sql_seconds = 0.0
+    statement_started = 0.0  # time.monotonic() when the latest statement was executed
 
     def cursor(self, factory: Any = TimedCursor) -> Any:
         return super().cursor(factory)

@@ -47,16 +47,11 @@ class Reader:
         self.conn.row_factory = sqlite3.Row
         self.limits = limits
         self.budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
-        self.statement_started = time.monotonic()
-        self.conn.set_trace_callback(self._statement)
         self.conn.set_progress_handler(self._over_time, 10_000)
-
-    def _statement(self, _sql: str) -> None:
-        self.statement_started = time.monotonic()
 
     def _over_time(self) -> int:
         now = time.monotonic()
-        return int(now > self.budget.deadline or now - self.statement_started > self.limits.sql_statement_seconds)
+        return int(now > self.budget.deadline or now - self.conn.statement_started > self.limits.sql_statement_seconds)
 
     def begin(self, budget: Budget) -> TimedConnection:
         """The connection in a new read transaction, timed against `budget` and counting its SQL time afresh."""
