@@ -1,7 +1,8 @@
 """Operations run off the event loop: a bounded pool of threads, one deadline and one size budget per operation.
 
-The event loop only parses requests and writes responses, so a heavy query never stalls `/healthz` or the other
-requests of its worker. The deadline holds for the whole operation: the progress handler stops SQL, the budget
+The event loop parses requests and writes responses, and runs an operation itself only for a slice of at most
+`inline_seconds` (`GraphQLEndpoint.inline`), so a heavy query never stalls `/healthz` or the other requests of its
+worker. The deadline holds for the whole operation: the progress handler stops SQL, the budget
 stops Python work between fields, and the request is answered `TIMEOUT` at the deadline whatever the thread is
 still doing (it stops at its next check and its read transaction ends).
 """
