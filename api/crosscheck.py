@@ -102,12 +102,14 @@ def _references(conn: sqlite3.Connection) -> Iterator[Finding]:
             yield Finding(Place(source, kind, key, suffix), "ref.unknown", message)
 
 
-def _reporter(conn: sqlite3.Connection, meeting: str, field: str) -> str:
-    """The source of a report that gives `field` of `meeting`, one of this load's when there is one."""
+def reporter(conn: sqlite3.Connection, table: str, column: str, key: str, giving: str | None = None) -> str:
+    """The source of a report in `table` of the record `column` = `key` (that gives its `giving` field, if named),
+    one of this load's when there is one: the file an author is asked to look at."""
+    gives = f" AND {giving} IS NOT NULL" if giving else ""
     row = conn.execute(
-        f"SELECT source FROM meeting_reports WHERE meeting = ? AND {field} IS NOT NULL "
+        f"SELECT source FROM {table} WHERE {column} = ?{gives} "
         "ORDER BY source IN (SELECT key FROM temp.loaded) DESC, source LIMIT 1",
-        (meeting,),
+        (key,),
     ).fetchone()
     return str(row[0])
 
@@ -127,13 +129,13 @@ def _follow_ups(conn: sqlite3.Connection) -> Iterator[Finding]:
     for key, date, round_, previous, previous_date, previous_round in conn.execute(pairs):
         if date is not None and previous_date is not None and date <= previous_date:
             yield Finding(
-                Place(_reporter(conn, key, "date"), "meetings", key, ".date"),
+                Place(reporter(conn, "meeting_reports", "meeting", key, "date"), "meetings", key, ".date"),
                 "meeting.follows_order",
                 f"dated {date}, not after {previous!r} which it follows ({previous_date})",
             )
         if round_ is not None and previous_round is not None and round_ != previous_round + 1:
             yield Finding(
-                Place(_reporter(conn, key, "round"), "meetings", key, ".round"),
+                Place(reporter(conn, "meeting_reports", "meeting", key, "round"), "meetings", key, ".round"),
                 "meeting.round_sequence",
                 f"round {round_} follows {previous!r} of round {previous_round}; expected {previous_round + 1}",
             )
@@ -159,7 +161,7 @@ def _cycles(conn: sqlite3.Connection) -> Iterator[Finding]:
         reported.update(loop)
         for i, member in enumerate(loop):
             yield Finding(
-                Place(_reporter(conn, member, "follows"), "meetings", member, ".follows"),
+                Place(reporter(conn, "meeting_reports", "meeting", member, "follows"), "meetings", member, ".follows"),
                 "meeting.follows_order",
                 "follow-up chain loops: " + " -> ".join([*loop[i:], *loop[:i], member]),
             )

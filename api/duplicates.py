@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 
 from . import store
+from .crosscheck import reporter
 from .rules import Finding, Place
 
 CLOSE = 0.8  # difflib's ratio between each word of two folded names of one skeleton, from which they are close
@@ -106,19 +107,9 @@ def possible_duplicates(conn: sqlite3.Connection, kind: str, added: Iterable[str
         if frozenset((key, other)) in distinct:
             continue
         yield Finding(
-            Place(_reporter(conn, table, column, key), kind, key, ".name"),
+            Place(reporter(conn, table, column, key), kind, key, ".name"),
             "key.duplicate",
             f"possibly the same as `{other}` ({{other}}): {why}; if they are two, add `distinct_from: [{other}]` "
             f"to `{key}`",
-            Place(_reporter(conn, table, column, other), kind, other),
+            Place(reporter(conn, table, column, other), kind, other),
         )
-
-
-def _reporter(conn: sqlite3.Connection, table: str, column: str, key: str) -> str:
-    """The source of a report of `key`, one of this load's when there is one."""
-    row = conn.execute(
-        f"SELECT source FROM {table} WHERE {column} = ? ORDER BY source IN (SELECT key FROM temp.loaded) DESC, "
-        "source LIMIT 1",
-        (key,),
-    ).fetchone()
-    return str(row[0])
