@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from .loader import WAIT, LoadResult, Options, load_seeds, remove_sources, validate_seeds
-from .models import SEED_FILE_MAX_BYTES
-from .rules import MAX_ERRORS, SeedError, SeedErrors
+from .ingest.models import SEED_FILE_MAX_BYTES
+from .ingest.rules import MAX_ERRORS, SeedError, SeedErrors
+from .ingest.session import WAIT, LoadResult, Options, load_seeds, remove_sources, validate_seeds
 from .store import DAMAGED, StoreError
 from .store import problem as problem_of
 
@@ -247,8 +247,8 @@ def new(
         diplo new article.txt --outlet TASS --title "Lavrov on the talks" \\
             --published-at 2025-03-02T10:00:00+03:00 --language en --out seeds/tass-2025-03-02.yaml
     """
-    from .scaffold import scaffold, schema_reference
-    from .seeds import decode
+    from .ingest.scaffold import scaffold, schema_reference
+    from .ingest.seeds import decode
 
     if out is not None and out.exists():
         raise click.BadParameter(f"{out} exists: choose another file", param_hint="--out")
@@ -309,7 +309,7 @@ def export(db_path: Path, outdir: Path, replace: bool) -> None:
 
         diplo export --db diplo.db exported/
     """
-    from .export import ExportError, export_seeds
+    from .ingest.export import ExportError, export_seeds
 
     try:
         written = export_seeds(db_path, outdir, replace=replace)
@@ -351,7 +351,7 @@ def seed_schema() -> None:
 
         diplo seed-schema > schema/seed.schema.json
     """
-    from .models import seed_json_schema
+    from .ingest.models import seed_json_schema
 
     click.echo(json.dumps(seed_json_schema(), indent=2, ensure_ascii=False))
 
@@ -428,10 +428,10 @@ def serve(
 
         diplo serve --db diplo.db --workers 2 --no-graphiql --cors-origin https://app.example
     """
-    from .app import CORS_HEADERS, Settings
-    from .http import TrustedDocuments
-    from .limits import Limits
-    from .serve import bundled_database, cache_dir, serve
+    from .graphql.limits import Limits
+    from .server.app import CORS_HEADERS, Settings
+    from .server.http import TrustedDocuments
+    from .server.serve import bundled_database, cache_dir, serve
     from .store import check_served
 
     try:
@@ -489,11 +489,11 @@ def schema(check: bool, operations: Path | None, apollo: bool) -> None:
         diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql
     """
     from .contract import check_committed, check_operations
-    from .schema import print_sdl
+    from .graphql.schema import print_sdl
 
     if apollo:
         from .clientkit import apollo_config
-        from .schema import build_schema
+        from .graphql.schema import build_schema
 
         click.echo(json.dumps(apollo_config(build_schema()._schema), indent=2))
         return
@@ -535,7 +535,7 @@ def synth(meetings: int, statements_per_meeting: int, seed: int, out: Path) -> N
 
         diplo synth --meetings 100000 --out /tmp/synthetic && diplo load /tmp/synthetic --db big.db
     """
-    from .synth import write_synthetic
+    from .ingest.synth import write_synthetic
 
     statements = write_synthetic(out, meetings, statements_per_meeting, seed)
     click.echo(f"wrote {meetings} meetings and {statements} statements to {out}")

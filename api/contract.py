@@ -33,7 +33,7 @@ from graphql import (
     validate,
 )
 
-from .schema import print_sdl
+from .graphql.schema import print_sdl
 
 SDL_PATH = files("diplo.schema_files") / "schema.graphql"  # schema/schema.graphql, installed or in a checkout
 

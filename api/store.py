@@ -1,6 +1,7 @@
 """The SQLite store: its schema (mirroring the seed rules as constraints) and the one way rows are written.
 
-The tables are written only by `diplo.loader` (through `replace_rows`), read by `diplo.queries` and `diplo.export`.
+The tables are written only by `diplo.ingest.session` (through `replace_rows`), read by `diplo.graphql.queries` and
+`diplo.ingest.export`.
 """
 
 import errno
@@ -18,7 +19,7 @@ from typing import Any, TypeVar, overload
 
 from sqlite_utils import Database
 
-from .models import (
+from .ingest.models import (
     BIDI_CONTROLS,
     BLANK,
     COUNTRY_NAMES,
@@ -64,10 +65,10 @@ def _none_of(chars: str) -> str:
 
 
 def _text(limit: int) -> str:
-    """The text rules of `diplo.models._text_problem` as a CHECK: at most `limit` characters, no NUL (which also ends
-    what length() counts) nor bidirectional control, not empty once whitespace and invisible characters are trimmed.
-    The other control characters are left to the models: a GLOB class for them costs ~10% of a large load. A CHECK
-    that gives NULL passes, so an optional column needs no `IS NULL OR`."""
+    """The text rules of `diplo.ingest.models._text_problem` as a CHECK: at most `limit` characters, no NUL (which also
+    ends what length() counts) nor bidirectional control, not empty once whitespace and invisible characters are
+    trimmed. The other control characters are left to the models: a GLOB class for them costs ~10% of a large load. A
+    CHECK that gives NULL passes, so an optional column needs no `IS NULL OR`."""
     return (
         f"CHECK (length({{c}}) <= {limit} AND instr({{c}}, char(0)) = 0 AND {_none_of(BIDI_CONTROLS)} "
         f"AND trim({{c}}, {_chars(BLANK)}) <> '')"

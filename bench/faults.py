@@ -65,7 +65,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from diplo.synth import write_synthetic
+    from diplo.ingest.synth import write_synthetic
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:

@@ -44,7 +44,7 @@ PAGE_QUERY = "query ($after: String) { statements(first: 20, after: $after) { no
 
 
 def child_load(seeds: Path, db: Path) -> dict[str, Any]:
-    from diplo.loader import load_seeds
+    from diplo.ingest.session import load_seeds
 
     started = time.perf_counter()
     result = load_seeds(db, [seeds])
@@ -277,10 +277,10 @@ def p50_pair_ms(url: str, first: dict[str, Any], second: dict[str, Any], count: 
 
 def statements_per_request(db: Path, query: str) -> int:
     """SQL statements the compiled path runs for `query` (it must answer it)."""
-    from diplo.app import GraphQLEndpoint, Settings
-    from diplo.limits import Limits
-    from diplo.plans import execute
-    from diplo.snapshots import open_snapshot
+    from diplo.graphql.limits import Limits
+    from diplo.graphql.plans import execute
+    from diplo.server.app import GraphQLEndpoint, Settings
+    from diplo.server.snapshots import open_snapshot
 
     plans = GraphQLEndpoint(Settings(db_path=db)).plans
     assert plans is not None
@@ -329,7 +329,7 @@ def read_shapes(db: Path, seconds: float, use_wrk: bool, rounds: int = 2) -> dic
 
 
 def deep_cursor(db: Path, depth: int) -> str:
-    from diplo.pagination import Position, encode_cursor
+    from diplo.graphql.pagination import Position, encode_cursor
 
     conn = sqlite3.connect(db)
     total = conn.execute("SELECT count(*) FROM statements").fetchone()[0]
@@ -372,7 +372,7 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
-    from diplo.synth import write_synthetic
+    from diplo.ingest.synth import write_synthetic
 
     seeds, db, floor_db = out / "seeds", out / "diplo.db", out / "floor.db"
     for path in (db, floor_db):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refresh GraphiQL's files in api/graphiql/ from the npm registry: the pinned versions below, with their licences.
+# Refresh GraphiQL's files in api/server/graphiql/ from the npm registry: the pinned versions below, with their licences.
 # Diplo serves them itself, so GraphiQL works without internet. Bump a version here, run this, commit the result.
 set -euo pipefail
 GRAPHIQL=3.9.0  # the last GraphiQL that ships a browser (UMD) bundle

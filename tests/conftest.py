@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from diplo import store
-from diplo.app import Settings, create_app
-from diplo.loader import load_seeds
+from diplo.ingest.session import load_seeds
+from diplo.server.app import Settings, create_app
 from hypothesis import HealthCheck, settings
 from starlette.types import ASGIApp
 
@@ -123,10 +123,10 @@ def client(article_db: Path) -> Client:
 
 def count_statements(db: Path, query: str, **variables: Any) -> int:
     """How many SQL statements the resolver path runs for `query` on `db`."""
-    from diplo.limits import Limits
-    from diplo.loaders import Context
-    from diplo.schema import build_schema
-    from diplo.snapshots import open_snapshot
+    from diplo.graphql.batching import Context
+    from diplo.graphql.limits import Limits
+    from diplo.graphql.schema import build_schema
+    from diplo.server.snapshots import open_snapshot
 
     conn = open_snapshot(db, Limits())
     executed: list[str] = []

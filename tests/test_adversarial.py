@@ -10,7 +10,7 @@ import graphql
 import httpx
 import pytest
 from conftest import Client
-from diplo.schema import build_schema
+from diplo.graphql.schema import build_schema
 
 LEAKS = ("Traceback", 'File "', "sqlite3", "SELECT ", "/api/", ".py", "OperationalError")
 HOSTILE = [

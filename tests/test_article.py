@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from diplo.loader import validate_seeds
-from diplo.models import Meeting, MeetingFormat, MeetingStatus, Source, Statement, StatementKind
-from diplo.rules import SeedErrors
-from diplo.seeds import read_seed_file
+from diplo.ingest.models import Meeting, MeetingFormat, MeetingStatus, Source, Statement, StatementKind
+from diplo.ingest.rules import SeedErrors
+from diplo.ingest.seeds import read_seed_file
+from diplo.ingest.session import validate_seeds
 
 ARTICLE = Path("seeds/koran-jakarta-2025-03-01-as-russia.yaml")
 SOURCE_TEXT = Path(__file__).parent / "data" / "koran-jakarta-2025-03-01-as-russia.txt"

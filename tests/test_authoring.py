@@ -12,14 +12,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from diplo.cli import cli
-from diplo.duplicates import close, fold
-from diplo.export import export_seeds
-from diplo.loader import Options, load_seeds, validate_seeds
-from diplo.models import seed_json_schema
-from diplo.rules import WARNINGS, SeedError, SeedErrors
-from diplo.scaffold import EXAMPLES, scaffold
-from diplo.seeds import RECORD_LISTS, SeedLoader, parse_seed_text
-from diplo.suggest import countries, languages
+from diplo.ingest.duplicates import close, fold
+from diplo.ingest.export import export_seeds
+from diplo.ingest.models import seed_json_schema
+from diplo.ingest.rules import WARNINGS, SeedError, SeedErrors
+from diplo.ingest.scaffold import EXAMPLES, scaffold
+from diplo.ingest.seeds import RECORD_LISTS, SeedLoader, parse_seed_text
+from diplo.ingest.session import Options, load_seeds, validate_seeds
+from diplo.ingest.suggest import countries, languages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mutations import MUTATIONS

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from diplo.loader import validate_seeds
-from diplo.synth import synthesize, write_synthetic
+from diplo.ingest.session import validate_seeds
+from diplo.ingest.synth import synthesize, write_synthetic
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 

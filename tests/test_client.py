@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from diplo.clientkit import apollo_config
-from diplo.schema import build_schema
+from diplo.graphql.schema import build_schema
 from test_serve import running
 
 ROOT = Path(__file__).resolve().parent.parent

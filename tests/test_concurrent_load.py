@@ -7,8 +7,8 @@ from contextlib import closing
 from pathlib import Path
 
 from conftest import SEEDS, Client
-from diplo.app import Settings, create_app
-from diplo.loader import load_seeds
+from diplo.ingest.session import load_seeds
+from diplo.server.app import Settings, create_app
 
 ARTICLE = SEEDS / "koran-jakarta-2025-03-01-as-russia.yaml"
 COUNTS = "{ meetings(first: 0) { totalCount } statements(first: 0) { totalCount } topics(first: 0) { totalCount } }"

@@ -1,6 +1,6 @@
 """Every type, field, argument and enum value of the schema is described (GraphiQL's docs, generated types)."""
 
-from diplo.schema import build_schema
+from diplo.graphql.schema import build_schema
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
 

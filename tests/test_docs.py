@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from diplo.cli import cli
-from diplo.models import seed_json_schema
-from diplo.rules import RULES
+from diplo.ingest.models import seed_json_schema
+from diplo.ingest.rules import RULES
 
 README = Path("README.md").read_text(encoding="utf-8")
 
@@ -47,14 +47,14 @@ def test_readme_console_examples_are_true(tmp_path: Path) -> None:
 def test_readme_documents_every_limit_with_its_default() -> None:
     from dataclasses import fields
 
-    from diplo.limits import Limits
+    from diplo.graphql.limits import Limits
 
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([0-9.]+) \| .+ \|$", section("Querying"), re.MULTILINE))
     assert rows == {f.name: str(f.default) for f in fields(Limits)}
 
 
 def test_readme_lists_every_error_code() -> None:
-    from diplo import errors
+    from diplo.graphql import errors
 
     codes = {value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
              and name == value}  # fmt: skip

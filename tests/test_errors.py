@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from conftest import Client
-from diplo import queries
-from diplo.app import Settings, create_app
-from diplo.limits import Limits
-from diplo.loader import load_seeds
+from diplo.graphql import queries
+from diplo.graphql.limits import Limits
+from diplo.ingest.session import load_seeds
+from diplo.server.app import Settings, create_app
 
 LEAKS = ("Traceback", 'File "', "sqlite3", "SELECT ", ".py", "secret")
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from conftest import pages, tmpfs
 from diplo import store
-from diplo.loader import load_seeds
-from diplo.rules import SeedErrors
-from diplo.synth import write_synthetic
+from diplo.ingest.rules import SeedErrors
+from diplo.ingest.session import load_seeds
+from diplo.ingest.synth import write_synthetic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import Files, canonical, datasets, write_files

@@ -6,7 +6,7 @@ from typing import Any
 import graphql
 import pytest
 from conftest import Client
-from diplo.schema import print_sdl
+from diplo.graphql.schema import print_sdl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, queries

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from conftest import Client
-from diplo.app import Settings, create_app
-from diplo.graphiql import ASSETS
+from diplo.server.app import Settings, create_app
+from diplo.server.graphiql import ASSETS
 from test_serve import running
 
 HTML = {"accept": "text/html"}

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from conftest import Client, count_statements
-from diplo.app import Settings, create_app
-from diplo.limits import Limits
-from diplo.loader import load_seeds
-from diplo.snapshots import open_snapshot
+from diplo.graphql.limits import Limits
+from diplo.ingest.session import load_seeds
+from diplo.server.app import Settings, create_app
+from diplo.server.snapshots import open_snapshot
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import COUNTRIES, Files, datasets, write_files
@@ -344,7 +344,7 @@ def test_snapshot_is_read_only(article_db: Path) -> None:
 
 @pytest.mark.parametrize("size", [1, 3])
 def test_compiled_and_resolver_paths_answer_the_same(article_db: Path, size: int) -> None:
-    """The compiled path (diplo.compile) and the resolver path must agree on every relation."""
+    """The compiled path (diplo.graphql.compiler) and the resolver path must agree on every relation."""
     compiled = Client(create_app(Settings(db_path=article_db))).query(NESTED, n=size)
     resolved = Client(create_app(Settings(db_path=article_db, compiled=False))).query(NESTED, n=size)
     assert "errors" not in compiled

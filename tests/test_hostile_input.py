@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from conftest import model_accepts, sql_accepts
 from diplo import store
-from diplo.loader import load_seeds, validate_seeds
-from diplo.models import (
+from diplo.ingest.models import (
     BIDI_CONTROLS,
     INVISIBLE,
     LABEL_MAX_LENGTH,
@@ -24,8 +23,9 @@ from diplo.models import (
     check_statement_text,
     check_summary,
 )
-from diplo.rules import SeedErrors
-from diplo.seeds import parse_seed_text, parse_text, read_seed_file
+from diplo.ingest.rules import SeedErrors
+from diplo.ingest.seeds import parse_seed_text, parse_text, read_seed_file
+from diplo.ingest.session import load_seeds, validate_seeds
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,4 +1,4 @@
-"""GraphQL over HTTP (api/http.py): media types and status codes as the spec says, persisted operations, caching
+"""GraphQL over HTTP (api/server/http.py): media types and status codes as the spec says, persisted operations, caching
 headers, CORS."""
 
 import hashlib
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from conftest import SEEDS, Client
-from diplo.app import Settings, create_app, origin_pattern
-from diplo.http import GRAPHQL_RESPONSE, JSON, RequestError, negotiate
-from diplo.loader import load_seeds
+from diplo.ingest.session import load_seeds
+from diplo.server.app import Settings, create_app, origin_pattern
+from diplo.server.http import GRAPHQL_RESPONSE, JSON, RequestError, negotiate
 from diplo.store import build_id, record_build
 
 QUERY = "{ countries { code } }"
@@ -73,7 +73,7 @@ def test_extensions_must_be_an_object(client: Client, extensions: object) -> Non
 
 
 def test_head_and_long_urls(article_db: Path) -> None:
-    from diplo.limits import Limits
+    from diplo.graphql.limits import Limits
 
     client = Client(create_app(Settings(db_path=article_db, limits=Limits(max_body_bytes=1000))))
     head = client.request("HEAD", "/graphql", params={"query": QUERY})
@@ -110,7 +110,7 @@ def test_automatic_persisted_queries(article_db: Path) -> None:
 
 
 def test_persisted_query_store_is_bounded(article_db: Path) -> None:
-    from diplo.limits import Limits
+    from diplo.graphql.limits import Limits
 
     client = Client(create_app(Settings(db_path=article_db, limits=Limits(persisted_queries=2))))
     queries = [f"{{ a{i}: countries {{ code }} }}" for i in range(3)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Client
-from diplo.schema import build_schema
+from diplo.graphql.schema import build_schema
 from graphql import (
     FieldNode,
     GraphQLObjectType,

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import SEEDS, Client
-from diplo import serve
-from diplo.app import Settings, create_app
 from diplo.cli import cli
-from diplo.limits import Limits
-from diplo.loader import load_seeds
-from diplo.logs import JSONFormatter
+from diplo.graphql.limits import Limits
+from diplo.ingest.session import load_seeds
+from diplo.ingest.synth import write_synthetic
+from diplo.server import serve
+from diplo.server.app import Settings, create_app
+from diplo.server.logs import JSONFormatter
 from diplo.store import build_id, connect_readonly
-from diplo.synth import write_synthetic
 
 HEAVY = """{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes {
     key title date city delegations { country { code name } head { name } } } } } } }"""

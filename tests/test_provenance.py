@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from conftest import Client, count_statements
-from diplo.app import Settings, create_app
-from diplo.limits import Limits
-from diplo.loader import load_seeds
-from diplo.types import global_id
+from diplo.graphql.limits import Limits
+from diplo.graphql.types import global_id
+from diplo.ingest.session import load_seeds
+from diplo.server.app import Settings, create_app
 
 GENEVA = "geneva-talks"
 A_TITLE = "US–Russia talks planned in Geneva"
@@ -260,7 +260,7 @@ ONE = """query ($id: ID!) { node(id: $id) { ... on MeetingReport { previous { ke
 
 
 def test_compiled_and_resolver_paths_answer_the_same(db: Path) -> None:
-    """The compiled path (diplo.compile) and the resolver path agree on every new relation."""
+    """The compiled path (diplo.graphql.compiler) and the resolver path agree on every new relation."""
     report_id = global_id("MeetingReport", f"{GENEVA}/wire-b")
     compiled = Client(create_app(Settings(db_path=db)))
     before = [compiled.query(ALL, n=2), compiled.query(ONE, id=report_id)]

@@ -1,11 +1,11 @@
-"""The relation registry (`api/relations.py`) and the strawberry schema agree: every relation field of the schema
+"""The relation registry (`api/graphql/catalog.py`) and the strawberry schema agree: every relation field of the schema
 is declared once, with its target and cardinality, and every declaration is a field of the schema. Both executors
 read those declarations, so a relation missing from either side would be answered by one path only."""
 
 import graphql
 import pytest
-from diplo.relations import TABLES, Countries, CountryOf, Many, One, Page
-from diplo.schema import build_schema
+from diplo.graphql.catalog import TABLES, Countries, CountryOf, Many, One, Page
+from diplo.graphql.schema import build_schema
 
 SCHEMA = build_schema()._schema
 RELATION = One | Many | Page | Countries | CountryOf

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import SEEDS, Client, tmpfs
-from diplo.app import Settings, create_app
-from diplo.loader import load_seeds
-from diplo.synth import write_synthetic
+from diplo.ingest.session import load_seeds
+from diplo.ingest.synth import write_synthetic
+from diplo.server.app import Settings, create_app
 from test_serve import QUERY, running
 
 ARTICLE = SEEDS / "koran-jakarta-2025-03-01-as-russia.yaml"

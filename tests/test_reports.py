@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import Client, pages
-from diplo.app import Settings, create_app
 from diplo.cli import cli
-from diplo.loader import load_seeds, remove_sources, validate_seeds
-from diplo.rules import SeedErrors
+from diplo.ingest.rules import SeedErrors
+from diplo.ingest.session import load_seeds, remove_sources, validate_seeds
+from diplo.server.app import Settings, create_app
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import Files, canonical, datasets, write_files

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from conftest import Client
-from diplo.scalars import parse_date, parse_date_time, serialize
+from diplo.graphql.scalars import parse_date, parse_date_time, serialize
 from hypothesis import given
 from hypothesis import strategies as st
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -64,7 +64,7 @@ def test_country_is_a_node(client: Client) -> None:
     russia = next(c for c in countries if c["code"] == "RU")
     found = client.query("query ($id: ID!) { node(id: $id) { id ... on Country { code name } } }", id=russia["id"])
     assert found["data"]["node"] == {"id": russia["id"], "code": "RU", "name": "Russian Federation"}
-    from diplo.types import global_id
+    from diplo.graphql.types import global_id
 
     unknown = client.query("query ($id: ID!) { node(id: $id) { id } }", id=global_id("Country", "ZZ"))
     assert unknown["data"]["node"] is None

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import model_accepts, pages, sql_accepts
 from diplo import store
-from diplo.loader import load_seeds, validate_seeds
-from diplo.models import check_country, check_key, check_statement_text, check_wikidata
-from diplo.rules import RULES, WARNINGS, SeedErrors
+from diplo.ingest.models import check_country, check_key, check_statement_text, check_wikidata
+from diplo.ingest.rules import RULES, WARNINGS, SeedErrors
+from diplo.ingest.session import load_seeds, validate_seeds
 from hypothesis import given
 from hypothesis import strategies as st
 from mutations import MUTATIONS, Mutation
@@ -112,7 +112,7 @@ def test_load_is_idempotent(files: Files) -> None:
 
 @given(datasets())
 def test_export_then_load_round_trips(files: Files) -> None:
-    from diplo.export import export_seeds
+    from diplo.ingest.export import export_seeds
 
     with seed_dir(files) as tmp:
         load_seeds(tmp / "a.db", [tmp / "seeds"])

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from diplo.limits import Limits
-from diplo.snapshots import Snapshots
-from diplo.worker import Budget
+from diplo.graphql.limits import Limits
+from diplo.server.snapshots import Snapshots
+from diplo.server.worker import Budget
 
 TITLE = "SELECT title FROM meetings ORDER BY key LIMIT 1"
 # Enough SQLite steps for the progress handler to be called many times, and little time.

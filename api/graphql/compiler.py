@@ -1,7 +1,7 @@
 """The compiled read path: a validated operation becomes one SQL statement per root field that builds that field's
 JSON in SQLite, so no Python runs per field of the response.
 
-The compiler covers the types declared in `api/relations.py`. Anything else (introspection, a field not declared
+The compiler covers the types declared in `api/graphql/catalog.py`. Anything else (introspection, a field not declared
 there) raises `Unsupported`, and any argument the resolver path would refuse raises its GraphQLError: the resolver
 path then answers the whole request, so error messages, paths and partial data are exactly the reference executor's.
 
@@ -33,9 +33,9 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 from . import dialect, queries
+from .catalog import TABLES, Column, Countries, CountryOf, Field, Id, Localized, Many, One
 from .pagination import Position, check_first, decode_cursor
 from .queries import NESTED_ORDER, Listing, plain_text
-from .relations import TABLES, Column, Countries, CountryOf, Field, Id, Localized, Many, One
 from .schema import RECORDS
 from .types import parse_global_id
 

@@ -13,13 +13,13 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from . import relations
+from ..ingest.models import COUNTRY_NAMES
+from . import catalog as relations
+from .batching import Context
+from .catalog import TABLES, Countries, Many, One
 from .errors import bad_input
-from .loaders import Context
-from .models import COUNTRY_NAMES
 from .pagination import Position, check_first, decode_cursor, encode_cursor
 from .queries import NESTED_ORDER, Page
-from .relations import TABLES, Countries, Many, One
 
 Row = sqlite3.Row
 Info = strawberry.Info[Context, None]
@@ -146,7 +146,7 @@ First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 1
 After = Annotated[str | None, strawberry.argument(description="A cursor from `pageInfo.endCursor` or an edge.")]
 
 
-# --- relations: each declared in `api/relations.py`, found by the field's type and name, loaded in batches ------
+# --- relations: each declared in `api/graphql/catalog.py`, found by the field's type and name, loaded in batches ------
 
 
 def deferred(awaitable: Coroutine[Any, Any, T]) -> T:

@@ -12,9 +12,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from . import queries
+from .catalog import TABLES
 from .descriptions import describe
 from .pagination import check_first, decode_cursor
-from .relations import TABLES
 from .scalars import SCALARS
 from .types import (
     After,
@@ -117,7 +117,7 @@ def _listing_page(
     return connection(page, listing.name, order, position, node_type.from_row, total)
 
 
-# The record types `node(id:)` finds, each by the key its declaration in `api/relations.py` gives.
+# The record types `node(id:)` finds, each by the key its declaration in `api/graphql/catalog.py` gives.
 RECORDS: dict[str, Any] = {
     record.__name__: record
     for record in (Meeting, Statement, Topic, Person, Organization, Source, Delegation, MeetingReport, DelegationReport)

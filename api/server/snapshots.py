@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .limits import Limits
+from ..graphql.limits import Limits
+from ..store import connect_readonly
 from .metrics import TimedConnection
-from .store import connect_readonly
 from .worker import Budget
 
 Identity = tuple[int, int, int, int, int]

@@ -1,6 +1,6 @@
 """The rules between records, checked in SQL against the database a load is writing, over what it changed.
 
-They run after every file of a load is written and merged (`diplo.loader`), inside its transaction, so what they
+They run after every file of a load is written and merged (`diplo.ingest.session`), inside its transaction, so what they
 see is exactly what would be committed. Each looks only at the records a load touched and those that point at
 them, so loading one small file into a large database checks a few rows, not all of them. The temporary tables
 `loaded` (source keys), `changed`, `removed` and `ignored` (record type and key) say what a load touched.

@@ -1,7 +1,7 @@
 """GraphQL over HTTP, as its spec says: request parameters parsed strictly, the response media type negotiated,
 persisted operations (Apollo's automatic protocol, or trusted documents only), and caching headers for GET.
 
-Nothing here executes GraphQL: `api/app.py` calls these before and after the schema runs, so that every
+Nothing here executes GraphQL: `api/server/app.py` calls these before and after the schema runs, so that every
 malformed request is a 4xx with a clear message and nothing reaches the schema that it would answer with a 500.
 """
 
@@ -18,7 +18,7 @@ from graphql import GraphQLError, parse, print_ast
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import (
+from ..graphql.errors import (
     BAD_USER_INPUT,
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,

@@ -1,7 +1,7 @@
 """How each GraphQL object type is read from SQL, for the compiled read path: its table, and for every field the
 column or relation that answers it (`{a}` stands for the row's alias, `{r}` for the related row's).
 
-A field that is not declared here is answered by the resolver path, so a field added to `api/types.py` keeps
+A field that is not declared here is answered by the resolver path, so a field added to `api/graphql/types.py` keeps
 working before it is declared.
 """
 

@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from ..store import chunks
 from . import queries
+from .catalog import RELATED, TABLES, Many, One, Page, Table
 from .pagination import Position
 from .queries import Joined
-from .relations import RELATED, TABLES, Many, One, Page, Table
-from .store import chunks
 
 Row = sqlite3.Row
 K = TypeVar("K", bound=Hashable)
@@ -61,7 +61,7 @@ class ChildPageKey:
 
 
 class Loaders:
-    """The loaders of one operation, each built from a declaration in `api/relations.py` on first use."""
+    """The loaders of one operation, each built from a declaration in `api/graphql/catalog.py` on first use."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

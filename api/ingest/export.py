@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sqlite_utils import Database
 
-from . import store
+from .. import store
 from .seeds import CORE_SCHEMA
 
 # Report table -> (record list in the seed file, key column, columns that are JSON text)

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .store import build_id, connect_readonly
+from ..store import build_id, connect_readonly
 
 OPERATION_NAMES = 100  # distinct operation names labelled; clients choose names, so later ones count as "other"
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

@@ -1,5 +1,5 @@
-"""The ASGI app: GraphQL over HTTP (POST, GET and HEAD, queries only; the protocol is `api/http.py`), GraphiQL,
-CORS, health checks (`api/health.py`) and metrics (`api/metrics.py`)."""
+"""The ASGI app: GraphQL over HTTP (POST, GET and HEAD, queries only; the protocol is `api/server/http.py`), GraphiQL,
+CORS, health checks (`api/server/health.py`) and metrics (`api/server/metrics.py`)."""
 
 import asyncio
 import logging
@@ -22,8 +22,14 @@ from starlette.routing import Route
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from ..graphql.batching import Context
+from ..graphql.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
+from ..graphql.limits import Limits, limits_extension
+from ..graphql.plans import Plans
+from ..graphql.plans import execute as execute_compiled
+from ..graphql.schema import build_schema
+from ..store import build_id
 from . import logs
-from .errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
 from .graphiql import asset, graphiql_page
 from .health import healthz, readyz
 from .http import (
@@ -39,14 +45,8 @@ from .http import (
     not_modified,
     request_params,
 )
-from .limits import Limits, limits_extension
-from .loaders import Context
 from .metrics import Metrics, operation_name
-from .plans import Plans
-from .plans import execute as execute_compiled
-from .schema import build_schema
 from .snapshots import Snapshots
-from .store import build_id
 from .worker import Budget, Budgeted, Stopped, Worker, too_large
 
 logger = logging.getLogger("diplo")

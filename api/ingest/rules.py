@@ -1,9 +1,9 @@
 """The validation rules: one stable code each, one place that names them.
 
-Record rules are enforced by the pydantic models (`diplo.models`); the rules within one source's report by
-`diplo.reports`, the rules between reports of one record by `diplo.merge` and the rules between records by
-`diplo.crosscheck`. All of them report these codes, the CLI prints them, the README's rule table is generated from
-this dict and the tests refer to the codes.
+Record rules are enforced by the pydantic models (`diplo.ingest.models`); the rules within one source's report by
+`diplo.ingest.reports`, the rules between reports of one record by `diplo.ingest.merge` and the rules between records by
+`diplo.ingest.crosscheck`. All of them report these codes, the CLI prints them, the README's rule table is generated
+from this dict and the tests refer to the codes.
 """
 
 from dataclasses import dataclass

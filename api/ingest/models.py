@@ -1,6 +1,6 @@
 """The seed models: one pydantic model per record type, carrying every record rule.
 
-Each rule raises `PydanticCustomError` with its code from `diplo.rules`, so a validation error's `type` is the
+Each rule raises `PydanticCustomError` with its code from `diplo.ingest.rules`, so a validation error's `type` is the
 rule code; anything else pydantic reports (missing field, wrong type, unknown field) is `seed.schema`.
 """
 
@@ -274,7 +274,8 @@ class Source(Record):
 
 
 class Named(Record):
-    """A person or an organization: a named record that may be typed twice under two keys (`diplo.duplicates`)."""
+    """A person or an organization: a named record that may be typed twice under two keys
+    (`diplo.ingest.duplicates`)."""
 
     name: Label
     country: Country | None = None
@@ -324,7 +325,7 @@ class Delegation(BaseModel):
 
 
 class Meeting(Record):
-    """One source's report of a meeting; the record is the merge of every source's report (`diplo.merge`)."""
+    """One source's report of a meeting; the record is the merge of every source's report (`diplo.ingest.merge`)."""
 
     title: Label | None = Field(default=None, description="Required of the merged record: some report gives it.")
     status: MeetingStatus

@@ -14,12 +14,13 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
-from . import logs, store
+from .. import store
+from ..graphql.limits import Limits
+from ..ingest.seeds import seed_paths
+from ..ingest.session import load_seeds
+from . import logs
 from .app import Settings, create_app
 from .connections import BoundedH11Protocol
-from .limits import Limits
-from .loader import load_seeds
-from .seeds import seed_paths
 
 BUNDLED_SEEDS = Path(str(files("diplo.bundled_seeds")))  # seeds/, installed or in a checkout (not zip-imported)
 _ENV = "DIPLO_SETTINGS"  # how `--workers N` hands the settings to each worker process
@@ -144,6 +145,6 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
                     access_log=False, h11_max_incomplete_event_size=head)  # fmt: skip
         return
     os.environ[_ENV] = settings_to_json(settings)
-    uvicorn.run("diplo.serve:app_from_env", factory=True, workers=workers, host=host, port=port,
+    uvicorn.run("diplo.server.serve:app_from_env", factory=True, workers=workers, host=host, port=port,
                 http=BoundedH11Protocol, log_config=None, access_log=False,
                 h11_max_incomplete_event_size=head)  # fmt: skip

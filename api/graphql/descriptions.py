@@ -1,8 +1,8 @@
 """Descriptions for the parts of the schema whose declarations carry none, so that every type, field, argument
 and enum value is documented (GraphiQL's docs, generated client types, the schema lint).
 
-A description written beside its declaration in `api/types.py` or `api/schema.py` wins; this fills the rest. The
-parts every type shares (ids, keys, connections, edges) are described once here, by rule, not per type.
+A description written beside its declaration in `api/graphql/types.py` or `api/graphql/schema.py` wins; this fills the
+rest. The parts every type shares (ids, keys, connections, edges) are described once here, by rule, not per type.
 """
 
 from graphql import (

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import store
+from .. import store
 from .rules import Finding, Place
 from .seeds import RecordKind
 

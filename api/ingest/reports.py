@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from . import store
+from .. import store
 from .duplicates import fold, skeleton
 from .models import Meeting, MeetingStatus, Named, Record, Source, Statement, StatementKind, Topic
 from .rules import SeedError

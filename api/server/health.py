@@ -6,7 +6,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .store import connect_readonly
+from ..store import connect_readonly
 
 
 async def healthz(request: Request) -> Response:

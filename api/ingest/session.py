@@ -2,27 +2,24 @@
 
 A load reads the seed files one at a time. Each file's records are checked against their own rules and the
 rules within the file, then written as that source's reports, replacing what it reported before (only the
-difference is written). Then the records whose reports changed are merged again (`diplo.merge`) and the rules
-between records are checked in SQL over what changed (`diplo.crosscheck`). Any error rolls everything back, so a
+difference is written). Then the records whose reports changed are merged again (`diplo.ingest.merge`) and the rules
+between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls everything back, so a
 failed load changes nothing; a load that changes nothing writes nothing. Memory holds one file and the keys a
 load touched, never the whole dataset.
 """
 
 import gc
 import hashlib
-import os
-import shutil
-import signal
 import sqlite3
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from . import crosscheck, store
+from .. import store
+from . import crosscheck, publish
 from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
@@ -36,7 +33,7 @@ Progress = Callable[[int, int], None]  # (files just read, files to read in all)
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
-SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see _self_contained)
+SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
 
 
@@ -378,7 +375,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
             db.execute("PRAGMA cache_size = -100000")
             try:
                 # Readers of a live file keep their snapshot during the load; a dry run writes nothing.
-                if commit and not _journal_mode(db.conn, "wal", options.wait):
+                if commit and not publish.journal_mode(db.conn, "wal", options.wait):
                     waited = f"gave up after waiting {options.wait:g} s (see --wait)"
                     raise store.StoreError(
                         f"another load is writing to it (database is locked); {waited}; nothing was written"
@@ -404,7 +401,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                     raise
             finally:  # committed, failed or interrupted: the file is left whole on its own
                 if commit:
-                    _self_contained(db.conn, SWITCH_WAIT)
+                    publish.self_contained(db.conn, SWITCH_WAIT)
     except (sqlite3.Error, OSError) as exc:
         problem = store.problem(exc, db_path)
         if "another load" in str(problem):
@@ -413,97 +410,16 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
     return result
 
 
-def _journal_mode(conn: sqlite3.Connection, mode: str, wait: float) -> bool:
-    """Switch the file to `mode` ("wal" or "delete"; the WAL folded into the file first), retrying for `wait`
-    seconds: SQLite answers "locked" at once, without waiting, while another connection holds the file (a racing
-    load, a reader of a live file). False if it could not."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            if mode == "delete":
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            if conn.execute(f"PRAGMA journal_mode = {mode}").fetchone()[0] == mode:
-                return True
-        except sqlite3.OperationalError as exc:
-            if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-                raise
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-
-
-def _self_contained(conn: sqlite3.Connection, wait: float) -> None:
-    """Fold the WAL into the file and return to a rollback journal, so that the file is whole on its own, with no
-    `-wal` or `-shm` beside it: it can be copied, renamed over a served file, and read from a read-only place.
-    Past `wait` it stays in WAL mode, complete and correct, and the next load to find the file to itself switches
-    it. A file built aside is always alone."""
-    # Ctrl-C and SIGTERM wait until this is done (a signal is taken right after, and interrupts the command).
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        _journal_mode(conn, "delete", wait)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
-TEMPORARY = ".{name}.diplo-{pid}-"  # a new database being built beside its target, by process `pid`
-
-
-def _clean_up_after_killed_loads(db_path: Path) -> None:
-    """Remove what a load killed while building `db_path` left behind: its temporary folder, by its name."""
-    for leftover in db_path.parent.glob(TEMPORARY.format(name=db_path.name, pid="*") + "*"):
-        pid = leftover.name.removeprefix(f".{db_path.name}.diplo-").split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _apply(db_path: Path, work: Work, dry_run: bool, options: Options) -> LoadResult:
-    """Apply `work` to `db_path`. A new database is built beside it and published only when complete, with a
-    link that never replaces a file another load published meanwhile (that one is then loaded onto, validated
-    against what it holds). A failed, interrupted or killed first load leaves no database; a killed one leaves a
-    temporary folder named after it, which the next load of that path removes."""
+    """Apply `work` to `db_path`; a new database is built aside and published only when complete."""
     if db_path.exists():
         return _run(db_path, str(db_path), work, commit=not dry_run, options=options)
-    if not db_path.parent.is_dir():
-        raise store.StoreError(f"cannot open {db_path}: the directory {db_path.parent} does not exist")
-    _clean_up_after_killed_loads(db_path)
-    try:
-        building_dir = tempfile.mkdtemp(dir=db_path.parent, prefix=TEMPORARY.format(name=db_path.name, pid=os.getpid()))
-    except OSError as exc:
-        raise store.StoreError(f"{store.problem(exc)}; nothing was written") from None
-    try:
-        building = Path(building_dir) / "building.db"
-        result = _run(building, str(db_path), work, commit=not dry_run, options=options)
-        if dry_run:
-            return result
-        try:
-            os.link(building, db_path)  # unlike a rename, never replaces a file that appeared meanwhile
-        except FileExistsError:
-            return _run(db_path, str(db_path), work, commit=True, options=options)
-        except OSError as exc:
-            raise store.StoreError(f"{store.problem(exc)}; nothing was written") from None
-        _sync_directory(db_path.parent)
-    finally:
-        shutil.rmtree(building_dir, ignore_errors=True)
-    return result
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make a new directory entry durable: a published database must survive a power cut."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return publish.build_aside(
+        db_path,
+        lambda building: _run(building, str(db_path), work, commit=not dry_run, options=options),
+        keep=not dry_run,
+        onto_published=lambda: _run(db_path, str(db_path), work, commit=True, options=options),
+    )
 
 
 def load_seeds(

@@ -1,4 +1,4 @@
-"""GraphiQL from files shipped in the package (`api/graphiql/`, pinned by `scripts/refresh-graphiql.sh`), so that
+"""GraphiQL from files shipped in the package (`api/server/graphiql/`, pinned by `scripts/refresh-graphiql.sh`), so that
 it works without internet: the page at /graphql, its scripts and styles at /graphiql/NAME."""
 
 from importlib.resources import files

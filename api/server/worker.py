@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
-from .errors import QUERY_TOO_COMPLEX, TIMEOUT
+from ..graphql.errors import QUERY_TOO_COMPLEX, TIMEOUT
 
 # Operations one worker process executes at once; the others wait their turn within their deadline. Python runs one
 # thread at a time, so a second thread adds little throughput, and with two the GIL is often handed to the other one

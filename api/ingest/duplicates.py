@@ -15,7 +15,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-from . import store
+from .. import store
 from .crosscheck import reporter
 from .rules import Finding, Place
 

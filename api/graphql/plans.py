@@ -31,7 +31,7 @@ from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
 from . import dialect
-from .compile import Compiler, Fact, Statement, Unsupported
+from .compiler import Compiler, Fact, Statement, Unsupported
 from .limits import Limits, check_document, long_strings
 
 logger = logging.getLogger("diplo")

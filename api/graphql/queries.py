@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..store import marks
 from .pagination import Position
-from .store import marks
 
 Params = list[Any]
 
