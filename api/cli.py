@@ -429,9 +429,10 @@ def serve(
         diplo serve --db diplo.db --workers 2 --no-graphiql --cors-origin https://app.example
     """
     from .graphql.limits import Limits
+    from .ingest.bundled import bundled_database, cache_dir
     from .server.app import CORS_HEADERS, Settings
     from .server.http import TrustedDocuments
-    from .server.serve import bundled_database, cache_dir, serve
+    from .server.serve import serve
     from .store import check_served
 
     try:

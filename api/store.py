@@ -14,19 +14,24 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from sqlite_utils import Database
 
-from .ingest.models import (
+from .vocabulary import (
     BIDI_CONTROLS,
     BLANK,
     COUNTRY_NAMES,
+    KEY_MAX_LENGTH,
     LABEL_MAX_LENGTH,
     SOURCE_TEXT_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
+    MeetingFormat,
+    MeetingStatus,
+    StatementKind,
 )
 
 SCHEMA_VERSION = 4  # 4: the country_names table
@@ -38,11 +43,11 @@ BUILD_TABLES = [
     "CREATE TABLE IF NOT EXISTS source_digests (source TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID",
 ]
 
-# Key format as a CHECK: kebab-case, no leading/trailing/double hyphen, at most 80 characters. Text functions
-# stop at a NUL byte; equal byte and character lengths rule out NULs (and anything outside ASCII).
+# Key format as a CHECK: kebab-case, no leading/trailing/double hyphen, at most KEY_MAX_LENGTH characters. Text
+# functions stop at a NUL byte; equal byte and character lengths rule out NULs (and anything outside ASCII).
 _KEY = (
-    "CHECK (length({c}) BETWEEN 1 AND 80 AND length(CAST({c} AS BLOB)) = length({c}) AND {c} NOT GLOB '*[^a-z0-9-]*' "
-    "AND {c} NOT GLOB '-*' AND {c} NOT GLOB '*-' AND {c} NOT GLOB '*--*')"
+    f"CHECK (length({{c}}) BETWEEN 1 AND {KEY_MAX_LENGTH} AND length(CAST({{c}} AS BLOB)) = length({{c}}) "
+    "AND {c} NOT GLOB '*[^a-z0-9-]*' AND {c} NOT GLOB '-*' AND {c} NOT GLOB '*-' AND {c} NOT GLOB '*--*')"
 )
 _COUNTRY = "CHECK ({c} IS NULL OR (length(CAST({c} AS BLOB)) = 2 AND {c} GLOB '[A-Z][A-Z]'))"
 # date() alone keeps '2025-02-30'; the '+0 days' modifier normalises it to '2025-03-02', which then differs.
@@ -89,9 +94,16 @@ def _c(template: str, column: str) -> str:
 
 
 _SOURCE = "source TEXT NOT NULL REFERENCES sources(key) DEFERRABLE INITIALLY DEFERRED"
-_HELD_DATED = "CHECK (status <> 'held' OR date IS NOT NULL)"
-_STATUS = "CHECK (status IN ('held', 'planned'))"
-_FORMAT = "CHECK (format IN ('in_person', 'phone_call', 'video_call'))"
+
+
+def one_of(values: type[StrEnum]) -> str:
+    """`IN (...)` of an enum's stored values."""
+    return "IN (" + ", ".join(f"'{v.value}'" for v in values) + ")"
+
+
+_HELD_DATED = f"CHECK (status <> '{MeetingStatus.HELD}' OR date IS NOT NULL)"
+_STATUS = f"CHECK (status {one_of(MeetingStatus)})"
+_FORMAT = f"CHECK (format {one_of(MeetingFormat)})"
 
 
 def _ref(table: str) -> str:
@@ -140,7 +152,7 @@ DDL = [
         {_SOURCE},
         title TEXT {_c(_LABEL, "title")},
         status TEXT NOT NULL {_STATUS},
-        format TEXT CHECK (format IS NULL OR format IN ('in_person', 'phone_call', 'video_call')),
+        format TEXT CHECK (format IS NULL OR format {one_of(MeetingFormat)}),
         date TEXT {_c(_DATE, "date")},
         city TEXT {_c(_LABEL, "city")},
         host_country TEXT {_c(_COUNTRY, "host_country")},
@@ -182,7 +194,7 @@ DDL = [
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         text TEXT NOT NULL {_c(_STATEMENT_TEXT, "text")},
         language TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('direct_quote', 'paraphrase')),
+        kind TEXT NOT NULL CHECK (kind {one_of(StatementKind)}),
         translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "translations")},
         date TEXT {_c(_DATE, "date")},
         speaker TEXT {_ref("persons")},

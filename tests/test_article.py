@@ -45,7 +45,7 @@ def test_source_and_attribution_chain(article: Article) -> None:
 
 def test_phone_call(article: Article) -> None:
     call = article.meetings["putin-trump-phone-call-2025-02-12"]
-    assert (call.status, call.format, call.date) == (MeetingStatus.held, MeetingFormat.phone_call, dt.date(2025, 2, 12))
+    assert (call.status, call.format, call.date) == (MeetingStatus.HELD, MeetingFormat.PHONE_CALL, dt.date(2025, 2, 12))
     assert {(d.country, d.head) for d in call.delegations} == {("RU", "vladimir-putin"), ("US", "donald-trump")}
 
 
@@ -71,7 +71,7 @@ def test_istanbul_round(article: Article) -> None:
 
 def test_planned_follow_up_has_no_date_or_place(article: Article) -> None:
     follow_up = article.meetings["us-russia-talks-follow-up-after-istanbul"]
-    assert follow_up.status is MeetingStatus.planned
+    assert follow_up.status is MeetingStatus.PLANNED
     assert (follow_up.date, follow_up.city, follow_up.host_country, follow_up.round) == (None, None, None, None)
     assert follow_up.follows == "us-russia-talks-istanbul-2025-02-27"
 
@@ -84,7 +84,7 @@ def test_statements(article: Article) -> None:
         (None, "russian-ministry-of-foreign-affairs"),
         ("vladimir-putin", None),
     } == by_author
-    quotes = [s for s in article.statements.values() if s.kind is StatementKind.direct_quote]
+    quotes = [s for s in article.statements.values() if s.kind is StatementKind.DIRECT_QUOTE]
     assert {s.key for s in quotes} == {
         "us-state-department-istanbul-banking-and-staffing",
         "us-state-department-istanbul-first-steps",

@@ -25,12 +25,12 @@ from diplo.graphql import plans
 from diplo.graphql.compiler import Compiler
 from diplo.graphql.limits import Limits
 from diplo.graphql.schema import print_sdl
-from diplo.ingest.models import COUNTRY_NAMES
 from diplo.ingest.session import load_seeds
 from diplo.ingest.synth import write_synthetic
 from diplo.server import worker
 from diplo.server.app import GraphQLEndpoint, Settings, create_app
 from diplo.server.snapshots import open_snapshot
+from diplo.vocabulary import COUNTRY_NAMES
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
 from test_fuzz import SCALARS

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from conftest import SEEDS, Client
 from diplo.cli import cli
 from diplo.graphql.limits import Limits
+from diplo.ingest import bundled
 from diplo.ingest.session import load_seeds
 from diplo.ingest.synth import write_synthetic
-from diplo.server import serve
 from diplo.server.app import Settings, create_app
 from diplo.server.logs import JSONFormatter
 from diplo.store import build_id, connect_readonly
@@ -148,9 +148,9 @@ def test_the_cache_never_removes_a_database_a_server_holds(tmp_path: Path) -> No
     cache.mkdir()
     unused = cache / "seeds-0000000000000000.db"  # left by a server that has stopped
     unused.write_bytes(b"")
-    first = serve.bundled_database(first_seeds, cache)  # this process now serves it, as a server would
+    first = bundled.bundled_database(first_seeds, cache)  # this process now serves it, as a server would
     assert not unused.exists()
-    second = serve.bundled_database(second_seeds, cache)
+    second = bundled.bundled_database(second_seeds, cache)
     assert second != first
     assert first.exists()  # still held: a server on the first seeds keeps its file
-    assert serve.bundled_database(first_seeds, cache) == first
+    assert bundled.bundled_database(first_seeds, cache) == first

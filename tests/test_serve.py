@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import SEEDS
-from diplo.server.serve import bundled_database, seeds_fingerprint
+from diplo.ingest.bundled import bundled_database, seeds_fingerprint
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from ..vocabulary import MeetingFormat, MeetingStatus, StatementKind
 from . import queries
 from .catalog import TABLES
 from .descriptions import describe
@@ -25,15 +26,12 @@ from .types import (
     First,
     Info,
     Meeting,
-    MeetingFormat,
     MeetingReport,
-    MeetingStatus,
     Node,
     Organization,
     Person,
     Source,
     Statement,
-    StatementKind,
     Topic,
     connection,
     country,

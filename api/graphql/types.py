@@ -7,13 +7,12 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
-from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from ..ingest.models import COUNTRY_NAMES
+from ..vocabulary import COUNTRY_NAMES, MeetingFormat, MeetingStatus, StatementKind
 from . import catalog as relations
 from .batching import Context
 from .catalog import TABLES, Countries, Many, One
@@ -52,23 +51,10 @@ class Node:
 # --- enums and small types ----------------------------------------------------------------------------------
 
 
-@strawberry.enum
-class MeetingStatus(Enum):
-    HELD = "held"
-    PLANNED = "planned"
-
-
-@strawberry.enum
-class MeetingFormat(Enum):
-    IN_PERSON = "in_person"
-    PHONE_CALL = "phone_call"
-    VIDEO_CALL = "video_call"
-
-
-@strawberry.enum
-class StatementKind(Enum):
-    DIRECT_QUOTE = "direct_quote"
-    PARAPHRASE = "paraphrase"
+# The vocabulary's enums as GraphQL enums (strawberry marks the classes themselves): the API spells a value by its
+# member's name (`IN_PERSON`), the store by its value (`in_person`).
+for _enum in (MeetingStatus, MeetingFormat, StatementKind):
+    strawberry.enum(_enum)
 
 
 @strawberry.type(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")

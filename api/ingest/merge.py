@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import store
+from ..vocabulary import MeetingStatus
 from .rules import Finding, Place
 from .seeds import RecordKind
 
@@ -184,8 +185,8 @@ def _merge_topic(key: str, reports: list[Report], merged: Merged) -> None:
 
 
 def _merge_meeting(key: str, reports: list[Report], merged: Merged) -> None:
-    held = [r for r in reports if r.values["status"] == "held"]
-    values: dict[str, Any] = {"key": key, "status": "held" if held else "planned"}
+    held = [r for r in reports if r.values["status"] == MeetingStatus.HELD]
+    values: dict[str, Any] = {"key": key, "status": MeetingStatus.HELD if held else MeetingStatus.PLANNED}
     for name in MEETING_FACTS[1:]:
         pool = held if held and name in SETTLED_BY_HELD else reports
         values[name] = _agree("meetings", key, name, _field(pool, name), merged)

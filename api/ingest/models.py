@@ -7,7 +7,6 @@ rule code; anything else pydantic reports (missing field, wrong type, unknown fi
 import datetime as dt
 import functools
 import re
-from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -15,16 +14,23 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
+from ..vocabulary import (
+    BIDI_CONTROLS,
+    BLANK,
+    CONTROL_CHARACTERS,
+    INVISIBLE,
+    KEY_MAX_LENGTH,
+    KEY_PATTERN,
+    LABEL_MAX_LENGTH,
+    SOURCE_TEXT_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+    MeetingFormat,
+    MeetingStatus,
+    StatementKind,
+)
 from .suggest import countries, did_you_mean, languages
 
-KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-KEY_MAX_LENGTH = 80
-# Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real
-# name or article, small enough that one hostile value cannot fill memory or a page of API output.
-LABEL_MAX_LENGTH = 500  # names, titles, labels, roles, outlets, cities, occasions, datelines, `via` entries
-STATEMENT_MAX_LENGTH = 5000  # a statement's text and each of its translations
-SUMMARY_MAX_LENGTH = 10_000  # a meeting's summary
-SOURCE_TEXT_MAX_LENGTH = 1_000_000  # a source's full text: a long article is ~100,000
 # The largest seed file read (callers may pass another limit), a bound on what one file can make a load hold: ~20
 # times the largest file `diplo synth` writes (its registry of persons, 3.3 MB at 100,000 meetings).
 SEED_FILE_MAX_BYTES = 64 * 2**20
@@ -35,21 +41,6 @@ BCP47_PATTERN = re.compile(
 )
 WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
 
-
-# Unicode's control characters (category Cc).
-CONTROL_CHARACTERS = "".join(chr(n) for n in [*range(0x20), *range(0x7F, 0xA0)])
-# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how the text around them
-# displays, so a name can read as something other than what it is ("Trojan Source"). The marks U+200E, U+200F and
-# U+061C, which mixed-direction text does need, are not among them.
-BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# Characters that show nothing: soft hyphen, combining grapheme joiner, Arabic letter mark, Hangul fillers,
-# Mongolian vowel separator, zero-width space, ZWNJ, ZWJ, direction marks, word joiner, invisible operators, BOM.
-# Persian, Indic and mixed-direction text needs some of them inside words, so they are refused only as all there is.
-INVISIBLE = (
-    "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\u3164\ufeff\uffa0"
-)
-# What text must not be only of: whitespace (as str.isspace() and regex `\s` mean it) and the invisible characters.
-BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + INVISIBLE
 
 # The characters refused anywhere in text (control characters, bidirectional controls and lone surrogates, which
 # UTF-8 and so SQLite cannot store), as regexes, one per set of allowed control characters: a regex scans text ~50x
@@ -106,11 +97,6 @@ def check_key(value: str) -> str:
             "key.format", f"key {shown(value, 100)} is not a kebab-case slug of at most {KEY_MAX_LENGTH} characters"
         )
     return value
-
-
-# The English short name of each ISO 3166-1 country: the store writes it to a table the compiled read path reads,
-# and the resolver path reads it here, so both answer the same name.
-COUNTRY_NAMES: dict[str, str] = {c.alpha_2: c.name for c in pycountry.countries}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -297,22 +283,6 @@ class Organization(Named):
 class Topic(Record):
     label: Label = Field(description="English label.")
     labels: dict[Language, Label] = Field(default_factory=dict, description="Labels in other languages.")
-
-
-class MeetingStatus(StrEnum):
-    held = "held"
-    planned = "planned"
-
-
-class MeetingFormat(StrEnum):
-    in_person = "in_person"
-    phone_call = "phone_call"
-    video_call = "video_call"
-
-
-class StatementKind(StrEnum):
-    direct_quote = "direct_quote"
-    paraphrase = "paraphrase"
 
 
 class Delegation(BaseModel):

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import store
+from ..vocabulary import MeetingStatus, StatementKind
 from .duplicates import fold, skeleton
-from .models import Meeting, MeetingStatus, Named, Record, Source, Statement, StatementKind, Topic
+from .models import Meeting, Named, Record, Source, Statement, Topic
 from .rules import SeedError
 from .seeds import RecordKind, SeedReport
 
@@ -39,7 +40,7 @@ def check_report(report: SeedReport) -> list[SeedError]:
             errors.append(_error(report, "meetings", index, ".sources", "report.source",
                                  f"this file reports for source {source.key!r} only; remove `sources` or make it "
                                  f"[{source.key}] (found {meeting.sources})"))  # fmt: skip
-        if meeting.status is MeetingStatus.held and meeting.date and meeting.date > source.published_at.date():
+        if meeting.status is MeetingStatus.HELD and meeting.date and meeting.date > source.published_at.date():
             errors.append(_error(report, "meetings", index, ".date", "meeting.date_after_source",
                                  f"reported held on {meeting.date}, after this file's source {source.key!r} was "
                                  f"published ({source.published_at.date()})"))  # fmt: skip
@@ -101,13 +102,13 @@ def normalise_quote_text(text: str) -> str:
 def _statement_rules(report: SeedReport, source: Source) -> Iterator[SeedError]:
     published = source.published_at.date()
     source_text = normalise_quote_text(source.text) if source.text is not None else None
-    held = {m.key: m.date for _, m in report.of("meetings") if m.status is MeetingStatus.held and m.date}
+    held = {m.key: m.date for _, m in report.of("meetings") if m.status is MeetingStatus.HELD and m.date}
     for index, statement in report.of("statements"):
         if statement.source is not None and statement.source != source.key:
             yield _error(report, "statements", index, ".source", "report.source",
                          f"a statement in this file is reported by its source {source.key!r}; remove `source` or "
                          f"make it {source.key!r} (found {statement.source!r})")  # fmt: skip
-        if statement.kind is StatementKind.direct_quote and source_text is not None:
+        if statement.kind is StatementKind.DIRECT_QUOTE and source_text is not None:
             quote = normalise_quote_text(statement.text)
             if quote not in source_text:
                 yield _error(report, "statements", index, ".text", "statement.quote_not_in_source",

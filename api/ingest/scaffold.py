@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..vocabulary import KEY_MAX_LENGTH
 from .export import seed_yaml
-from .models import KEY_MAX_LENGTH, RECORD_TYPES, Source
+from .models import RECORD_TYPES, Source
 from .seeds import RECORD_LISTS, RecordKind, parse_seed_text, validation_errors
 
 SCHEMA_PATH = Path("schema") / "seed.schema.json"

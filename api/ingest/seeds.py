@@ -13,7 +13,8 @@ import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from .models import KEY_PATTERN, RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen
+from ..vocabulary import KEY_PATTERN
+from .models import RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen
 from .rules import MAX_ERRORS, RULES, SeedError, SeedErrors
 
 SEED_SUFFIXES = (".yaml", ".yml", ".json")

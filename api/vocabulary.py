@@ -1,0 +1,55 @@
+"""The facts both sides of Diplo share, stated once: the enums' values, the key format, the text limits and the
+characters text may not hold, and the country names. The seed models (write side), the store's constraints and the
+GraphQL types (read side) import them from here; nothing here imports pydantic or strawberry."""
+
+import re
+from enum import StrEnum
+
+import pycountry
+
+
+class MeetingStatus(StrEnum):
+    HELD = "held"
+    PLANNED = "planned"
+
+
+class MeetingFormat(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE_CALL = "phone_call"
+    VIDEO_CALL = "video_call"
+
+
+class StatementKind(StrEnum):
+    DIRECT_QUOTE = "direct_quote"
+    PARAPHRASE = "paraphrase"
+
+
+# Keys: kebab-case slugs, stable across loads, the last part of every global id.
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+KEY_MAX_LENGTH = 80
+
+# Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real
+# name or article, small enough that one hostile value cannot fill memory or a page of API output.
+LABEL_MAX_LENGTH = 500  # names, titles, labels, roles, outlets, cities, occasions, datelines, `via` entries
+STATEMENT_MAX_LENGTH = 5000  # a statement's text and each of its translations
+SUMMARY_MAX_LENGTH = 10_000  # a meeting's summary
+SOURCE_TEXT_MAX_LENGTH = 1_000_000  # a source's full text: a long article is ~100,000
+
+# Unicode's control characters (category Cc).
+CONTROL_CHARACTERS = "".join(chr(n) for n in [*range(0x20), *range(0x7F, 0xA0)])
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how the text around them
+# displays, so a name can read as something other than what it is ("Trojan Source"). The marks U+200E, U+200F and
+# U+061C, which mixed-direction text does need, are not among them.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# Characters that show nothing: soft hyphen, combining grapheme joiner, Arabic letter mark, Hangul fillers,
+# Mongolian vowel separator, zero-width space, ZWNJ, ZWJ, direction marks, word joiner, invisible operators, BOM.
+# Persian, Indic and mixed-direction text needs some of them inside words, so they are refused only as all there is.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\u3164\ufeff\uffa0"
+)
+# What text must not be only of: whitespace (as str.isspace() and regex `\s` mean it) and the invisible characters.
+BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + INVISIBLE
+
+# The English short name of each ISO 3166-1 country: the store writes it to a table the compiled read path reads,
+# and the resolver path reads it here, so both answer the same name.
+COUNTRY_NAMES: dict[str, str] = {c.alpha_2: c.name for c in pycountry.countries}
