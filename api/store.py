@@ -472,7 +472,7 @@ def to_json(value: Any) -> str:
 
 # --- rows: every write is a replacement of a set of rows by another ----------------------------------------------
 
-Row = tuple[Any, ...]
+Values = tuple[Any, ...]  # a row as it is written: its values in column order
 T = TypeVar("T")
 C = TypeVar("C", bound=sqlite3.Connection)
 
@@ -493,25 +493,25 @@ def columns(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return names, key
 
 
-def as_row(table: str, values: dict[str, Any]) -> Row:
+def as_row(table: str, values: dict[str, Any]) -> Values:
     """`values` (every column of `table`, by name) as a row in the table's column order."""
     return _getter(table)(values)
 
 
 @functools.cache
-def _getter(table: str) -> Callable[[dict[str, Any]], Row]:
+def _getter(table: str) -> Callable[[dict[str, Any]], Values]:
     return operator.itemgetter(*columns(table)[0])
 
 
 def replace_rows(
-    conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Row]
-) -> tuple[set[Row], set[Row]]:
+    conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Values]
+) -> tuple[set[Values], set[Values]]:
     """Make the rows of `table` that match `where` be exactly `rows`, writing only the difference.
 
     Returns the rows removed and the rows added (a changed row is both), so callers see what changed.
     """
     names, key = columns(table)
-    old: set[Row] = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
+    old: set[Values] = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
     new = dict.fromkeys(rows)  # a set that keeps the given order, so rows go in as the seed file lists them
     removed = old - new.keys()
     added = [row for row in new if row not in old]

@@ -224,7 +224,7 @@ def test_a_compiler_bug_is_logged_and_the_resolver_path_answers(
     def broken(*_: object) -> str:
         raise KeyError("a bug")
 
-    monkeypatch.setattr(Compiler, "country", broken)
+    monkeypatch.setattr(Compiler, "obj", broken)
     with caplog.at_level(logging.ERROR, logger="diplo"):
         assert not article.same("{ countries { code name } }")
     assert "compiled path failed" in caplog.text

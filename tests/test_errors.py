@@ -76,7 +76,7 @@ def failing_client(article_db: Path, monkeypatch: pytest.MonkeyPatch) -> Client:
     def broken(*_: object) -> list[str]:
         raise RuntimeError("secret detail: SELECT * FROM /srv/api/x.py")
 
-    monkeypatch.setattr(queries, "countries", broken)
+    monkeypatch.setattr(queries, "roster", broken)
     return Client(create_app(Settings(db_path=article_db, compiled=False)))
 
 

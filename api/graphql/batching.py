@@ -8,17 +8,23 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from ..store import chunks
-from . import queries
-from .catalog import RELATED, TABLES, Many, One, Page, Table
+from . import ids, queries
+from .catalog import RELATED, TYPES, Many, Nested, One, Type
 from .pagination import Position
 from .queries import Joined
 
-Row = sqlite3.Row
+
+class Row(Protocol):
+    """A row as the resolver path reads it: a `sqlite3.Row`, or the columns an embedded object is made of."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -36,12 +42,12 @@ def batch(fetch: Callable[[Sequence[K]], dict[K, V]], default: V) -> Callable[[l
     return load
 
 
-def _path(row: Row, table: Table) -> str:
+def _path(row: Row, table: Type) -> str:
     """The row's path: its primary key's values joined by `/`, how its related rows are grouped."""
-    return "/".join(row[column] for column in table.id.columns)
+    return ids.path_of([row[column] for column in table.id.columns])
 
 
-def _parents(table: Table) -> tuple[str, str]:
+def _parents(table: Type) -> tuple[str, str]:
     """The parents' path as `_group`, and the condition that selects them by their paths' first parts `{keys}`."""
     return table.id.key.format(a=PARENT), f"{PARENT}.{table.id.columns[0]} IN ({{keys}})"
 
@@ -54,7 +60,7 @@ class ChildPageKey:
     """One page of a nested connection (`spec`, a field of `parent_type`) of one parent (by its path)."""
 
     parent_type: str
-    spec: Page
+    spec: Nested
     parent: str
     first: int
     after: Position | None
@@ -67,61 +73,61 @@ class Loaders:
         self.conn = conn
         self._built: dict[Hashable, DataLoader[Any, Any]] = {}
 
-    def by_key(self, type_name: str) -> DataLoader[str, Row | None]:
+    def by_key(self, type_name: str) -> DataLoader[str, sqlite3.Row | None]:
         """Rows of a type with a `key`, by key."""
         if type_name not in self._built:
 
-            def fetch(keys: Sequence[str]) -> dict[str, Row | None]:
-                return dict(queries.rows_by_key(self.conn, TABLES[type_name].name, keys))
+            def fetch(keys: Sequence[str]) -> dict[str, sqlite3.Row | None]:
+                return dict(queries.rows_by_key(self.conn, TYPES[type_name].rows, keys))
 
             self._built[type_name] = DataLoader(batch(fetch, None))
         return self._built[type_name]
 
-    def one(self, spec: One, row: Row) -> Awaitable[Row | None] | None:
+    def one(self, spec: One, row: Row) -> Awaitable[sqlite3.Row | None] | None:
         """The related row of a to-one relation, or None when its key column is null."""
         key = row[spec.column]
         return self.by_key(spec.target).load(key) if key is not None else None
 
-    def many(self, parent_type: str, spec: Many, row: Row) -> Awaitable[list[Row]]:
+    def many(self, parent_type: str, spec: Many, row: Row) -> Awaitable[list[sqlite3.Row]]:
         """The related rows of a to-many relation, for every parent of the batch in one query."""
-        table = TABLES[parent_type]
+        table = TYPES[parent_type]
         if (parent_type, spec) not in self._built:
             group, parents = _parents(table)
             sql = (
-                f"SELECT {group} AS _group, {RELATED}.* FROM {table.name} {PARENT}, {spec.rows} "
+                f"SELECT {group} AS _group, {RELATED}.* FROM {table.rows} {PARENT}, {spec.rows} "
                 f"WHERE {parents} AND {spec.where.format(a=PARENT)} ORDER BY {spec.order}"
             )
-            none: list[Row] = []
+            none: list[sqlite3.Row] = []
             self._built[parent_type, spec] = DataLoader(batch(lambda paths: self._grouped(sql, paths), none))
-        loader: DataLoader[str, list[Row]] = self._built[parent_type, spec]
+        loader: DataLoader[str, list[sqlite3.Row]] = self._built[parent_type, spec]
         return loader.load(_path(row, table))
 
-    def _grouped(self, sql: str, paths: Sequence[str]) -> dict[str, list[Row]]:
+    def _grouped(self, sql: str, paths: Sequence[str]) -> dict[str, list[sqlite3.Row]]:
         heads = list(dict.fromkeys(path.partition("/")[0] for path in paths))
         grouped = queries.rows_grouped(self.conn, sql, heads)
         return {path: grouped.get(path, []) for path in paths}
 
     def page(
-        self, parent_type: str, spec: Page, row: Row, first: int, after: Position | None
-    ) -> Awaitable[queries.Page]:
-        key = ChildPageKey(parent_type, spec, _path(row, TABLES[parent_type]), first, after)
+        self, parent_type: str, spec: Nested, row: Row, first: int, after: Position | None
+    ) -> Awaitable[queries.RowPage]:
+        key = ChildPageKey(parent_type, spec, _path(row, TYPES[parent_type]), first, after)
         return self.child_page.load(key)
 
-    def count(self, parent_type: str, spec: Page, row: Row) -> Awaitable[int]:
-        return self.child_count.load((parent_type, spec, _path(row, TABLES[parent_type])))
+    def count(self, parent_type: str, spec: Nested, row: Row) -> Awaitable[int]:
+        return self.child_count.load((parent_type, spec, _path(row, TYPES[parent_type])))
 
     @cached_property
-    def child_page(self) -> DataLoader[ChildPageKey, queries.Page]:
+    def child_page(self) -> DataLoader[ChildPageKey, queries.RowPage]:
         """Nested connections: one query per relation and page arguments, for all parents at once."""
 
-        async def load(keys: list[ChildPageKey]) -> list[queries.Page]:
-            groups: dict[tuple[str, Page, int, Position | None], list[str]] = {}
+        async def load(keys: list[ChildPageKey]) -> list[queries.RowPage]:
+            groups: dict[tuple[str, Nested, int, Position | None], list[str]] = {}
             for key in keys:
                 groups.setdefault((key.parent_type, key.spec, key.first, key.after), []).append(key.parent)
-            pages: dict[ChildPageKey, queries.Page] = {}
+            pages: dict[ChildPageKey, queries.RowPage] = {}
             for (parent_type, spec, first, after), parents in groups.items():
-                group, where = _parents(TABLES[parent_type])
-                joined = Joined(TABLES[parent_type].name, PARENT, group, where, spec.condition.format(a=PARENT))
+                group, where = _parents(TYPES[parent_type])
+                joined = Joined(TYPES[parent_type].rows, PARENT, group, where, spec.condition.format(a=PARENT))
                 for chunk in chunks(list(dict.fromkeys(parents))):
                     found = queries.fetch_child_pages(self.conn, spec.listing, joined, chunk, first, after)
                     pages.update({ChildPageKey(parent_type, spec, p, first, after): found[p] for p in chunk})
@@ -130,12 +136,12 @@ class Loaders:
         return DataLoader(load)
 
     @cached_property
-    def child_count(self) -> DataLoader[tuple[str, Page, str], int]:
-        async def load(keys: list[tuple[str, Page, str]]) -> list[int]:
-            counts: dict[tuple[str, Page, str], int] = {}
+    def child_count(self) -> DataLoader[tuple[str, Nested, str], int]:
+        async def load(keys: list[tuple[str, Nested, str]]) -> list[int]:
+            counts: dict[tuple[str, Nested, str], int] = {}
             for parent_type, spec in dict.fromkeys((t, s) for t, s, _ in keys):
-                group, where = _parents(TABLES[parent_type])
-                joined = Joined(TABLES[parent_type].name, PARENT, group, where, spec.condition.format(a=PARENT))
+                group, where = _parents(TYPES[parent_type])
+                joined = Joined(TYPES[parent_type].rows, PARENT, group, where, spec.condition.format(a=PARENT))
                 parents = list(dict.fromkeys(p for t, s, p in keys if (t, s) == (parent_type, spec)))
                 for chunk in chunks(parents):
                     found = queries.count_children(self.conn, spec.listing, joined, chunk)

@@ -1,54 +1,73 @@
-"""How each GraphQL object type is read from SQL, for the compiled read path: its table, and for every field the
-column or relation that answers it (`{a}` stands for the row's alias, `{r}` for the related row's).
+"""One declaration per GraphQL object type, which both executors read: the rows that hold it, and for every field
+the column (with its encoding) or relation that answers it; the root fields that find it; how it is paged.
 
-A field that is not declared here is answered by the resolver path, so a field added to `api/graphql/types.py` keeps
-working before it is declared.
+The compiler (`compiler.py`) turns these declarations into SQL; the resolver path builds its objects from them
+(`types.py`: each type's `from_row`, the relation resolvers, the root resolvers in `schema.py`) and batches its
+relations by them (`batching.py`). `tests/test_catalog.py` checks that the schema and the declarations agree, field
+by field, and that a query over declared fields is compiled, not answered by the fallback.
+
+In SQL templates `{a}` stands for the row's alias and `{r}` for the related row's.
 """
 
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from . import queries
+from ..vocabulary import COUNTRY_NAMES, MeetingFormat, MeetingStatus, StatementKind
+from . import ids, queries
+
+# --- scalars ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Encoding:
+    """How a stored value becomes the field's value: `kind` names the SQL that writes it into a response
+    (`dialect.ENCODERS`), `value` is what the resolver path hands strawberry for it."""
+
+    kind: str
+    value: Callable[[Any], Any]
+
+
+def _optional(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda stored: None if stored is None else decode(stored)
+
+
+PLAIN = Encoding("plain", lambda stored: stored)
+DATE = Encoding("date", _optional(dt.date.fromisoformat))
+TIMESTAMP = Encoding("timestamp", _optional(dt.datetime.fromisoformat))  # the store holds isoformat()'s text
+JSON = Encoding("json", json.loads)
+COUNTRY_NAME = Encoding("country_name", lambda code: COUNTRY_NAMES.get(code, code))  # from a code column
+
+
+def enum(values: type[MeetingStatus | MeetingFormat | StatementKind]) -> Encoding:
+    """A stored enum value (`in_person`), answered by its member's name (`IN_PERSON`)."""
+    return Encoding("enum", _optional(values))
 
 
 @dataclass(frozen=True)
 class Column:
-    """A scalar from the row: `sql` over `{a}`; `kind` says how it is encoded (text as is, or an enum, a JSON
-    text column, a timestamp)."""
+    """A scalar from the row's `column`."""
 
-    sql: str
-    kind: str = "plain"
+    column: str
+    encoding: Encoding = PLAIN
+
+    @property
+    def sql(self) -> str:
+        return f"{{a}}.{self.column}"
 
 
 @dataclass(frozen=True)
 class Id:
-    """The global id, from the primary key's `columns` (a path such as `meeting/country` when there are several).
-    The resolver path batches a relation's parents by the first column and groups them by the path."""
+    """The global id, from the key `columns` (a path such as `meeting/country` when there are several). The
+    resolver path batches a relation's parents by the first column and groups them by the path."""
 
     columns: tuple[str, ...] = ("key",)
 
     @property
     def key(self) -> str:
-        return " || '/' || ".join(f"{{a}}.{column}" for column in self.columns)
-
-
-@dataclass(frozen=True)
-class CountryOf:
-    """A Country object from a code column (null when the column is)."""
-
-    code: str
-
-
-@dataclass(frozen=True)
-class Countries:
-    """A list of Country objects: the `column` of the rows of the to-many relation `rows`."""
-
-    rows: "Many"
-    column: str
-
-    @property
-    def sql(self) -> str:
-        """Selects the codes, in order, as `code`."""
-        return self.rows.select(f"{RELATED}.{self.column} AS code")
+        return ids.path_sql(self.columns, "{a}")
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,9 @@ class Localized:
 
     texts: str
     fallback: str | None
+
+
+# --- relations ----------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -96,7 +118,7 @@ class Many:
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: each is one declaration, a key of its loader
-class Page:
+class Nested:
     """A nested connection over `listing`, oldest first, of the rows where `condition` (the listing's alias and
     `{a}`)."""
 
@@ -105,13 +127,60 @@ class Page:
     condition: str
 
 
-Field = Column | Id | CountryOf | Countries | Localized | One | Many | Page
+# --- value objects embedded in a row ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Table:
+class Embedded:
+    """An object of the value type `target` made from the row's own columns, without reading another row:
+    `columns` maps each column `target` declares to the row's column that holds it. Null when the first is."""
+
+    target: str
+    columns: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class EmbeddedList:
+    """A list of objects of the value type `target`, one per row of the to-many relation `rows` (in its order),
+    each made from that row's columns as `columns` maps them."""
+
+    target: str
+    rows: Many
+    columns: Mapping[str, str]
+
+    @property
+    def sql(self) -> str:
+        """Selects each row's columns under the names `target` declares, in order."""
+        return self.rows.select(", ".join(f"{RELATED}.{row} AS {own}" for own, row in self.columns.items()))
+
+
+Field = Column | Id | Localized | One | Many | Nested | Embedded | EmbeddedList
+SCALARS = (Column, Id, Localized)  # what a field answers from the row alone, as a scalar
+
+
+# --- types and their root fields ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RootListing:
+    """A root connection field, `name`, over `listing`, its `filter` argument made into conditions by `where`."""
+
     name: str
+    listing: queries.Listing
+    where: Callable[[Mapping[str, Any]], queries.Where] = lambda _: queries.Where()
+
+
+@dataclass(frozen=True)
+class Type:
+    """A GraphQL object type (each implements Node: `node(id:)` finds it by its `id` field's columns): `rows` is
+    its table (or a subquery) and `fields` its fields by GraphQL name. Its root fields: `lookup` finds one by key,
+    `listing` is the connection of all of them, `roster` the plain list of all of them by key."""
+
+    rows: str
     fields: dict[str, Field]
+    lookup: str | None = None
+    listing: RootListing | None = None
+    roster: str | None = None
 
     @property
     def id(self) -> Id:
@@ -126,45 +195,57 @@ def _linked(target: str, table: str, link: str, where: str) -> Many:
     return Many(target, f"{link} x JOIN {table} rel ON rel.key = x.{column}", where, "x.position")
 
 
-_RECORD: dict[str, Field] = {"id": Id(), "key": Column("{a}.key")}
+def _country(column: str) -> Embedded:
+    return Embedded("Country", {"code": column})
+
+
+_RECORD: dict[str, Field] = {"id": Id(), "key": Column("key")}
+# What a person and an organization both have.
 _PARTY: dict[str, Field] = {
     **_RECORD,
-    "name": Column("{a}.name"),
-    "aliases": Column("{a}.aliases", "json"),
-    "country": CountryOf("{a}.country"),
-    "wikidataId": Column("{a}.wikidata"),
+    "name": Column("name"),
+    "aliases": Column("aliases", JSON),
+    "country": _country("country"),
+    "wikidataId": Column("wikidata"),
 }
 # What a meeting and one source's report of it both have (the report's may be null).
 _MEETING_FACTS: dict[str, Field] = {
-    "title": Column("{a}.title"),
-    "status": Column("{a}.status", "enum"),
-    "format": Column("{a}.format", "enum"),
-    "date": Column("{a}.date"),
-    "city": Column("{a}.city"),
-    "hostCountry": CountryOf("{a}.host_country"),
-    "round": Column("{a}.round"),
-    "summary": Column("{a}.summary"),
+    "title": Column("title"),
+    "status": Column("status", enum(MeetingStatus)),
+    "format": Column("format", enum(MeetingFormat)),
+    "date": Column("date", DATE),
+    "city": Column("city"),
+    "hostCountry": _country("host_country"),
+    "round": Column("round"),
+    "summary": Column("summary"),
     "previous": One("Meeting", "follows"),
 }
 
 _DELEGATIONS = Many("Delegation", "delegations rel", "rel.meeting = {a}.key", "rel.position")
 
-TABLES: dict[str, Table] = {
-    "Source": Table("sources", {
+TYPES: dict[str, Type] = {
+    # Not a table: the codes the data refers to. A country's object is made from its code alone, so the rows that
+    # refer to one embed it; this is what `node(id:)` and `countries` list.
+    "Country": Type(f"(SELECT country AS code FROM ({queries.COUNTRY_CODES}) WHERE country IS NOT NULL)", {
+        "id": Id(("code",)),
+        "code": Column("code"),
+        "name": Column("code", COUNTRY_NAME),
+    }, roster="countries"),
+    "Source": Type("sources", {
         **_RECORD,
-        "outlet": Column("{a}.outlet"),
-        "title": Column("{a}.title"),
-        "url": Column("{a}.url"),
-        "publishedAt": Column("{a}.published_at", "timestamp"),
-        "language": Column("{a}.language"),
-        "dateline": Column("{a}.dateline"),
-        "via": Column("{a}.via", "json"),
-        "text": Column("{a}.text"),
-        "meetings": Page("Meeting", queries.MEETINGS,
-                         "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
-        "statements": Page("Statement", queries.STATEMENTS, "s.source = {a}.key"),
-    }),
-    "Person": Table("persons", {
+        "outlet": Column("outlet"),
+        "title": Column("title"),
+        "url": Column("url"),
+        "publishedAt": Column("published_at", TIMESTAMP),
+        "language": Column("language"),
+        "dateline": Column("dateline"),
+        "via": Column("via", JSON),
+        "text": Column("text"),
+        "meetings": Nested("Meeting", queries.MEETINGS,
+                           "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
+        "statements": Nested("Statement", queries.STATEMENTS, "s.source = {a}.key"),
+    }, lookup="source", listing=RootListing("sources", queries.SOURCES)),
+    "Person": Type("persons", {
         **_PARTY,
         # The meeting alone first: SQLite seeks a key's first column by an IN list, never by a row value.
         "delegations": Many("Delegation", "delegations rel", (
@@ -173,54 +254,54 @@ TABLES: dict[str, Table] = {
             "(rel.meeting, rel.country) IN (SELECT meeting, country FROM delegations WHERE head = {a}.key UNION "
             "SELECT meeting, country FROM delegation_members WHERE person = {a}.key)"
         ), "rel.meeting, rel.position"),
-        "statements": Page("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
-    }),
-    "Organization": Table("organizations", {
+        "statements": Nested("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
+    }, lookup="person", listing=RootListing("persons", queries.PERSONS)),
+    "Organization": Type("organizations", {
         **_PARTY,
-        "statements": Page("Statement", queries.STATEMENTS, "s.organization = {a}.key"),
-    }),
-    "Topic": Table("topics", {
+        "statements": Nested("Statement", queries.STATEMENTS, "s.organization = {a}.key"),
+    }, lookup="organization", listing=RootListing("organizations", queries.ORGANIZATIONS)),
+    "Topic": Type("topics", {
         **_RECORD,
-        "label": Localized("{a}.labels", "{a}.label"),
-        "meetings": Page("Meeting", queries.MEETINGS,
-                         "m.key IN (SELECT meeting FROM meeting_topics WHERE topic = {a}.key)"),
-        "statements": Page("Statement", queries.STATEMENTS,
-                           "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
-    }),
-    "Delegation": Table("delegations", {
+        "label": Localized("labels", "label"),
+        "meetings": Nested("Meeting", queries.MEETINGS,
+                           "m.key IN (SELECT meeting FROM meeting_topics WHERE topic = {a}.key)"),
+        "statements": Nested("Statement", queries.STATEMENTS,
+                             "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
+    }, lookup="topic", listing=RootListing("topics", queries.TOPICS)),
+    "Delegation": Type("delegations", {
         "id": Id(("meeting", "country")),
-        "country": CountryOf("{a}.country"),
-        "headRole": Column("{a}.head_role"),
+        "country": _country("country"),
+        "headRole": Column("head_role"),
         "meeting": One("Meeting", "meeting"),
         "head": One("Person", "head"),
         "members": _linked("Person", "persons", "delegation_members",
                            "x.meeting = {a}.meeting AND x.country = {a}.country"),
         "sources": _linked("Source", "sources", "delegation_sources",
                            "x.meeting = {a}.meeting AND x.country = {a}.country"),
-    }),
-    "Meeting": Table("meetings", {
+    }, listing=RootListing("delegations", queries.DELEGATIONS, queries.delegation_where)),
+    "Meeting": Type("meetings", {
         **_RECORD,
         **_MEETING_FACTS,
         "followUps": Many("Meeting", "meetings rel", "rel.follows = {a}.key", "ifnull(rel.date, '~'), rel.key"),
         "delegations": _DELEGATIONS,
-        "participants": Countries(_DELEGATIONS, "country"),
+        "participants": EmbeddedList("Country", _DELEGATIONS, {"code": "country"}),
         "topics": _linked("Topic", "topics", "meeting_topics", "x.meeting = {a}.key"),
-        "statements": Page("Statement", queries.STATEMENTS, "s.meeting = {a}.key"),
+        "statements": Nested("Statement", queries.STATEMENTS, "s.meeting = {a}.key"),
         "sources": _linked("Source", "sources", "meeting_sources", "x.meeting = {a}.key"),
         "reports": Many("MeetingReport", (
             "meeting_sources x JOIN meeting_reports rel ON rel.meeting = x.meeting AND rel.source = x.source"
         ), "x.meeting = {a}.key", "x.position"),
-    }),
-    "DelegationReport": Table("delegation_reports", {
+    }, lookup="meeting", listing=RootListing("meetings", queries.MEETINGS, queries.meeting_where)),
+    "DelegationReport": Type("delegation_reports", {
         "id": Id(("meeting", "source", "country")),
-        "country": CountryOf("{a}.country"),
-        "headRole": Column("{a}.head_role"),
+        "country": _country("country"),
+        "headRole": Column("head_role"),
         "head": One("Person", "head"),
         "members": _linked("Person", "persons", "delegation_report_members",
                            "x.meeting = {a}.meeting AND x.source = {a}.source AND x.country = {a}.country"),
         "source": One("Source", "source"),
     }),
-    "MeetingReport": Table("meeting_reports", {
+    "MeetingReport": Type("meeting_reports", {
         "id": Id(("meeting", "source")),
         **_MEETING_FACTS,
         "source": One("Source", "source"),
@@ -229,18 +310,25 @@ TABLES: dict[str, Table] = {
         "topics": _linked("Topic", "topics", "meeting_report_topics",
                           "x.meeting = {a}.meeting AND x.source = {a}.source"),
     }),
-    "Statement": Table("statements", {
+    "Statement": Type("statements", {
         **_RECORD,
-        "text": Column("{a}.text"),
-        "language": Column("{a}.language"),
-        "kind": Column("{a}.kind", "enum"),
-        "date": Column("{a}.date"),
-        "occasion": Column("{a}.occasion"),
-        "translation": Localized("{a}.translations", None),
+        "text": Column("text"),
+        "language": Column("language"),
+        "kind": Column("kind", enum(StatementKind)),
+        "date": Column("date", DATE),
+        "occasion": Column("occasion"),
+        "translation": Localized("translations", None),
         "speaker": One("Person", "speaker"),
         "organization": One("Organization", "organization"),
         "meeting": One("Meeting", "meeting"),
         "topics": _linked("Topic", "topics", "statement_topics", "x.statement = {a}.key"),
         "source": One("Source", "source"),
-    }),
+    }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
 }  # fmt: skip
+
+# The root fields, by name, and the type each gives: derived from the declarations.
+LOOKUPS: dict[str, str] = {t.lookup: name for name, t in TYPES.items() if t.lookup is not None}
+LISTINGS: dict[str, tuple[RootListing, str]] = {
+    t.listing.name: (t.listing, name) for name, t in TYPES.items() if t.listing is not None
+}
+ROSTERS: dict[str, str] = {t.roster: name for name, t in TYPES.items() if t.roster is not None}

@@ -10,7 +10,7 @@ which filters are set) is recorded as facts while compiling, and each parameter'
 position, a search, an id) is a binder that computes it again from each request's variables.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -33,44 +33,39 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 from . import dialect, queries
-from .catalog import TABLES, Column, Countries, CountryOf, Field, Id, Localized, Many, One
+from .catalog import LISTINGS, LOOKUPS, ROSTERS, TYPES, Column, Embedded, EmbeddedList, Field, Id, Localized, Many, One
+from .ids import parse_global_id, path_condition, path_parts
 from .pagination import Position, check_first, decode_cursor
 from .queries import NESTED_ORDER, Listing, plain_text
-from .schema import RECORDS
-from .types import parse_global_id
 
 Details = list[FieldDetails]
 T = TypeVar("T")
 Probe = Callable[[VariableValues], Any]  # something computed from a request's coerced variables
 Fact = tuple[Probe, Any]  # something the SQL's text depends on, and what it was when compiled
-Statement = tuple[str, str, dict[str, Probe]]  # (response key, SQL, each parameter's binder) per root field
+RootSQL = tuple[str, str, dict[str, Probe]]  # (response key, SQL, each parameter's binder) per root field
 
 
 class Unsupported(Exception):
     """The compiler does not answer this request; the resolver path does."""
 
 
-# Root connection fields: (listing, how its `filter` argument becomes conditions, the node type). A listing with
-# an `orderBy` argument sorts by date (oldest first by default), the others by key.
-ROOT_LISTINGS: dict[str, tuple[Listing, Callable[[dict[str, Any]], queries.Where], str]] = {
-    "meetings": (queries.MEETINGS, queries.meeting_where, "Meeting"),
-    "statements": (queries.STATEMENTS, queries.statement_where, "Statement"),
-    "delegations": (queries.DELEGATIONS, queries.delegation_where, "Delegation"),
-    "topics": (queries.TOPICS, lambda _: queries.Where(), "Topic"),
-    "persons": (queries.PERSONS, lambda _: queries.Where(), "Person"),
-    "organizations": (queries.ORGANIZATIONS, lambda _: queries.Where(), "Organization"),
-    "sources": (queries.SOURCES, lambda _: queries.Where(), "Source"),
-}
-ROOT_RECORDS = {"meeting": "Meeting", "statement": "Statement", "topic": "Topic", "person": "Person",
-                "organization": "Organization", "source": "Source"}  # fmt: skip
-COUNTRIES = f"SELECT country AS code FROM ({queries.COUNTRY_CODES}) WHERE country IS NOT NULL ORDER BY country"
-# How a Column's value is encoded in the response, by its kind.
-ENCODINGS: dict[str, Callable[[str], str]] = {
-    "plain": lambda value: value,
-    "enum": dialect.enum,
-    "json": dialect.json_text,
-    "timestamp": dialect.timestamp,
-}
+@dataclass(frozen=True)
+class Alias:
+    """Where the columns of an object's row are in the SQL: the row aliased `name`, or, for a value object embedded
+    in another row, that row's `columns` that hold its own."""
+
+    name: str
+    columns: Mapping[str, str] | None = None
+
+    def column(self, column: str) -> str:
+        return f"{self.name}.{self._own(column)}"
+
+    def embedded(self, columns: Mapping[str, str]) -> "Alias":
+        """Where an object embedded in this row, made of its `columns` (its own name to this row's), has them."""
+        return Alias(self.name, {own: self._own(theirs) for own, theirs in columns.items()})
+
+    def _own(self, column: str) -> str:
+        return self.columns[column] if self.columns is not None else column
 
 
 def _snake(name: str) -> str:
@@ -212,7 +207,7 @@ class Compiler:
 
     # --- the operation ----------------------------------------------------------------------------------------
 
-    def statements(self) -> list[Statement]:
+    def statements(self) -> list[RootSQL]:
         query_type = self.schema.query_type
         if query_type is None:
             raise Unsupported("no query type")
@@ -235,8 +230,9 @@ class Compiler:
         if definition is None or name.startswith("__"):
             raise Unsupported(f"root field {name}")
         args = self.arguments(definition, details)
-        if name in ROOT_LISTINGS:
-            listing, where_of, target = ROOT_LISTINGS[name]
+        if name in LISTINGS:
+            declared, target = LISTINGS[name]
+            listing, where_of = declared.listing, declared.where
             condition = self.bind(args, lambda a: _where_sql(where_of(_filter_values(a.get("filter")))))
             order = queries.BY_KEY
             if "orderBy" in definition.args:
@@ -244,64 +240,55 @@ class Compiler:
                 order = self.shape(args, lambda a: (a.get("orderBy") or default).value)
             conn_type = self._object_type(get_named_type(definition.type).name)
             return self.connection(conn_type, listing, order, condition, target, args, details)
-        if name in ROOT_RECORDS:
-            target = ROOT_RECORDS[name]
-            return self.lookup(target, f"{{r}}.key = {self.param(args, lambda a: a['key'])}", details)
+        if name in LOOKUPS:
+            return self.lookup(LOOKUPS[name], f"{{r}}.key = {self.param(args, lambda a: a['key'])}", details)
+        if name in ROSTERS:
+            target = ROSTERS[name]
+            r = self.alias()
+            element = self.obj(target, Alias(r), details)
+            declared_rows = TYPES[target]
+            every = f"SELECT * FROM {declared_rows.rows} ORDER BY {', '.join(declared_rows.id.columns)}"
+            return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({every}) {r}")
         if name == "node":
             return self.node(args, details)
-        if name == "countries":
-            return self.countries(COUNTRIES, details)
         raise Unsupported(f"root field {name}")
 
     def node(self, args: Args, details: Details) -> str:
         # An id the resolver path refuses raises GraphQLError: it answers.
         type_name = self.shape(args, lambda a: parse_global_id(a["id"])[0])
-        if type_name == "Country":  # not a table: one of the codes the data refers to
-            r = self.alias()
-            country = self.country(f"{r}.code", details)
-            key = self.param(args, lambda a: parse_global_id(a["id"])[1])
-            return dialect.nested(f"SELECT {country} FROM ({COUNTRIES}) {r} WHERE {r}.code = {key}")
-        if type_name in RECORDS:
-            columns = TABLES[type_name].id.columns
-            if not self.shape(args, lambda a: len(parse_global_id(a["id"])[1].split("/")) == len(columns)):
-                return "NULL"
-            condition = " AND ".join(
-                f"{{r}}.{c} = {self.param(args, lambda a, i=i: parse_global_id(a['id'])[1].split('/')[i])}"  # type: ignore[misc]
-                for i, c in enumerate(columns)
-            )
-        elif type_name in self._node_types():
-            raise Unsupported(f"node of type {type_name}")  # one the resolver path finds some other way
-        else:
+        if type_name not in TYPES:
             return "NULL"  # no such type: no such object
-        return self.lookup(type_name, condition, details)
+        columns = TYPES[type_name].id.columns
 
-    def _node_types(self) -> set[str]:
-        return {t.name for t in self.schema.type_map.values()
-                if isinstance(t, GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)}  # fmt: skip
+        def parts(a: dict[str, Any]) -> list[str] | None:
+            return path_parts(parse_global_id(a["id"])[1], columns)
+
+        if not self.shape(args, lambda a: parts(a) is not None):
+            return "NULL"
+        values = [self.param(args, lambda a, i=i: parts(a)[i]) for i in range(len(columns))]  # type: ignore[misc, index]
+        return self.lookup(type_name, path_condition(columns, "{r}", values), details)
 
     # --- objects and their fields -------------------------------------------------------------------------------
 
     def lookup(self, type_name: str, condition: str, details: Details) -> str:
         """The object of `type_name` whose row meets `condition` (over `{r}`), or null."""
         r = self.alias()
-        table = TABLES[type_name].name
-        obj = self.obj(type_name, r, details)
-        return dialect.nested(f"SELECT {obj} FROM {table} {r} WHERE {condition.format(r=r)}")
+        obj = self.obj(type_name, Alias(r), details)
+        return dialect.nested(f"SELECT {obj} FROM {TYPES[type_name].rows} {r} WHERE {condition.format(r=r)}")
 
-    def obj(self, type_name: str, a: str, details: Details) -> str:
-        """The JSON object for the selection `details` on a row of `type_name` aliased `a`."""
+    def obj(self, type_name: str, a: Alias, details: Details) -> str:
+        """The JSON object for the selection `details` on a row of `type_name` at `a`."""
         object_type = self._object_type(type_name)
-        table = TABLES.get(type_name)
-        if table is None:
+        declared = TYPES.get(type_name)
+        if declared is None:
             raise Unsupported(f"type {type_name}")
-        grouped = self.subfields(object_type, details)
         pairs = []
-        for key, sub in grouped.items():
+        for key, sub in self.subfields(object_type, details).items():
             name = sub[0].node.name.value
             if name == "__typename":
                 pairs.append((key, dialect.quote(type_name)))
                 continue
-            spec = table.fields.get(name)
+            spec = declared.fields.get(name)
             if spec is None:
                 raise Unsupported(f"field {type_name}.{name}")
             pairs.append((key, self.field(type_name, object_type.fields[name], spec, a, sub)))
@@ -317,57 +304,39 @@ class Compiler:
             raise Unsupported("more fields on one object than an SQL function takes arguments")
         return dialect.json_object(pairs)
 
-    def field(self, type_name: str, definition: GraphQLField, spec: Field, a: str, details: Details) -> str:
+    def field(self, type_name: str, definition: GraphQLField, spec: Field, a: Alias, details: Details) -> str:
         if isinstance(spec, Column):
-            return ENCODINGS[spec.kind](spec.sql.format(a=a))
+            return dialect.ENCODERS[spec.encoding.kind](a.column(spec.column))
         if isinstance(spec, Id):
-            return dialect.node_id(type_name, spec.key.format(a=a))
-        if isinstance(spec, CountryOf):
-            code = spec.code.format(a=a)
-            return f"CASE WHEN {code} IS NULL THEN NULL ELSE {self.country(code, details)} END"
-        if isinstance(spec, Countries):
-            return self.countries(spec.sql.format(a=a), details)
+            return dialect.node_id(type_name, " || '/' || ".join(a.column(c) for c in spec.columns))
+        if isinstance(spec, Embedded):
+            first = a.column(next(iter(spec.columns.values())))
+            obj = self.obj(spec.target, a.embedded(spec.columns), details)
+            return f"CASE WHEN {first} IS NULL THEN NULL ELSE {obj} END"
+        if isinstance(spec, EmbeddedList):
+            r = self.alias()
+            element = self.obj(spec.target, Alias(r), details)
+            return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({spec.sql.format(a=a.name)}) {r}")
         if isinstance(spec, Localized):
             args = self.arguments(definition, details)
+            texts = a.column(spec.texts)
             if spec.fallback is None:
-                return dialect.json_member(spec.texts.format(a=a), self.param(args, lambda a: a.get("language")))
-            fallback = spec.fallback.format(a=a)
+                return dialect.json_member(texts, self.param(args, lambda a: a.get("language")))
+            fallback = a.column(spec.fallback)
             if not self.shape(args, lambda a: bool(a.get("language"))):
                 return fallback
             language = self.param(args, lambda a: a.get("language"))
-            return f"coalesce({dialect.json_member(spec.texts.format(a=a), language)}, {fallback})"
+            return f"coalesce({dialect.json_member(texts, language)}, {fallback})"
         if isinstance(spec, One):
-            return self.lookup(spec.target, spec.condition.replace("{a}", a), details)
+            return self.lookup(spec.target, spec.condition.replace("{a}", a.name), details)
         if isinstance(spec, Many):
             r = self.alias()
-            element = self.obj(spec.target, r, details)
-            return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({spec.sql.format(a=a)}) {r}")
+            element = self.obj(spec.target, Alias(r), details)
+            return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({spec.sql.format(a=a.name)}) {r}")
         args = self.arguments(definition, details)
         conn_type = self._object_type(get_named_type(definition.type).name)
-        condition = spec.condition.format(a=a)
+        condition = spec.condition.format(a=a.name)
         return self.connection(conn_type, spec.listing, NESTED_ORDER, condition, spec.target, args, details)
-
-    def country(self, code: str, details: Details) -> str:
-        country_type = self._object_type("Country")
-        pairs = []
-        for key, sub in self.subfields(country_type, details).items():
-            name = sub[0].node.name.value
-            if name == "code":
-                pairs.append((key, code))
-            elif name == "id":
-                pairs.append((key, dialect.node_id("Country", code)))
-            elif name == "name":
-                pairs.append((key, dialect.country_name(code)))
-            elif name == "__typename":
-                pairs.append((key, dialect.quote("Country")))
-            else:
-                raise Unsupported(f"field Country.{name}")
-        return self.json_object(pairs)
-
-    def countries(self, codes: str, details: Details) -> str:
-        r = self.alias()
-        element = self.country(f"{r}.code", details)
-        return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({codes}) {r}")
 
     # --- connections ----------------------------------------------------------------------------------------------
 
@@ -391,17 +360,13 @@ class Compiler:
         first = self.param(args, lambda a: check_first(a.get("first")))
         after_sql = self.bind(args, lambda a: queries.after_condition(listing, order, after(a)))
         paging = self.shape(args, lambda a: a.get("after") is not None)
-        sort, tie, direction = listing.orders[order]
+        direction = listing.orders[order][2]
         r = self.alias()
         grouped = self.subfields(conn_type, details)
         names = {sub[0].node.name.value for sub in grouped.values()}
         # pageInfo needs one row more (is there a next page?) and each row's place; nodes alone need neither.
         numbered = "pageInfo" in names
-        inner = (
-            f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
-            f"WHERE {condition} AND {after_sql} "
-            f"ORDER BY {sort} {direction}, {tie} {direction} LIMIT {first + ' + 1' if numbered else first}"
-        )
+        inner = queries.page_select(listing, order, condition, after_sql, f"{first} + 1" if numbered else first)
         ordered = f"ORDER BY _sort {direction}, _tie {direction}"
         page = f"SELECT *, row_number() OVER ({ordered}) AS _n, count(*) OVER () AS _rows FROM ({inner}) {ordered}"
         cursor = dialect.cursor(listing.name, order, f"{r}._sort", f"{r}._tie")
@@ -412,9 +377,9 @@ class Compiler:
             if name == "__typename":
                 value = dialect.quote(conn_type.name)
             elif name == "totalCount":
-                value = f"(SELECT count(*) FROM {listing.select()} WHERE {condition})"
+                value = f"({queries.count_select(listing, condition)})"
             elif name == "nodes":
-                value = dialect.json_array(self.obj(target, r, sub), shown)
+                value = dialect.json_array(self.obj(target, Alias(r), sub), shown)
             elif name == "edges":
                 value = dialect.json_array(self.edge(conn_type, target, r, cursor, sub), shown)
             elif name == "pageInfo":
@@ -439,7 +404,7 @@ class Compiler:
             elif name == "cursor":
                 pairs.append((key, cursor))
             elif name == "node":
-                pairs.append((key, self.obj(target, r, sub)))
+                pairs.append((key, self.obj(target, Alias(r), sub)))
             else:
                 raise Unsupported(f"field {edge_type.name}.{name}")
         return self.json_object(pairs)

@@ -7,11 +7,11 @@ Everything SQLite-specific in the generated SQL is written here, so another engi
 
 import sqlite3
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
+from .ids import global_id
 from .pagination import Position, encode_cursor
-from .types import global_id
 
 # SQLite functions take at most 127 arguments: an object of more keys is built by the resolver path instead.
 MAX_OBJECT_KEYS = 63
@@ -76,6 +76,17 @@ def json_text(value: str) -> str:
 def json_member(value: str, key: str) -> str:
     """The string under `key` (a bound parameter) of a JSON object column, NULL when absent."""
     return f"(SELECT j.value FROM json_each({value}) j WHERE j.key = {key})"
+
+
+# How a column of each encoding (`catalog.Encoding.kind`) is written into a response.
+ENCODERS: dict[str, Callable[[str], str]] = {
+    "plain": lambda value: value,
+    "date": lambda value: value,  # stored as the RFC 3339 full-date the `Date` scalar writes
+    "timestamp": timestamp,
+    "json": json_text,
+    "enum": enum,
+    "country_name": country_name,
+}
 
 
 def _cursor(listing: str, order: str, sort: str, tie: str) -> str:

@@ -31,7 +31,7 @@ from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
 from . import dialect
-from .compiler import Compiler, Fact, Statement, Unsupported
+from .compiler import Compiler, Fact, RootSQL, Unsupported
 from .limits import Limits, check_document, long_strings
 
 logger = logging.getLogger("diplo")
@@ -47,7 +47,7 @@ class Variant:
     """The operation's SQL for the requests whose variables give these facts."""
 
     facts: tuple[Fact, ...]
-    statements: list[Statement]
+    statements: list[RootSQL]
 
     def fits(self, variables: VariableValues) -> bool:
         # In the order the compiler met them: a fact that raises (an id the resolver path refuses) after those

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..store import marks
+from . import ids
 from .pagination import Position
 
 Params = list[Any]
@@ -48,7 +49,9 @@ SOURCES = _listing("sources", "src", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
 
 
 @dataclass(frozen=True)
-class Page:
+class RowPage:
+    """The rows of one page of a listing, and whether more follow."""
+
     rows: list[sqlite3.Row]  # each with `_sort` and `_tie`, the position a cursor encodes
     has_next: bool
 
@@ -91,23 +94,32 @@ def after_condition(listing: Listing, order: str, after: Position | None) -> tup
     )
 
 
+def page_select(listing: Listing, order: str, condition: str, after: str, limit: str) -> str:
+    """The rows of a page of `listing` in `order`, each with its place (`_sort`, `_tie`, what its cursor encodes):
+    those where `condition` past the cursor condition `after`, at most `limit` (SQL: a number or a parameter)."""
+    sort, tie, direction = listing.orders[order]
+    return (
+        f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
+        f"WHERE {condition} AND {after} ORDER BY {sort} {direction}, {tie} {direction} LIMIT {limit}"
+    )
+
+
+def count_select(listing: Listing, condition: str) -> str:
+    return f"SELECT count(*) FROM {listing.select()} WHERE {condition}"
+
+
 def fetch_page(
     conn: sqlite3.Connection, listing: Listing, order: str, where: Where, first: int, after: Position | None
-) -> Page:
+) -> RowPage:
     """One page of a listing: `first` rows after `after`, and whether more follow (one row more is read)."""
-    sort, tie, direction = listing.orders[order]
     after_sql, after_params = after_condition(listing, order, after)
-    sql = (
-        f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
-        f"WHERE {where.sql()} AND {after_sql} ORDER BY {sort} {direction}, {tie} {direction} LIMIT ?"
-    )
+    sql = page_select(listing, order, where.sql(), after_sql, "?")
     rows = conn.execute(sql, [*where.params, *after_params, first + 1]).fetchall()
-    return Page(rows[:first], len(rows) > first)
+    return RowPage(rows[:first], len(rows) > first)
 
 
 def count(conn: sqlite3.Connection, listing: Listing, where: Where) -> int:
-    sql = f"SELECT count(*) FROM {listing.select()} WHERE {where.sql()}"
-    result: int = conn.execute(sql, where.params).fetchone()[0]
+    result: int = conn.execute(count_select(listing, where.sql()), where.params).fetchone()[0]
     return result
 
 
@@ -142,7 +154,7 @@ def _heads(paths: Sequence[str]) -> list[str]:
 def fetch_child_pages(
     conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str], first: int,
     after: Position | None,
-) -> dict[str, Page]:  # fmt: skip
+) -> dict[str, RowPage]:  # fmt: skip
     """A page of the listing's rows for each parent (by path), all in one query."""
     sort, tie, direction = listing.orders[NESTED_ORDER]
     after_sql, after_params = after_condition(listing, NESTED_ORDER, after)
@@ -156,7 +168,7 @@ def fetch_child_pages(
     for row in conn.execute(sql, [*heads, *after_params, first + 1]):
         if row["_parent"] in grouped:
             grouped[row["_parent"]].append(row)
-    return {key: Page(rows[:first], len(rows) > first) for key, rows in grouped.items()}
+    return {key: RowPage(rows[:first], len(rows) > first) for key, rows in grouped.items()}
 
 
 def count_children(
@@ -186,17 +198,22 @@ def rows_grouped(conn: sqlite3.Connection, sql: str, keys: Sequence[str]) -> dic
     return grouped
 
 
-def row_by_path(conn: sqlite3.Connection, table: str, columns: Sequence[str], path: str) -> sqlite3.Row | None:
-    """The row whose primary key `columns` are the parts of `path` (`meeting/country`, ...); None for a path
-    of another length."""
-    parts = path.split("/")
-    if len(parts) != len(columns):
+def row_by_path(conn: sqlite3.Connection, rows: str, columns: Sequence[str], path: str) -> sqlite3.Row | None:
+    """The row of `rows` whose key `columns` are the parts of `path` (`meeting/country`, ...); None for a path of
+    another length."""
+    parts = ids.path_parts(path, columns)
+    if parts is None:
         return None
-    condition = " AND ".join(f"{column} = ?" for column in columns)
+    condition = ids.path_condition(columns, "r", ["?"] * len(columns))
     row: sqlite3.Row | None = conn.execute(
-        f"SELECT * FROM {table} WHERE {condition}", [plain_text(part) for part in parts]
+        f"SELECT * FROM {rows} r WHERE {condition}", [plain_text(part) for part in parts]
     ).fetchone()
     return row
+
+
+def roster(conn: sqlite3.Connection, rows: str, columns: Sequence[str]) -> list[sqlite3.Row]:
+    """Every row of `rows`, by key."""
+    return conn.execute(f"SELECT * FROM {rows} r ORDER BY {', '.join(columns)}").fetchall()
 
 
 # Every country code the data refers to (and NULL), as the column `country`.
@@ -204,11 +221,6 @@ COUNTRY_CODES = (
     "SELECT country FROM delegations UNION SELECT host_country FROM meetings UNION "
     "SELECT country FROM persons UNION SELECT country FROM organizations"
 )
-
-
-def countries(conn: sqlite3.Connection) -> list[str]:
-    """Every country code the data refers to."""
-    return sorted(code for (code,) in conn.execute(COUNTRY_CODES) if code)
 
 
 # --- filters ----------------------------------------------------------------------------------------------

@@ -13,20 +13,20 @@ from strawberry.types import ExecutionContext
 
 from ..vocabulary import MeetingFormat, MeetingStatus, StatementKind
 from . import queries
-from .catalog import TABLES
+from .catalog import LISTINGS, LOOKUPS, ROSTERS, TYPES
 from .descriptions import describe
+from .ids import parse_global_id
 from .pagination import check_first, decode_cursor
 from .scalars import SCALARS
 from .types import (
+    CLASSES,
     After,
     Connection,
     Country,
     Delegation,
-    DelegationReport,
     First,
     Info,
     Meeting,
-    MeetingReport,
     Node,
     Organization,
     Person,
@@ -34,8 +34,6 @@ from .types import (
     Statement,
     Topic,
     connection,
-    country,
-    parse_global_id,
 )
 
 
@@ -96,50 +94,53 @@ def _values(filter_: object | None) -> dict[str, Any]:
     }
 
 
-def _listing_page(
-    info: Info,
-    listing: queries.Listing,
-    order: str,
-    where: queries.Where,
-    first: int | None,
-    after: str | None,
-    node_type: Any,
+def listing(
+    info: Info, filter_: object | None, order_by: Enum | None, first: int | None, after: str | None
 ) -> Connection[Any]:
-    position = decode_cursor(after, listing.name, order) if after is not None else None
+    """A page of the root listing the field is declared as in `catalog.LISTINGS`."""
+    declared, type_name = LISTINGS[info.field_name]
+    rows = declared.listing
+    order = order_by.value if order_by is not None else queries.BY_KEY
+    where = declared.where(_values(filter_))
+    position = decode_cursor(after, rows.name, order) if after is not None else None
     conn = info.context.conn
-    page = queries.fetch_page(conn, listing, order, where, check_first(first), position)
+    page = queries.fetch_page(conn, rows, order, where, check_first(first), position)
 
     async def total() -> int:
-        return queries.count(conn, listing, where)
+        return queries.count(conn, rows, where)
 
-    return connection(page, listing.name, order, position, node_type.from_row, total)
-
-
-# The record types `node(id:)` finds, each by the key its declaration in `api/graphql/catalog.py` gives.
-RECORDS: dict[str, Any] = {
-    record.__name__: record
-    for record in (Meeting, Statement, Topic, Person, Organization, Source, Delegation, MeetingReport, DelegationReport)
-}
+    return connection(page, rows.name, order, position, CLASSES[type_name].from_row, total)
 
 
-async def _one(info: Info, type_name: str, key: str) -> Any:
-    if type_name == "Country":  # not a table: the codes the data refers to
-        return country(key) if key in queries.countries(info.context.conn) else None
-    if type_name not in RECORDS:
+async def find(info: Info, type_name: str, key: str) -> Any:
+    """The object of a declared type with this key (a path for a key of several columns), or None."""
+    if type_name not in TYPES:
         return None
-    table = TABLES[type_name]
-    if table.id.columns == ("key",):  # batched with the other lookups of the response
+    declared = TYPES[type_name]
+    if declared.id.columns == ("key",):  # batched with the other lookups of the response
         row = await info.context.loaders.by_key(type_name).load(key)
     else:  # a path (`meeting/country`): one direct lookup, as `node(id:)` asks for one at a time
-        row = queries.row_by_path(info.context.conn, table.name, table.id.columns, key)
-    return RECORDS[type_name].from_row(row) if row else None
+        row = queries.row_by_path(info.context.conn, declared.rows, declared.id.columns, key)
+    return CLASSES[type_name].from_row(row) if row else None
+
+
+async def lookup(info: Info, key: str) -> Any:
+    """The object the root field finds by key, as `catalog.LOOKUPS` declares it."""
+    return await find(info, LOOKUPS[info.field_name], key)
+
+
+def roster(info: Info) -> list[Any]:
+    """Every object of the type the root field lists, as `catalog.ROSTERS` declares it."""
+    declared = TYPES[ROSTERS[info.field_name]]
+    rows = queries.roster(info.context.conn, declared.rows, declared.id.columns)
+    return [CLASSES[ROSTERS[info.field_name]].from_row(row) for row in rows]
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await _one(info, *parse_global_id(id))  # type: ignore[no-any-return]
+        return await find(info, *parse_global_id(id))  # type: ignore[no-any-return]
 
     @strawberry.field
     def meetings(
@@ -150,9 +151,7 @@ class Query:
         first: First = 20,
         after: After = None,
     ) -> Connection[Meeting]:
-        where = queries.meeting_where(_values(filter))
-        order = (order_by or MeetingOrder.DATE_ASC).value
-        return _listing_page(info, queries.MEETINGS, order, where, first, after, Meeting)
+        return listing(info, filter, order_by or MeetingOrder.DATE_ASC, first, after)
 
     @strawberry.field
     def statements(
@@ -163,66 +162,61 @@ class Query:
         first: First = 20,
         after: After = None,
     ) -> Connection[Statement]:
-        where = queries.statement_where(_values(filter))
-        order = (order_by or StatementOrder.DATE_ASC).value
-        return _listing_page(info, queries.STATEMENTS, order, where, first, after, Statement)
+        return listing(info, filter, order_by or StatementOrder.DATE_ASC, first, after)
 
     @strawberry.field(description="Delegations, by meeting key and country.")
     def delegations(
         self, info: Info, filter: DelegationFilter | None = None, first: First = 20, after: After = None
     ) -> Connection[Delegation]:
-        where = queries.delegation_where(_values(filter))
-        return _listing_page(info, queries.DELEGATIONS, queries.BY_KEY, where, first, after, Delegation)
+        return listing(info, filter, None, first, after)
 
     @strawberry.field(description="Topics, by key.")
     def topics(self, info: Info, first: First = 20, after: After = None) -> Connection[Topic]:
-        return _listing_page(info, queries.TOPICS, queries.BY_KEY, queries.Where(), first, after, Topic)
+        return listing(info, None, None, first, after)
 
     @strawberry.field(description="Persons, by key.")
     def persons(self, info: Info, first: First = 20, after: After = None) -> Connection[Person]:
-        return _listing_page(info, queries.PERSONS, queries.BY_KEY, queries.Where(), first, after, Person)
+        return listing(info, None, None, first, after)
 
     @strawberry.field(description="Organizations, by key.")
     def organizations(self, info: Info, first: First = 20, after: After = None) -> Connection[Organization]:
-        listing = queries.ORGANIZATIONS
-        return _listing_page(info, listing, queries.BY_KEY, queries.Where(), first, after, Organization)
+        return listing(info, None, None, first, after)
 
     @strawberry.field(description="Sources, by key.")
     def sources(self, info: Info, first: First = 20, after: After = None) -> Connection[Source]:
-        return _listing_page(info, queries.SOURCES, queries.BY_KEY, queries.Where(), first, after, Source)
+        return listing(info, None, None, first, after)
 
     @strawberry.field(description="The countries the data refers to, by code.")
     def countries(self, info: Info) -> list[Country]:
-        return [country(code) for code in queries.countries(info.context.conn)]
+        return roster(info)
 
     @strawberry.field
     async def meeting(self, info: Info, key: str) -> Meeting | None:
-        return await _one(info, "Meeting", key)  # type: ignore[no-any-return]
+        return await lookup(info, key)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def statement(self, info: Info, key: str) -> Statement | None:
-        return await _one(info, "Statement", key)  # type: ignore[no-any-return]
+        return await lookup(info, key)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def topic(self, info: Info, key: str) -> Topic | None:
-        return await _one(info, "Topic", key)  # type: ignore[no-any-return]
+        return await lookup(info, key)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def person(self, info: Info, key: str) -> Person | None:
-        return await _one(info, "Person", key)  # type: ignore[no-any-return]
+        return await lookup(info, key)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def organization(self, info: Info, key: str) -> Organization | None:
-        return await _one(info, "Organization", key)  # type: ignore[no-any-return]
+        return await lookup(info, key)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def source(self, info: Info, key: str) -> Source | None:
-        return await _one(info, "Source", key)  # type: ignore[no-any-return]
+        return await lookup(info, key)  # type: ignore[no-any-return]
 
 
-NODE_TYPES: Sequence[type] = (
-    Meeting, Delegation, Statement, Topic, Person, Organization, Source, MeetingReport, DelegationReport,
-)  # fmt: skip
+# Every declared type's class, for the schema to know those no field names (all are reachable today).
+NODE_TYPES: Sequence[type] = tuple(CLASSES[name] for name in TYPES)
 
 
 class DiploSchema(strawberry.Schema):

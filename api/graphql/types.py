@@ -1,55 +1,27 @@
-"""The GraphQL object types. Scalars are plain attributes set from a row; only relations are resolvers, and
-each relation goes through a per-request DataLoader, so a response costs one query per level, not per item."""
+"""The GraphQL object types of the resolver path. What each field reads is declared once, in `catalog.py`: each
+type's scalars and embedded objects are set from its row by `from_row`, and every relation resolver finds its
+declaration by the field's type and name and loads through a per-request DataLoader (`batching.py`), so a response
+costs one query per level, not per item. The classes here give the GraphQL shape: names, types, arguments and
+descriptions."""
 
-import base64
-import binascii
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from functools import cache
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 import strawberry
 
-from ..vocabulary import COUNTRY_NAMES, MeetingFormat, MeetingStatus, StatementKind
-from . import catalog as relations
-from .batching import Context
-from .catalog import TABLES, Countries, Many, One
-from .errors import bad_input
+from ..vocabulary import MeetingFormat, MeetingStatus, StatementKind
+from .batching import Context, Row
+from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One
+from .ids import global_id, path_of
 from .pagination import Position, check_first, decode_cursor, encode_cursor
-from .queries import NESTED_ORDER, Page
+from .queries import NESTED_ORDER, RowPage
 
-Row = sqlite3.Row
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
-
-
-# --- global ids -----------------------------------------------------------------------------------------------
-
-
-def global_id(type_name: str, key: str) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode())
-
-
-def parse_global_id(value: str) -> tuple[str, str]:
-    try:
-        type_name, _, key = base64.urlsafe_b64decode(value.encode("ascii")).decode().partition(":")
-    except (UnicodeError, binascii.Error, ValueError):
-        raise bad_input("`id` is not an id returned by this API") from None
-    if not key:
-        raise bad_input("`id` is not an id returned by this API")
-    return type_name, key
-
-
-@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
-class Node:
-    id: strawberry.ID
-
-
-# --- enums and small types ----------------------------------------------------------------------------------
-
 
 # The vocabulary's enums as GraphQL enums (strawberry marks the classes themselves): the API spells a value by its
 # member's name (`IN_PERSON`), the store by its value (`in_person`).
@@ -57,23 +29,65 @@ for _enum in (MeetingStatus, MeetingFormat, StatementKind):
     strawberry.enum(_enum)
 
 
-@strawberry.type(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")
-class Country(Node):
-    code: str = strawberry.field(description="The ISO 3166-1 alpha-2 code, such as `RU`.")
-    name: str = strawberry.field(description="The English short name (ISO 3166-1).")
+# --- objects from their declarations ------------------------------------------------------------------------------
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+Reader = Callable[[Row], Any]
+
+
+def _reader(type_name: str, spec: Column | Id | Embedded) -> Reader:
+    if isinstance(spec, Column):
+        column, value = spec.column, spec.encoding.value
+        return lambda row: value(row[column])
+    if isinstance(spec, Id):
+        columns = spec.columns
+        return lambda row: global_id(type_name, path_of([row[c] for c in columns]))
+    columns_of = tuple(spec.columns.items())
+    first = columns_of[0][1]
+    build = CLASSES[spec.target].from_row
+    return lambda row: None if row[first] is None else build({own: row[theirs] for own, theirs in columns_of})
 
 
 @cache
-def country(code: str) -> Country:
-    return Country(id=global_id("Country", code), code=code, name=COUNTRY_NAMES.get(code, code))
+def _readers(type_name: str) -> tuple[tuple[str, Reader], ...]:
+    """The attributes `from_row` sets on an object of `type_name`, each with how it is read from the row."""
+    fields = TYPES[type_name].fields.items()
+    return tuple(
+        (_snake(name), _reader(type_name, spec)) for name, spec in fields if isinstance(spec, Column | Id | Embedded)
+    )
 
 
-def _country(code: str | None) -> Country | None:
-    return country(code) if code else None
+CLASSES: dict[str, Any] = {}  # each declared type's class, by name
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Declared(Node):
+    """Not in the schema: what every declared type's class has. `row` is what its resolvers read."""
+
+    row: strawberry.Private[Row]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CLASSES[cls.__name__] = cls
+
+    @classmethod
+    def from_row(cls, row: Row) -> Self:
+        return cls(**{name: read(row) for name, read in _readers(cls.__name__)}, row=row)
+
+
+@strawberry.type(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")
+class Country(Declared):
+    code: str = strawberry.field(description="The ISO 3166-1 alpha-2 code, such as `RU`.")
+    name: str = strawberry.field(description="The English short name (ISO 3166-1).")
 
 
 # --- connections --------------------------------------------------------------------------------------------
@@ -106,7 +120,7 @@ class Connection(Generic[T]):
 
 
 def connection(
-    page: Page,
+    page: RowPage,
     listing: str,
     order: str,
     after: Position | None,
@@ -132,7 +146,7 @@ First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 1
 After = Annotated[str | None, strawberry.argument(description="A cursor from `pageInfo.endCursor` or an edge.")]
 
 
-# --- relations: each declared in `api/graphql/catalog.py`, found by the field's type and name, loaded in batches ------
+# --- fields with arguments and relations: each found in `catalog.py` by the field's type and name --------------
 
 
 def deferred(awaitable: Coroutine[Any, Any, T]) -> T:
@@ -148,50 +162,71 @@ def _parent(info: Info) -> str:
 
 
 def _declared(info: Info, kind: type[K]) -> K:
-    spec = TABLES[_parent(info)].fields[info.field_name]
+    spec = TYPES[_parent(info)].fields[info.field_name]
     assert isinstance(spec, kind), f"{_parent(info)}.{info.field_name} is not declared as a {kind.__name__}"
     return spec
 
 
-def one(info: Info, row: Row, build: Callable[[Row], T]) -> T | None:
-    """A to-one relation of the object read from `row`."""
-    pending = info.context.loaders.one(_declared(info, One), row)
+def _build(spec: One | Many | Nested) -> Callable[[Row], Any]:
+    return CLASSES[spec.target].from_row  # type: ignore[no-any-return]
 
-    async def resolve() -> T | None:
+
+def localized(info: Info, row: Row, language: str | None) -> str | None:
+    """A text in `language` from the row's JSON object of texts, or the fallback column's."""
+    spec = _declared(info, Localized)
+    fallback = row[spec.fallback] if spec.fallback is not None else None
+    if not language:
+        return fallback
+    found: str | None = json.loads(row[spec.texts]).get(language)
+    return found if found is not None else fallback
+
+
+def one(info: Info, row: Row) -> Any:
+    """A to-one relation of the object read from `row`."""
+    spec = _declared(info, One)
+    pending = info.context.loaders.one(spec, row)
+    build = _build(spec)
+
+    async def resolve() -> Any:
         found = await pending if pending is not None else None
         return build(found) if found is not None else None
 
     return deferred(resolve())
 
 
-def many(info: Info, row: Row, build: Callable[[Row], T]) -> list[T]:
+def many(info: Info, row: Row) -> Any:
     """A to-many relation of the object read from `row`."""
-    pending = info.context.loaders.many(_parent(info), _declared(info, Many), row)
+    spec = _declared(info, Many)
+    pending = info.context.loaders.many(_parent(info), spec, row)
+    build = _build(spec)
 
-    async def resolve() -> list[T]:
+    async def resolve() -> list[Any]:
         return [build(found) for found in await pending]
 
     return deferred(resolve())
 
 
-def countries(info: Info, row: Row) -> list[Country]:
-    spec = _declared(info, Countries)
+def embedded_list(info: Info, row: Row) -> Any:
+    """Value objects, one per row of a to-many relation of the object read from `row`."""
+    spec = _declared(info, EmbeddedList)
     pending = info.context.loaders.many(_parent(info), spec.rows, row)
+    build, columns = CLASSES[spec.target].from_row, tuple(spec.columns.items())
 
-    async def resolve() -> list[Country]:
-        return [country(found[spec.column]) for found in await pending]
+    async def resolve() -> list[Any]:
+        return [build({own: found[theirs] for own, theirs in columns}) for found in await pending]
 
     return deferred(resolve())
 
 
-def page(info: Info, row: Row, first: int | None, after: str | None, build: Callable[[Row], T]) -> Connection[T]:
+def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
     """A nested connection of the object read from `row`, batched with every other parent's in the response."""
-    spec = _declared(info, relations.Page)
+    spec = _declared(info, Nested)
     loaders, parent_type = info.context.loaders, _parent(info)
     position = decode_cursor(after, spec.listing.name, NESTED_ORDER) if after is not None else None
     pending = loaders.page(parent_type, spec, row, check_first(first), position)
+    build = _build(spec)
 
-    async def resolve() -> Connection[T]:
+    async def resolve() -> Connection[Any]:
         counter = lambda: loaders.count(parent_type, spec, row)  # noqa: E731
         return connection(await pending, spec.listing.name, NESTED_ORDER, position, build, counter)
 
@@ -202,7 +237,7 @@ def page(info: Info, row: Row, first: int | None, after: str | None, build: Call
 
 
 @strawberry.type(description="A published document that reports meetings and statements.")
-class Source(Node):
+class Source(Declared):
     key: str
     outlet: str
     title: str
@@ -212,128 +247,86 @@ class Source(Node):
     dateline: str | None
     via: list[str] = strawberry.field(description="Attribution chain, nearest first.")
     text: str | None
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "Source":
-        return cls(
-            id=global_id("Source", row["key"]), key=row["key"], outlet=row["outlet"], title=row["title"],
-            url=row["url"], published_at=dt.datetime.fromisoformat(row["published_at"]), language=row["language"],
-            dateline=row["dateline"], via=json.loads(row["via"]), text=row["text"], row=row,
-        )  # fmt: skip
 
     @strawberry.field(description="Meetings this source reports, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return page(info, self.row, first, after, Meeting.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Statements this source reports, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after, Statement.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
 @strawberry.type
-class Person(Node):
+class Party(Declared):
+    """Not in the schema: what a person and an organization both have."""
+
     key: str
     name: str = strawberry.field(description="The name as the earliest report spells it.")
     aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
     country: Country | None
     wikidata_id: str | None
-    row: strawberry.Private[Row]
 
-    @classmethod
-    def from_row(cls, row: Row) -> "Person":
-        return cls(
-            id=global_id("Person", row["key"]), key=row["key"], name=row["name"], aliases=json.loads(row["aliases"]),
-            country=_country(row["country"]), wikidata_id=row["wikidata"], row=row,
-        )  # fmt: skip
 
+@strawberry.type
+class Person(Party):
     @strawberry.field(description="Delegations this person headed or belonged to.")
     def delegations(self, info: Info) -> list["Delegation"]:
-        return many(info, self.row, Delegation.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Statements this person made, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after, Statement.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
 @strawberry.type
-class Organization(Node):
-    key: str
-    name: str = strawberry.field(description="The name as the earliest report spells it.")
-    aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
-    country: Country | None
-    wikidata_id: str | None
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "Organization":
-        return cls(
-            id=global_id("Organization", row["key"]), key=row["key"], name=row["name"],
-            aliases=json.loads(row["aliases"]), country=_country(row["country"]), wikidata_id=row["wikidata"], row=row,
-        )  # fmt: skip
-
+class Organization(Party):
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after, Statement.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
 @strawberry.type
-class Topic(Node):
+class Topic(Declared):
     key: str
-    labels: strawberry.Private[dict[str, str]]
-    english: strawberry.Private[str]
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "Topic":
-        return cls(id=global_id("Topic", row["key"]), key=row["key"], labels=json.loads(row["labels"]),
-                   english=row["label"], row=row)  # fmt: skip
 
     @strawberry.field(description="The label in `language` (BCP 47) when there is one, else in English.")
-    def label(self, language: str | None = None) -> str:
-        return self.labels.get(language, self.english) if language else self.english
+    def label(self, info: Info, language: str | None = None) -> str:
+        return localized(info, self.row, language)  # type: ignore[return-value]
 
     @strawberry.field(description="Meetings about this topic, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return page(info, self.row, first, after, Meeting.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Statements about this topic, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after, Statement.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A country's delegation to a meeting.")
-class Delegation(Node):
+class Delegation(Declared):
     country: Country
     head_role: str | None
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "Delegation":
-        return cls(
-            id=global_id("Delegation", f"{row['meeting']}/{row['country']}"), country=country(row["country"]),
-            head_role=row["head_role"], row=row,
-        )  # fmt: skip
 
     @strawberry.field
     def meeting(self, info: Info) -> "Meeting":
-        return one(info, self.row, Meeting.from_row)  # type: ignore[return-value]
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def head(self, info: Info) -> Person | None:
-        return one(info, self.row, Person.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def members(self, info: Info) -> list[Person]:
-        return many(info, self.row, Person.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The sources that state this delegation, in report order.")
     def sources(self, info: Info) -> list[Source]:
-        return many(info, self.row, Source.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A meeting between delegations of two or more countries, held or planned.")
-class Meeting(Node):
+class Meeting(Declared):
     key: str
     title: str
     status: MeetingStatus
@@ -343,50 +336,40 @@ class Meeting(Node):
     host_country: Country | None
     round: int | None
     summary: str | None
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "Meeting":
-        return cls(
-            id=global_id("Meeting", row["key"]), key=row["key"], title=row["title"],
-            status=MeetingStatus(row["status"]), format=MeetingFormat(row["format"]), date=_date(row["date"]),
-            city=row["city"], host_country=_country(row["host_country"]), round=row["round"],
-            summary=row["summary"], row=row,
-        )  # fmt: skip
 
     @strawberry.field(description="The meeting this one follows up.")
     def previous(self, info: Info) -> "Meeting | None":
-        return one(info, self.row, Meeting.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Meetings that follow this one up, oldest first.")
     def follow_ups(self, info: Info) -> list["Meeting"]:
-        return many(info, self.row, Meeting.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def delegations(self, info: Info) -> list[Delegation]:
-        return many(info, self.row, Delegation.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The countries of the delegations.")
     def participants(self, info: Info) -> list[Country]:
-        return countries(info, self.row)
+        return embedded_list(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def topics(self, info: Info) -> list[Topic]:
-        return many(info, self.row, Topic.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Statements about this meeting, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after, Statement.from_row)
+        return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The sources that report this meeting.")
     def sources(self, info: Info) -> list[Source]:
-        return many(info, self.row, Source.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="What each source said about this meeting, in report order (publication time, then source key)."
     )
     def reports(self, info: Info) -> list["MeetingReport"]:
-        return many(info, self.row, MeetingReport.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
 
 # --- reports: what one source said, before merging --------------------------------------------------------------
@@ -396,37 +379,28 @@ class Meeting(Node):
     description="One source's statement of one delegation, as that source gave it. Its id differs from the "
     "merged Delegation's, so that normalized client caches keep the two apart."
 )
-class DelegationReport(Node):
+class DelegationReport(Declared):
     country: Country = strawberry.field(description="The delegation's country.")
     head_role: str | None = strawberry.field(description="The head's role, as this source words it.")
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "DelegationReport":
-        path = f"{row['meeting']}/{row['source']}/{row['country']}"
-        return cls(
-            id=global_id("DelegationReport", path), country=country(row["country"]), head_role=row["head_role"],
-            row=row,
-        )  # fmt: skip
 
     @strawberry.field(description="The head of the delegation this source names.")
     def head(self, info: Info) -> Person | None:
-        return one(info, self.row, Person.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The members this source names, in its order.")
     def members(self, info: Info) -> list[Person]:
-        return many(info, self.row, Person.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The source that states this delegation.")
     def source(self, info: Info) -> Source:
-        return one(info, self.row, Source.from_row)  # type: ignore[return-value]
+        return one(info, self.row)  # type: ignore[no-any-return]
 
 
 @strawberry.type(
     description="What one source said about one meeting, as its seed file gives it; the Meeting is the merge of "
     "every source's report."
 )
-class MeetingReport(Node):
+class MeetingReport(Declared):
     title: str | None = strawberry.field(description="The title as this source words it, if it gives one.")
     status: MeetingStatus = strawberry.field(description="Held or planned, as of this source.")
     format: MeetingFormat | None = strawberry.field(description="The format, if this source gives it.")
@@ -435,73 +409,57 @@ class MeetingReport(Node):
     host_country: Country | None = strawberry.field(description="The host country, if this source gives it.")
     round: int | None = strawberry.field(description="The round of talks, if this source gives it.")
     summary: str | None = strawberry.field(description="This source's summary.")
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "MeetingReport":
-        return cls(
-            id=global_id("MeetingReport", f"{row['meeting']}/{row['source']}"), title=row["title"],
-            status=MeetingStatus(row["status"]), format=MeetingFormat(row["format"]) if row["format"] else None,
-            date=_date(row["date"]), city=row["city"], host_country=_country(row["host_country"]),
-            round=row["round"], summary=row["summary"], row=row,
-        )  # fmt: skip
 
     @strawberry.field(description="The source that gives this report.")
     def source(self, info: Info) -> Source:
-        return one(info, self.row, Source.from_row)  # type: ignore[return-value]
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The meeting this one follows up, according to this source.")
     def previous(self, info: Info) -> "Meeting | None":
-        return one(info, self.row, Meeting.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The delegations as this source states them, in its order.")
     def delegations(self, info: Info) -> list[DelegationReport]:
-        return many(info, self.row, DelegationReport.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The topics as this source lists them, in its order.")
     def topics(self, info: Info) -> list[Topic]:
-        return many(info, self.row, Topic.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="Something said, quoted verbatim or paraphrased, in its original language.")
-class Statement(Node):
+class Statement(Declared):
     key: str
     text: str
     language: str = strawberry.field(description="BCP 47 language tag of `text`.")
     kind: StatementKind
     date: dt.date | None
     occasion: str | None
-    translations: strawberry.Private[dict[str, str]]
-    row: strawberry.Private[Row]
-
-    @classmethod
-    def from_row(cls, row: Row) -> "Statement":
-        return cls(
-            id=global_id("Statement", row["key"]), key=row["key"], text=row["text"], language=row["language"],
-            kind=StatementKind(row["kind"]), date=_date(row["date"]), occasion=row["occasion"],
-            translations=json.loads(row["translations"]), row=row,
-        )  # fmt: skip
 
     @strawberry.field(description="The text translated into `language` (BCP 47), when a translation exists.")
-    def translation(self, language: str) -> str | None:
-        return self.translations.get(language)
+    def translation(self, info: Info, language: str) -> str | None:
+        return localized(info, self.row, language)
 
     @strawberry.field
     def speaker(self, info: Info) -> Person | None:
-        return one(info, self.row, Person.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def organization(self, info: Info) -> Organization | None:
-        return one(info, self.row, Organization.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The meeting the statement is about.")
     def meeting(self, info: Info) -> Meeting | None:
-        return one(info, self.row, Meeting.from_row)
+        return one(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def topics(self, info: Info) -> list[Topic]:
-        return many(info, self.row, Topic.from_row)
+        return many(info, self.row)  # type: ignore[no-any-return]
 
     @strawberry.field
     def source(self, info: Info) -> Source:
-        return one(info, self.row, Source.from_row)  # type: ignore[return-value]
+        return one(info, self.row)  # type: ignore[no-any-return]
+
+
+# `Declared` and `Party` are shared parts, not types of the schema.
+del CLASSES["Party"]

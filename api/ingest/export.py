@@ -16,16 +16,8 @@ import yaml
 from sqlite_utils import Database
 
 from .. import store
-from .seeds import CORE_SCHEMA
-
-# Report table -> (record list in the seed file, key column, columns that are JSON text)
-_RECORDS = {
-    "person_reports": ("persons", "person", ("distinct_from",)),
-    "organization_reports": ("organizations", "organization", ("distinct_from",)),
-    "topic_reports": ("topics", "topic", ("labels",)),
-    "meeting_reports": ("meetings", "meeting", ()),
-    "statements": ("statements", "key", ("translations",)),
-}
+from .reports import REPORT_TABLES
+from .seeds import CORE_SCHEMA, RECORD_LISTS
 
 
 def _plain(values: dict[str, Any], json_columns: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -72,10 +64,12 @@ def source_report(conn: sqlite3.Connection, source: str) -> dict[str, Any]:
         "WHERE s.source = ? ORDER BY st.position",
         source,
     )
-    for table, (kind, key, json_columns) in _RECORDS.items():
+    # In the order a seed file lists them.
+    for table in sorted((t for t in REPORT_TABLES if t.record), key=lambda t: RECORD_LISTS.index(t.kind)):
+        kind, key = table.kind, table.key
         records = []
-        for values in _rows(conn, f"SELECT * FROM {table} WHERE source = ? ORDER BY {key}", source):
-            record = {"key": values.pop(key), **_plain(values, json_columns)}
+        for values in _rows(conn, f"SELECT * FROM {table.name} WHERE source = ? ORDER BY {key}", source):
+            record = {"key": values.pop(key), **_plain(values, table.json)}
             record.pop("source")
             record.pop("skeleton", None)  # derived from the name, for finding duplicates
             if kind == "meetings":

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import store
 from ..vocabulary import MeetingStatus
+from .reports import REPORT_TABLES
 from .rules import Finding, Place
 from .seeds import RecordKind
 
@@ -33,12 +34,10 @@ RECORD_TABLES: dict[RecordKind, tuple[tuple[str, str], ...]] = {
         ("meetings", "key"),
     ),
 }
-# Where each merged record type's reports are, and the report column holding the record's key.
+# Where each merged record type's reports are, and the report column holding the record's key (statements are
+# one source's each: never merged).
 REPORT_TABLE: dict[RecordKind, tuple[str, str]] = {
-    "persons": ("person_reports", "person"),
-    "organizations": ("organization_reports", "organization"),
-    "topics": ("topic_reports", "topic"),
-    "meetings": ("meeting_reports", "meeting"),
+    table.kind: (table.name, table.key) for table in REPORT_TABLES if table.record and table.kind != "statements"
 }
 # Which meeting fields are facts, and which of them a held report settles over planned ones.
 MEETING_FACTS = ("status", "format", "date", "city", "host_country", "round", "follows")
@@ -59,7 +58,7 @@ class Report:
 class Merged:
     """The merged rows of a chunk of keys, per table, and what is wrong with them."""
 
-    rows: dict[str, list[store.Row]] = field(default_factory=dict)
+    rows: dict[str, list[store.Values]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     unwritable: set[str] = field(default_factory=set)  # keys whose record lacks what the store requires
 

@@ -6,6 +6,7 @@ so that loading the file again replaces exactly what that source said before and
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .. import store
@@ -15,18 +16,35 @@ from .models import Meeting, Named, Record, Source, Statement, Topic
 from .rules import SeedError
 from .seeds import RecordKind, SeedReport
 
-# The tables that hold what one source reported, children before parents (the order writes go in), with the
-# record type each row belongs to, the column with that record's key, and how to find one source's rows.
-SOURCE_TABLES: tuple[tuple[str, RecordKind, str, str], ...] = (
-    ("meeting_report_topics", "meetings", "meeting", "source = ?"),
-    ("delegation_report_members", "meetings", "meeting", "source = ?"),
-    ("delegation_reports", "meetings", "meeting", "source = ?"),
-    ("meeting_reports", "meetings", "meeting", "source = ?"),
-    ("person_reports", "persons", "person", "source = ?"),
-    ("organization_reports", "organizations", "organization", "source = ?"),
-    ("topic_reports", "topics", "topic", "source = ?"),
-    ("statement_topics", "statements", "statement", "statement IN (SELECT key FROM statements WHERE source = ?)"),
-    ("statements", "statements", "key", "source = ?"),
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table of what sources reported: rows of `kind`'s records, whose key is in `key`; one source's rows are
+    those `where` (its parameter, the source's key). `record` when each row is one source's whole report of one
+    record (what a seed file's record list gives, and `diplo export` writes back), `json` its columns of JSON text."""
+
+    name: str
+    kind: RecordKind
+    key: str
+    where: str = "source = ?"
+    record: bool = False
+    json: tuple[str, ...] = ()
+
+
+# Every table that holds what one source reported, children before parents (the order writes go in). Loading,
+# merging and exporting read it from here.
+REPORT_TABLES: tuple[ReportTable, ...] = (
+    ReportTable("meeting_report_topics", "meetings", "meeting"),
+    ReportTable("delegation_report_members", "meetings", "meeting"),
+    ReportTable("delegation_reports", "meetings", "meeting"),
+    ReportTable("meeting_reports", "meetings", "meeting", record=True),
+    ReportTable("person_reports", "persons", "person", record=True, json=("distinct_from",)),
+    ReportTable("organization_reports", "organizations", "organization", record=True, json=("distinct_from",)),
+    ReportTable("topic_reports", "topics", "topic", record=True, json=("labels",)),
+    ReportTable(
+        "statement_topics", "statements", "statement", "statement IN (SELECT key FROM statements WHERE source = ?)"
+    ),
+    ReportTable("statements", "statements", "key", record=True, json=("translations",)),
 )
 
 
@@ -133,17 +151,17 @@ def _shorten(text: str, limit: int = 120) -> str:
 # --- rows ----------------------------------------------------------------------------------------------------
 
 
-def source_row(s: Source) -> store.Row:
+def source_row(s: Source) -> store.Values:
     # isoformat keeps the offset as +00:00 where JSON mode would write Z, which the store's CHECK refuses.
     values = {**s.model_dump(mode="json"), "published_at": s.published_at.isoformat(), "via": store.to_json(s.via)}
     return store.as_row("sources", values)
 
 
-def report_rows(report: SeedReport) -> dict[str, list[store.Row]]:
+def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
     """The rows of every report table for this file's source."""
     assert report.source is not None
     src = report.source.key
-    rows: dict[str, list[store.Row]] = {table: [] for table, *_ in SOURCE_TABLES}
+    rows: dict[str, list[store.Values]] = {table.name: [] for table in REPORT_TABLES}
 
     def add(table: str, **values: Any) -> None:
         rows[table].append(store.as_row(table, {"source": src, **values}))

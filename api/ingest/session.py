@@ -24,7 +24,7 @@ from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
-from .reports import SOURCE_TABLES, check_report, report_rows, source_row
+from .reports import REPORT_TABLES, check_report, report_rows, source_row
 from .rules import MAX_ERRORS, Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
@@ -159,7 +159,7 @@ class _Load:
     def replace_source(self, key: str, report: SeedReport | None) -> None:
         """Make `key`'s reports exactly what `report` says (nothing, for None: the source is removed)."""
         conn = self.conn
-        rows = report_rows(report) if report is not None else {table: [] for table, *_ in SOURCE_TABLES}
+        rows = report_rows(report) if report is not None else {table.name: [] for table in REPORT_TABLES}
         if report is not None:
             self._take_statements(key, report, rows)
         names = store.columns("sources")[0]
@@ -177,9 +177,10 @@ class _Load:
             if old != new:
                 self.record("added" if old is None else "changed", "sources", [key])
         statements: dict[str, set[str]] = {"gone": set(), "added": set(), "topics": set()}
-        for table, kind, column, where in SOURCE_TABLES:
-            index = store.columns(table)[0].index(column)
-            gone_rows, added_rows = store.replace_rows(conn, table, where, [key], rows[table])
+        for report_table in REPORT_TABLES:
+            table, kind = report_table.name, report_table.kind
+            index = store.columns(table)[0].index(report_table.key)
+            gone_rows, added_rows = store.replace_rows(conn, table, report_table.where, [key], rows[table])
             if table == "statements":
                 statements["gone"] = {row[index] for row in gone_rows}
                 statements["added"] = {row[index] for row in added_rows}
@@ -199,7 +200,7 @@ class _Load:
         retopiced = statements["topics"] - gone_keys - added_keys
         self.record("changed", "statements", (added_keys & gone_keys) | moved | retopiced)
 
-    def _take_statements(self, key: str, report: SeedReport, rows: dict[str, list[store.Row]]) -> None:
+    def _take_statements(self, key: str, report: SeedReport, rows: dict[str, list[store.Values]]) -> None:
         """A statement key that another source holds: an error if that source is in this load too; otherwise
         it is taken from it for now, and an error at the end unless that source's own file gives it up."""
         index = store.columns("statements")[0].index("key")
