@@ -24,34 +24,44 @@ from . import ids, queries
 @dataclass(frozen=True, eq=False)
 class Encoding:
     """How a stored value becomes the field's value: `kind` names the SQL that writes it into a response
-    (`dialect.ENCODERS`), `value` is what the resolver path hands strawberry for it."""
+    (`dialect.ENCODERS`), `value` is what the resolver path hands strawberry for it, of the Python type `output`
+    (which gives the field its GraphQL type)."""
 
     kind: str
     value: Callable[[Any], Any]
+    output: Any
 
 
 def _optional(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda stored: None if stored is None else decode(stored)
 
 
-PLAIN = Encoding("plain", lambda stored: stored)
-DATE = Encoding("date", _optional(dt.date.fromisoformat))
-TIMESTAMP = Encoding("timestamp", _optional(dt.datetime.fromisoformat))  # the store holds isoformat()'s text
-JSON = Encoding("json", json.loads)
-COUNTRY_NAME = Encoding("country_name", lambda code: COUNTRY_NAMES.get(code, code))  # from a code column
+def _same(stored: Any) -> Any:
+    return stored
+
+
+PLAIN = Encoding("plain", _same, str)
+INTEGER = Encoding("plain", _same, int)
+DATE = Encoding("date", _optional(dt.date.fromisoformat), dt.date)
+TIMESTAMP = Encoding("timestamp", _optional(dt.datetime.fromisoformat), dt.datetime)  # as isoformat() wrote it
+STRINGS = Encoding("json", json.loads, list[str])  # a JSON array of strings
+COUNTRY_NAME = Encoding("country_name", lambda code: COUNTRY_NAMES.get(code, code), str)  # from a code column
 
 
 def enum(values: type[MeetingStatus | MeetingFormat | StatementKind]) -> Encoding:
     """A stored enum value (`in_person`), answered by its member's name (`IN_PERSON`)."""
-    return Encoding("enum", _optional(values))
+    return Encoding("enum", _optional(values), values)
 
 
 @dataclass(frozen=True)
 class Column:
-    """A scalar from the row's `column`."""
+    """A scalar from the row's `column`; `null` when it may be null. `description` documents the field (fields
+    every type shares are described in `descriptions.py`)."""
 
     column: str
     encoding: Encoding = PLAIN
+    null: bool = False
+    description: str | None = None
 
     @property
     def sql(self) -> str:
@@ -133,10 +143,13 @@ class Nested:
 @dataclass(frozen=True)
 class Embedded:
     """An object of the value type `target` made from the row's own columns, without reading another row:
-    `columns` maps each column `target` declares to the row's column that holds it. Null when the first is."""
+    `columns` maps each column `target` declares to the row's column that holds it. Null when the first is (and
+    `null` says it may be)."""
 
     target: str
     columns: Mapping[str, str]
+    null: bool = False
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,30 +208,18 @@ def _linked(target: str, table: str, link: str, where: str) -> Many:
     return Many(target, f"{link} x JOIN {table} rel ON rel.key = x.{column}", where, "x.position")
 
 
-def _country(column: str) -> Embedded:
-    return Embedded("Country", {"code": column})
+def _country(column: str, null: bool = False, description: str | None = None) -> Embedded:
+    return Embedded("Country", {"code": column}, null, description)
 
 
 _RECORD: dict[str, Field] = {"id": Id(), "key": Column("key")}
 # What a person and an organization both have.
 _PARTY: dict[str, Field] = {
     **_RECORD,
-    "name": Column("name"),
-    "aliases": Column("aliases", JSON),
-    "country": _country("country"),
-    "wikidataId": Column("wikidata"),
-}
-# What a meeting and one source's report of it both have (the report's may be null).
-_MEETING_FACTS: dict[str, Field] = {
-    "title": Column("title"),
-    "status": Column("status", enum(MeetingStatus)),
-    "format": Column("format", enum(MeetingFormat)),
-    "date": Column("date", DATE),
-    "city": Column("city"),
-    "hostCountry": _country("host_country"),
-    "round": Column("round"),
-    "summary": Column("summary"),
-    "previous": One("Meeting", "follows"),
+    "name": Column("name", description="The name as the earliest report spells it."),
+    "aliases": Column("aliases", STRINGS, description="Other spellings of the name, as later reports give it."),
+    "country": _country("country", null=True),
+    "wikidataId": Column("wikidata", null=True),
 }
 
 _DELEGATIONS = Many("Delegation", "delegations rel", "rel.meeting = {a}.key", "rel.position")
@@ -228,19 +229,19 @@ TYPES: dict[str, Type] = {
     # refer to one embed it; this is what `node(id:)` and `countries` list.
     "Country": Type(f"(SELECT country AS code FROM ({queries.COUNTRY_CODES}) WHERE country IS NOT NULL)", {
         "id": Id(("code",)),
-        "code": Column("code"),
-        "name": Column("code", COUNTRY_NAME),
+        "code": Column("code", description="The ISO 3166-1 alpha-2 code, such as `RU`."),
+        "name": Column("code", COUNTRY_NAME, description="The English short name (ISO 3166-1)."),
     }, roster="countries"),
     "Source": Type("sources", {
         **_RECORD,
         "outlet": Column("outlet"),
         "title": Column("title"),
-        "url": Column("url"),
+        "url": Column("url", null=True),
         "publishedAt": Column("published_at", TIMESTAMP),
-        "language": Column("language"),
-        "dateline": Column("dateline"),
-        "via": Column("via", JSON),
-        "text": Column("text"),
+        "language": Column("language", description="BCP 47 language tag."),
+        "dateline": Column("dateline", null=True),
+        "via": Column("via", STRINGS, description="Attribution chain, nearest first."),
+        "text": Column("text", null=True),
         "meetings": Nested("Meeting", queries.MEETINGS,
                            "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.source = {a}.key"),
@@ -271,7 +272,7 @@ TYPES: dict[str, Type] = {
     "Delegation": Type("delegations", {
         "id": Id(("meeting", "country")),
         "country": _country("country"),
-        "headRole": Column("head_role"),
+        "headRole": Column("head_role", null=True),
         "meeting": One("Meeting", "meeting"),
         "head": One("Person", "head"),
         "members": _linked("Person", "persons", "delegation_members",
@@ -281,7 +282,15 @@ TYPES: dict[str, Type] = {
     }, listing=RootListing("delegations", queries.DELEGATIONS, queries.delegation_where)),
     "Meeting": Type("meetings", {
         **_RECORD,
-        **_MEETING_FACTS,
+        "title": Column("title"),
+        "status": Column("status", enum(MeetingStatus)),
+        "format": Column("format", enum(MeetingFormat)),
+        "date": Column("date", DATE, null=True),
+        "city": Column("city", null=True),
+        "hostCountry": _country("host_country", null=True),
+        "round": Column("round", INTEGER, null=True),
+        "summary": Column("summary", null=True),
+        "previous": One("Meeting", "follows"),
         "followUps": Many("Meeting", "meetings rel", "rel.follows = {a}.key", "ifnull(rel.date, '~'), rel.key"),
         "delegations": _DELEGATIONS,
         "participants": EmbeddedList("Country", _DELEGATIONS, {"code": "country"}),
@@ -294,8 +303,8 @@ TYPES: dict[str, Type] = {
     }, lookup="meeting", listing=RootListing("meetings", queries.MEETINGS, queries.meeting_where)),
     "DelegationReport": Type("delegation_reports", {
         "id": Id(("meeting", "source", "country")),
-        "country": _country("country"),
-        "headRole": Column("head_role"),
+        "country": _country("country", description="The delegation's country."),
+        "headRole": Column("head_role", null=True, description="The head's role, as this source words it."),
         "head": One("Person", "head"),
         "members": _linked("Person", "persons", "delegation_report_members",
                            "x.meeting = {a}.meeting AND x.source = {a}.source AND x.country = {a}.country"),
@@ -303,7 +312,15 @@ TYPES: dict[str, Type] = {
     }),
     "MeetingReport": Type("meeting_reports", {
         "id": Id(("meeting", "source")),
-        **_MEETING_FACTS,
+        "title": Column("title", null=True, description="The title as this source words it, if it gives one."),
+        "status": Column("status", enum(MeetingStatus), description="Held or planned, as of this source."),
+        "format": Column("format", enum(MeetingFormat), null=True, description="The format, if this source gives it."),
+        "date": Column("date", DATE, null=True, description="The date, if this source gives it."),
+        "city": Column("city", null=True, description="The city, if this source gives it."),
+        "hostCountry": _country("host_country", null=True, description="The host country, if this source gives it."),
+        "round": Column("round", INTEGER, null=True, description="The round of talks, if this source gives it."),
+        "summary": Column("summary", null=True, description="This source's summary."),
+        "previous": One("Meeting", "follows"),
         "source": One("Source", "source"),
         "delegations": Many("DelegationReport", "delegation_reports rel",
                             "rel.meeting = {a}.meeting AND rel.source = {a}.source", "rel.position"),
@@ -313,10 +330,10 @@ TYPES: dict[str, Type] = {
     "Statement": Type("statements", {
         **_RECORD,
         "text": Column("text"),
-        "language": Column("language"),
+        "language": Column("language", description="BCP 47 language tag of `text`."),
         "kind": Column("kind", enum(StatementKind)),
-        "date": Column("date", DATE),
-        "occasion": Column("occasion"),
+        "date": Column("date", DATE, null=True),
+        "occasion": Column("occasion", null=True),
         "translation": Localized("translations", None),
         "speaker": One("Person", "speaker"),
         "organization": One("Organization", "organization"),

@@ -4,7 +4,7 @@ declaration by the field's type and name and loads through a per-request DataLoa
 costs one query per level, not per item. The classes here give the GraphQL shape: names, types, arguments and
 descriptions."""
 
-import datetime as dt
+import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from functools import cache
@@ -64,6 +64,29 @@ def _readers(type_name: str) -> tuple[tuple[str, Reader], ...]:
 CLASSES: dict[str, Any] = {}  # each declared type's class, by name
 
 
+def _annotation(spec: Column | Embedded) -> Any:
+    output = spec.encoding.output if isinstance(spec, Column) else CLASSES[spec.target]
+    return output | None if spec.null else output
+
+
+def declared(description: str | None = None) -> Callable[[type[T]], type[T]]:
+    """A strawberry type whose scalar and embedded fields are those `catalog.TYPES` declares for it, in their order
+    and before its resolvers; the class itself adds the fields with arguments and the relations."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        own = inspect.get_annotations(cls)
+        scalars: dict[str, Any] = {}
+        for name, spec in TYPES[cls.__name__].fields.items():
+            if isinstance(spec, Column | Embedded) and name != "id":
+                scalars[_snake(name)] = _annotation(spec)
+                if spec.description is not None:
+                    setattr(cls, _snake(name), strawberry.field(description=spec.description))
+        cls.__annotations__ = scalars | own
+        return strawberry.type(cls, description=description)
+
+    return wrap
+
+
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
     id: strawberry.ID
@@ -84,10 +107,9 @@ class Declared(Node):
         return cls(**{name: read(row) for name, read in _readers(cls.__name__)}, row=row)
 
 
-@strawberry.type(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")
+@declared(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")
 class Country(Declared):
-    code: str = strawberry.field(description="The ISO 3166-1 alpha-2 code, such as `RU`.")
-    name: str = strawberry.field(description="The English short name (ISO 3166-1).")
+    pass
 
 
 # --- connections --------------------------------------------------------------------------------------------
@@ -236,18 +258,8 @@ def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
 # --- records ------------------------------------------------------------------------------------------------
 
 
-@strawberry.type(description="A published document that reports meetings and statements.")
+@declared(description="A published document that reports meetings and statements.")
 class Source(Declared):
-    key: str
-    outlet: str
-    title: str
-    url: str | None
-    published_at: dt.datetime
-    language: str = strawberry.field(description="BCP 47 language tag.")
-    dateline: str | None
-    via: list[str] = strawberry.field(description="Attribution chain, nearest first.")
-    text: str | None
-
     @strawberry.field(description="Meetings this source reports, oldest first.")
     def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
@@ -257,19 +269,8 @@ class Source(Declared):
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
-@strawberry.type
-class Party(Declared):
-    """Not in the schema: what a person and an organization both have."""
-
-    key: str
-    name: str = strawberry.field(description="The name as the earliest report spells it.")
-    aliases: list[str] = strawberry.field(description="Other spellings of the name, as later reports give it.")
-    country: Country | None
-    wikidata_id: str | None
-
-
-@strawberry.type
-class Person(Party):
+@declared()
+class Person(Declared):
     @strawberry.field(description="Delegations this person headed or belonged to.")
     def delegations(self, info: Info) -> list["Delegation"]:
         return many(info, self.row)  # type: ignore[no-any-return]
@@ -279,17 +280,15 @@ class Person(Party):
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
-@strawberry.type
-class Organization(Party):
+@declared()
+class Organization(Declared):
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
-@strawberry.type
+@declared()
 class Topic(Declared):
-    key: str
-
     @strawberry.field(description="The label in `language` (BCP 47) when there is one, else in English.")
     def label(self, info: Info, language: str | None = None) -> str:
         return localized(info, self.row, language)  # type: ignore[return-value]
@@ -303,11 +302,8 @@ class Topic(Declared):
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
 
-@strawberry.type(description="A country's delegation to a meeting.")
+@declared(description="A country's delegation to a meeting.")
 class Delegation(Declared):
-    country: Country
-    head_role: str | None
-
     @strawberry.field
     def meeting(self, info: Info) -> "Meeting":
         return one(info, self.row)  # type: ignore[no-any-return]
@@ -325,18 +321,8 @@ class Delegation(Declared):
         return many(info, self.row)  # type: ignore[no-any-return]
 
 
-@strawberry.type(description="A meeting between delegations of two or more countries, held or planned.")
+@declared(description="A meeting between delegations of two or more countries, held or planned.")
 class Meeting(Declared):
-    key: str
-    title: str
-    status: MeetingStatus
-    format: MeetingFormat
-    date: dt.date | None
-    city: str | None
-    host_country: Country | None
-    round: int | None
-    summary: str | None
-
     @strawberry.field(description="The meeting this one follows up.")
     def previous(self, info: Info) -> "Meeting | None":
         return one(info, self.row)  # type: ignore[no-any-return]
@@ -375,14 +361,11 @@ class Meeting(Declared):
 # --- reports: what one source said, before merging --------------------------------------------------------------
 
 
-@strawberry.type(
+@declared(
     description="One source's statement of one delegation, as that source gave it. Its id differs from the "
     "merged Delegation's, so that normalized client caches keep the two apart."
 )
 class DelegationReport(Declared):
-    country: Country = strawberry.field(description="The delegation's country.")
-    head_role: str | None = strawberry.field(description="The head's role, as this source words it.")
-
     @strawberry.field(description="The head of the delegation this source names.")
     def head(self, info: Info) -> Person | None:
         return one(info, self.row)  # type: ignore[no-any-return]
@@ -396,20 +379,11 @@ class DelegationReport(Declared):
         return one(info, self.row)  # type: ignore[no-any-return]
 
 
-@strawberry.type(
+@declared(
     description="What one source said about one meeting, as its seed file gives it; the Meeting is the merge of "
     "every source's report."
 )
 class MeetingReport(Declared):
-    title: str | None = strawberry.field(description="The title as this source words it, if it gives one.")
-    status: MeetingStatus = strawberry.field(description="Held or planned, as of this source.")
-    format: MeetingFormat | None = strawberry.field(description="The format, if this source gives it.")
-    date: dt.date | None = strawberry.field(description="The date, if this source gives it.")
-    city: str | None = strawberry.field(description="The city, if this source gives it.")
-    host_country: Country | None = strawberry.field(description="The host country, if this source gives it.")
-    round: int | None = strawberry.field(description="The round of talks, if this source gives it.")
-    summary: str | None = strawberry.field(description="This source's summary.")
-
     @strawberry.field(description="The source that gives this report.")
     def source(self, info: Info) -> Source:
         return one(info, self.row)  # type: ignore[no-any-return]
@@ -427,15 +401,8 @@ class MeetingReport(Declared):
         return many(info, self.row)  # type: ignore[no-any-return]
 
 
-@strawberry.type(description="Something said, quoted verbatim or paraphrased, in its original language.")
+@declared(description="Something said, quoted verbatim or paraphrased, in its original language.")
 class Statement(Declared):
-    key: str
-    text: str
-    language: str = strawberry.field(description="BCP 47 language tag of `text`.")
-    kind: StatementKind
-    date: dt.date | None
-    occasion: str | None
-
     @strawberry.field(description="The text translated into `language` (BCP 47), when a translation exists.")
     def translation(self, info: Info, language: str) -> str | None:
         return localized(info, self.row, language)
@@ -459,7 +426,3 @@ class Statement(Declared):
     @strawberry.field
     def source(self, info: Info) -> Source:
         return one(info, self.row)  # type: ignore[no-any-return]
-
-
-# `Declared` and `Party` are shared parts, not types of the schema.
-del CLASSES["Party"]
