@@ -147,6 +147,9 @@ class GraphQLEndpoint:
                 answer = await self.worker.run(lambda: work(budget), budget)
         except Stopped as stopped:
             answer = Answer(graphql_response(stopped.body(), media_type, headers), stopped.code)
+        except MemoryError:  # SQLite's bound met outside a statement (opening a connection): as in `execute`
+            refused = too_large(budget.max_bytes)
+            answer = Answer(graphql_response(refused.body(), media_type, headers), refused.code)
         seconds, name = time.perf_counter() - started, operation_name(query, params.operation_name)
         response, size = answer.response, len(answer.response.body)
         self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, size)
@@ -209,6 +212,7 @@ class GraphQLEndpoint:
                 del headers["ETag"]
         response = graphql_response(body, media_type, headers)
         if len(response.body) > budget.max_bytes:
+            del response, body  # freed now, not when the traceback that holds this frame is collected
             raise too_large(budget.max_bytes)
         return Answer(response, outcome(body), conn.sql_seconds)
 
@@ -230,6 +234,8 @@ class GraphQLEndpoint:
                 compiled = execute_compiled(self.plans, conn, query, variables, operation, planned_only=inline)
                 if compiled is not None:
                     return compiled
+                if budget is not None and budget.stopped() is not None:
+                    return {}  # stopped while SQLite built it: `answer` says which limit
             if inline:
                 raise NotInline
             result = asyncio.run(
@@ -243,10 +249,17 @@ class GraphQLEndpoint:
                     )
                 )
             )
+        except MemoryError:  # SQLite's bound (`snapshots.bound_sqlite_memory`): an answer too large to build
+            if budget is None:
+                raise
+            budget.spend_all()
+            return {}
         except InvalidOperationTypeError:  # strawberry raises, rather than returns, these two
             return _bad_input("only queries are served: this API has no mutations or subscriptions")
         except CannotGetOperationTypeError:
             return _bad_input("`operationName` names no operation of the document (or several need one named)")
+        if budget is not None and any(isinstance(e.original_error, MemoryError) for e in result.errors or ()):
+            budget.spend_all()  # SQLite's bound, met in a resolver's statement
         if budget is not None and budget.stopped() is not None:
             return {}  # past a limit: `answer` says which, and the field errors that wound it down are not news
         body: dict[str, Any] = {"data": result.data}

@@ -14,6 +14,7 @@ from ..graphql.limits import Limits
 from . import logs
 from .app import Settings, create_app
 from .connections import BoundedH11Protocol
+from .snapshots import bound_sqlite_memory
 
 _ENV = "DIPLO_SETTINGS"  # how `--workers N` hands the settings to each worker process
 # How long a thread holds the GIL while another waits for it (Python's default is 5 ms): the event loop waits that
@@ -48,9 +49,10 @@ def settings_from_json(text: str) -> Settings:
 
 
 def _configure(settings: Settings) -> None:
-    """What every serving process sets before its first connection: logs, the GIL's switch interval, the
-    slow-client bound."""
+    """What every serving process sets before its first connection: logs, SQLite's memory bound, the GIL's switch
+    interval, the slow-client bound."""
     logs.configure(settings.log_format)
+    bound_sqlite_memory(settings.limits)
     sys.setswitchinterval(SWITCH_SECONDS)
     BoundedH11Protocol.read_seconds = settings.limits.request_read_seconds
 

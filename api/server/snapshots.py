@@ -22,10 +22,34 @@ from pathlib import Path
 
 from ..graphql.limits import Limits
 from ..store import connect_readonly
+from . import allocated
 from .metrics import TimedConnection
 from .worker import Budget
 
 Identity = tuple[int, int, int, int, int]
+# How often (in SQLite's VM steps) a statement's time is checked. Memory is bounded by SQLite itself
+# (`bound_sqlite_memory`): a check here every 1,000 steps cost the statements listing 5 %, every 100 steps 40 %, and
+# a statement copying large texts still grew by tens of MB between two of them.
+CHECK_STEPS = 10_000
+# The page cache's growth on a fresh connection, and the sorter's, may come on top of the answer being built.
+CACHE_BYTES = 8 * 2**20
+
+
+def answer_memory(limits: Limits) -> int:
+    """What SQLite may hold for one request's answer: a JSON text grows by doubling, and a nested one is copied into
+    the one around it, so an answer within `max_response_bytes` takes up to about three times its size."""
+    return 4 * limits.max_response_bytes + CACHE_BYTES
+
+
+def bound_sqlite_memory(limits: Limits, threads: int = 2) -> None:
+    """Bound what SQLite may hold in this serving process: what it holds now, and one answer for each thread that
+    runs SQL (the event loop's slice and the operation thread). A statement that would go past it fails with
+    `MemoryError`, which the app answers as an answer too large (`QUERY_TOO_COMPLEX`): the compiled path builds an
+    answer in SQLite, and without the bound one far over `max_response_bytes` was built whole before it was
+    refused."""
+    held = allocated.used()
+    if held is not None:
+        allocated.hard_limit(held + threads * answer_memory(limits))
 
 
 def identity(path: Path) -> Identity | None:
@@ -47,7 +71,7 @@ class Reader:
         self.conn.row_factory = sqlite3.Row
         self.limits = limits
         self.budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
-        self.conn.set_progress_handler(self._over_time, 10_000)
+        self.conn.set_progress_handler(self._over_time, CHECK_STEPS)
 
     def _over_time(self) -> int:
         now = time.monotonic()

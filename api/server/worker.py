@@ -72,6 +72,10 @@ class Budget:
         if self.spent > self.max_bytes or time.monotonic() > self.deadline:
             raise OverBudget
 
+    def spend_all(self) -> None:
+        """The answer is larger than it may be, found before its bytes were counted (by SQLite's memory)."""
+        self.spent = max(self.spent, self.max_bytes + 1)
+
     def stopped(self) -> Stopped | None:
         """Which limit the operation went past, if any."""
         if time.monotonic() > self.deadline:
