@@ -240,3 +240,16 @@ def canonical(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     finally:
         conn.close()
     return dump
+
+
+# Text that tries what a writer of YAML gets wrong: every line end (CRLF, a lone CR, blank lines at the end), a BOM,
+# astral characters, Unicode's line and paragraph separators, and what YAML gives a meaning to.
+HOSTILE_PIECES = ["\n", "\r\n", "\n\n", "\r", "\t", " ", "  ", "\ufeff", "\U0001f600", "\U00010348", "\u2028", "\u2029",
+                  "\u00a0", "\u200b", "...", "---", "# ", ": ", "- ", "'", '"', "\\", "|", ">", "%", "@", "`", "&",
+                  "*", "!", "?", "{", "]", "0", "1e3", "NO", "~"]  # fmt: skip
+TRAILERS = ["", "\n", "\n\n", "\r\n\r\n", "\n \n", "\n\n\n\t", "\r\n", " "]
+hostile_text = st.tuples(
+    st.sampled_from(["", "\ufeff"]),
+    st.lists(st.characters(codec="utf-8", exclude_categories=["Cc"]) | st.sampled_from(HOSTILE_PIECES), max_size=40),
+    st.sampled_from(TRAILERS),
+).map(lambda parts: parts[0] + "".join(parts[1]) + parts[2])

@@ -266,8 +266,12 @@ def test_distinct_from_silences_a_false_match_for_good(tmp_path: Path) -> None:
     second = tmp_path / "b.yaml"
     second.write_text(_source("b", persons=[{"key": "ali-khan-2", "name": "Ali Khan"}]))
     assert validate_seeds([first, second]).warnings == []
+    with pytest.raises(SeedErrors) as raised:  # the key it names exists: in this load's files or the database
+        load_seeds(tmp_path / "d.db", [first])
+    assert [(e.path, e.code) for e in raised.value.errors] == [("persons[0].distinct_from[0]", "ref.unknown")]
+    load_seeds(tmp_path / "d.db", [second])
+    assert validate_seeds([first], tmp_path / "d.db").warnings == []  # the record it names is in the database
     load_seeds(tmp_path / "d.db", [first])
-    assert validate_seeds([second], tmp_path / "d.db").warnings == []  # declared by the record in the database
     export_seeds(tmp_path / "d.db", tmp_path / "exported")
     assert "distinct_from:\n  - ali-khan-2" in (tmp_path / "exported" / "a.yaml").read_text()
     first.write_text(_source("a", persons=[{"key": "ali-khan", "name": "Ali Khan"}]))

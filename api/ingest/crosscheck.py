@@ -39,6 +39,9 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("statements", "meetings", "SELECT source, key, '.meeting' AS suffix, meeting AS ref FROM statements"),
     ("statements", "topics", "SELECT s.source AS source, s.key AS key, '.topics[' || st.position || ']' AS suffix, "
      "st.topic AS ref FROM statement_topics st JOIN statements s ON s.key = st.statement"),
+    *((f"{kind}s", f"{kind}s", f"SELECT r.source AS source, r.{kind} AS key, '.distinct_from[' || d.key || ']' "
+       f"AS suffix, d.value AS ref FROM {kind}_reports r, json_each(r.distinct_from) d "
+       "WHERE r.distinct_from <> '[]'") for kind in ("person", "organization")),
 )  # fmt: skip
 
 
@@ -98,7 +101,8 @@ def _references(conn: sqlite3.Connection) -> Iterator[Finding]:
                     keys[target] = [k for (k,) in conn.execute(
                         f"SELECT key FROM {target} UNION SELECT key FROM temp.ignored WHERE kind = ?", (target,)
                     )]  # fmt: skip
-                message += did_you_mean(closest_keys(ref, keys[target]))
+                own = f"`{key}`" if kind == target else None  # a record does not refer to itself
+                message += did_you_mean([k for k in closest_keys(ref, keys[target]) if k != own])
             yield Finding(Place(source, kind, key, suffix), "ref.unknown", message)
 
 

@@ -40,6 +40,11 @@ BCP47_PATTERN = re.compile(
     r"(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*(-[0-9a-wyzA-WYZ](-[a-zA-Z0-9]{2,8})+)*(-x(-[a-zA-Z0-9]{1,8})+)?$"
 )
 WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
+# The largest integer a seed file gives (a meeting's round): GraphQL's Int, which serves it, is 32-bit, and well
+# inside SQLite's 64-bit INTEGER, which stores it (a larger Python int cannot even be bound to a statement).
+INT_MAX = 2**31 - 1
+# The most keys one record's `distinct_from` names: a person is not mistaken for more than a handful of others.
+DISTINCT_FROM_MAX = 100
 
 
 # The characters refused anywhere in text (control characters, bidirectional controls and lone surrogates, which
@@ -268,8 +273,21 @@ class Named(Record):
     wikidata: WikidataId | None = None
     distinct_from: list[Key] = Field(
         default_factory=list,
-        description="Keys of records whose close name or same Wikidata id does not make them this one.",
+        max_length=DISTINCT_FROM_MAX,
+        description="Keys of other records of this type (in the seeds or the database) whose close name or same "
+        "Wikidata id does not make them this one.",
     )
+
+    @field_validator("distinct_from")
+    @classmethod
+    def _others(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # An invalid key is absent from info.data and already reported.
+        if info.data.get("key") in value:
+            raise PydanticCustomError(
+                "seed.schema",
+                f"names the record's own key {shown(info.data['key'])}: `distinct_from` names other records",
+            )
+        return value
 
 
 class Person(Named):
@@ -303,7 +321,7 @@ class Meeting(Record):
     date: dt.date | None = Field(default=None, description="Required of the merged record when it is held.")
     city: Label | None = None
     host_country: Country | None = None
-    round: int | None = Field(default=None, ge=1)
+    round: int | None = Field(default=None, ge=1, le=INT_MAX)
     follows: Key | None = Field(default=None, description="Key of the meeting this one follows up.")
     summary: Summary | None = None
     topics: list[Key] = Field(default_factory=list)

@@ -13,8 +13,9 @@ import yaml
 from .rules import SeedError
 from .seeds import SeedLoader, decode
 
-# One step of a record path: `[3]` (a list item), `[key]` (a mapping's key itself, as pydantic names it) or a field.
-_STEP = re.compile(r"\[(\d+)\]|\.?\[key\]|\.?([^.\[]+)")
+# One step of a record path: `[3]` (a list item, or a mapping's integer key), `[key]` (a mapping's key itself, as
+# pydantic names it) or a field.
+_STEP = re.compile(r"\[(-?\d+)\]|\.?\[key\]|\.?([^.\[]+)")
 
 
 def steps(path: str) -> list[int | str | None] | None:
@@ -48,10 +49,11 @@ def node_at(root: yaml.Node, path: str) -> yaml.Node | None:
             if key_node is None:
                 return node
             node = key_node
-        elif isinstance(step, int) and isinstance(node, yaml.SequenceNode) and step < len(node.value):
+        elif isinstance(step, int) and isinstance(node, yaml.SequenceNode) and 0 <= step < len(node.value):
             node = node.value[step]
-        elif isinstance(step, str) and isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step), None)
+        elif isinstance(node, yaml.MappingNode):  # a field, or an integer key (`labels: {7: x}`)
+            name = str(step)
+            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name), None)
             if pair is None:
                 return node
             key_node, node = pair

@@ -9,14 +9,17 @@ from this dict and the tests refer to the codes.
 from dataclasses import dataclass
 
 from ..vocabulary import LABEL_MAX_LENGTH, SOURCE_TEXT_MAX_LENGTH, STATEMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
-from .models import SEED_FILE_MAX_BYTES
+from .models import DISTINCT_FROM_MAX, INT_MAX, SEED_FILE_MAX_BYTES
 
 RULES: dict[str, str] = {
     "seed.path": "Every path given is a seed file or a directory that holds at least one (`.yaml`, `.yml`, `.json`).",
     "seed.syntax": f"A seed file is UTF-8 text of at most {SEED_FILE_MAX_BYTES // 2**20} MiB (unless the caller "
     "sets another limit): well-formed JSON, or YAML read by YAML 1.2's core schema (`NO`, `on` and `yes` are "
-    "strings; dates are strings that the fields parse), without anchors, aliases or tags outside that schema.",
-    "seed.schema": "A seed file has the documented shape: known fields, required fields present, right types.",
+    "strings; dates are strings that the fields parse), without anchors, aliases or tags outside that schema, and "
+    "without a key given twice in one mapping (both places are named); JSON has no `NaN` or `Infinity`.",
+    "seed.schema": "A seed file has the documented shape: known fields, required fields present, right types; an "
+    f"integer (a meeting's `round`) is at most {INT_MAX:,} (GraphQL's Int, inside SQLite's 64-bit range), no number "
+    f"is NaN or infinite, and `distinct_from` names at most {DISTINCT_FROM_MAX} keys, not the record's own.",
     "key.format": "A key is a kebab-case slug (`^[a-z0-9]+(-[a-z0-9]+)*$`) of at most 80 characters.",
     "key.duplicate": "A new person or organization key is not another key's record typed twice: a name or alias "
     "close to one of the other's once case, accents, script, transliteration, doubled letters and word order are "
@@ -24,7 +27,8 @@ RULES: dict[str, str] = {
     "other in `distinct_from`.",
     "key.conflict": "A source key belongs to one file and a statement key to one source; within a file a key is "
     "reported once per record type (identical repeats are allowed).",
-    "ref.unknown": "Every referenced key exists in the seeds or in the database.",
+    "ref.unknown": "Every referenced key exists in the seeds or in the database (a `distinct_from` key: of the "
+    "record's own type).",
     "report.source": "A seed file is one source's report: its statements (and meetings' `sources`, when given) "
     "name that file's source.",
     "report.disagree": "Reports of one record agree on its facts: a person's or organization's country and Wikidata "

@@ -139,7 +139,7 @@ def scaffold(
     if text is not None and text.strip():
         source["text"] = text.replace("\r\n", "\n")
     try:
-        Source.model_validate(source)
+        expected = Source.model_validate(source)
     except ValidationError as exc:
         problems = [f"{e.path}: {e.code}: {e.message}" for e in validation_errors("", exc, ("source",))]
         raise ScaffoldError("; ".join(problems)) from None
@@ -148,12 +148,20 @@ def scaffold(
         "# # yaml-language-server: $schema=seed.schema.json",
     ]  # fmt: skip
     head.append("# One source's report: seed only what it says; say in a comment whatever you inferred.")
-    body = [seed_yaml({"source": source}).rstrip("\n")]
+    block = seed_yaml({"source": source})
+    # Text that ends in blank lines is a `|+` block, which keeps every line break up to the next line with
+    # content: the dumper ends the document after it (`...`), which would end the file there, and a blank line
+    # after it would join the text. So the marker goes, and a comment follows the text at once.
+    kept = block.endswith("\n...\n")
+    body = [block.removesuffix("\n...\n" if kept else "\n")]
     for kind in RECORD_LISTS:
-        body += ["", f"# {kind}: {NOTES[kind]}. For example (drop the [] and uncomment):", f"{kind}: []",
+        gap = [] if kept and kind == RECORD_LISTS[0] else [""]
+        body += [*gap, f"# {kind}: {NOTES[kind]}. For example (drop the [] and uncomment):", f"{kind}: []",
                  *_commented(kind)]  # fmt: skip
     content = "\n".join([*head, *body]) + "\n"
-    errors = parse_seed_text(content, "new.yaml").errors
-    if errors:  # a value the dumper could not write back as given
-        raise ScaffoldError("; ".join(f"{e.path}: {e.code}: {e.message}" for e in errors))
+    report = parse_seed_text(content, "new.yaml")
+    if report.errors:  # a value the dumper could not write back as given
+        raise ScaffoldError("; ".join(f"{e.path}: {e.code}: {e.message}" for e in report.errors))
+    if report.source != expected:
+        raise ScaffoldError("the source block does not read back as given")  # pragma: no cover - a dumper bug
     return content

@@ -2,6 +2,7 @@
 
 import codecs
 import json
+import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from ..vocabulary import KEY_PATTERN
-from .models import RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen
+from .models import RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen, shown
 from .rules import MAX_ERRORS, RULES, SeedError, SeedErrors
 
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
@@ -104,7 +105,8 @@ def _float(loader: SafeConstructor, node: yaml.ScalarNode) -> float:
 
 class SeedLoader(_SafeLoader):
     """PyYAML's safe loader, reading plain scalars by YAML 1.2's core schema and building only the core schema's
-    types: an explicit tag for anything else (`!!timestamp`, `!!binary`, `!!set`) is an error, not a crash."""
+    types: an explicit tag for anything else (`!!timestamp`, `!!binary`, `!!set`, `!!merge`) is an error, not a
+    crash, and so is a key that a mapping gives twice (PyYAML keeps the last one silently)."""
 
     yaml_constructors: ClassVar[dict[str | None, Callable[..., Any]]] = {
         "tag:yaml.org,2002:null": SafeConstructor.construct_yaml_null,
@@ -116,6 +118,29 @@ class SeedLoader(_SafeLoader):
         "tag:yaml.org,2002:map": SafeConstructor.construct_yaml_map,
         None: SafeConstructor.construct_undefined,
     }
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        """PyYAML's `construct_mapping` without merge keys (`<<` is a plain string here, and `!!merge` a tag
+        outside the core schema), refusing a repeated key with where both are."""
+        if not isinstance(node, yaml.MappingNode):
+            raise ConstructorError(None, None, f"expected a mapping, but found {node.tag}", node.start_mark)
+        mapping: dict[Any, Any] = {}
+        first: dict[Any, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                earlier = first.get(key)
+            except TypeError:  # a list or mapping as a key
+                raise ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                ) from None
+            if earlier is not None:
+                raise _repeated(key_node.value if isinstance(key_node, yaml.ScalarNode) else key,
+                                (earlier.start_mark.line + 1, earlier.start_mark.column + 1),
+                                (key_node.start_mark.line + 1, key_node.start_mark.column + 1))  # fmt: skip
+            first[key] = key_node
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 SeedLoader.yaml_implicit_resolvers = {}  # its own, without YAML 1.1's; PyYAML's shared dict stays as it is
@@ -143,12 +168,18 @@ def _refuse_anchors(text: str) -> None:
 
 
 def parse_text(text: str, name: str) -> Any:
-    """Parse YAML or JSON (by the file name's suffix); raises `_SyntaxProblem` on bad syntax."""
+    """Parse YAML or JSON (by the file name's suffix); raises `_SyntaxProblem` on bad syntax, a key that one
+    mapping gives twice included."""
     if name.endswith(".json"):
         try:
-            return json.loads(text, parse_constant=_not_json)
+            return json.loads(text, parse_constant=_not_json, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
             raise _SyntaxProblem(exc.msg, line=exc.lineno, column=exc.colno) from None
+        except _NotJson as exc:
+            line, column = _json_token_at(text, exc.constant) or (0, 0)
+            raise _SyntaxProblem(str(exc), line=line, column=column) from None
+        except _RepeatedJsonKey:
+            raise _json_repeated(text) from None
         except ValueError:  # a number with more digits than Python converts
             raise _SyntaxProblem(f"a number has more than {sys.get_int_max_str_digits():,} digits") from None
         except RecursionError:
@@ -162,8 +193,78 @@ def parse_text(text: str, name: str) -> Any:
         raise _SyntaxProblem(str(exc) or "invalid YAML") from None
 
 
+class _NotJson(ValueError):
+    """`NaN`, `Infinity` or `-Infinity`, which Python's JSON reader takes and JSON does not have."""
+
+    def __init__(self, constant: str) -> None:
+        super().__init__(f"{constant} is not JSON: JSON has no such number, and no field of a seed file takes one")
+        self.constant = constant
+
+
 def _not_json(constant: str) -> Any:
-    raise _SyntaxProblem(f"{constant} is not JSON: JSON has no such number")
+    raise _NotJson(constant)
+
+
+class _RepeatedJsonKey(ValueError):
+    """A JSON object gave a key twice; `_json_repeated` finds where, from the text."""
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing one that gives a key twice (Python's reader keeps the last one)."""
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        raise _RepeatedJsonKey
+    return mapping
+
+
+# A JSON text's tokens where keys are found: a string (a key when a colon follows it), and brackets. Anything else
+# (numbers, literals, commas, spaces) lies between them and is skipped.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?|[{}\[\]]|(-?Infinity|NaN)')
+
+
+def _json_tokens(text: str) -> Iterator[re.Match[str]]:
+    return _JSON_TOKENS.finditer(text)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of a character, counted as Python's JSON reader counts them."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def _json_token_at(text: str, constant: str) -> tuple[int, int] | None:
+    """Where `constant` first stands as a value (not inside a string)."""
+    for token in _json_tokens(text):
+        if token[2] == constant:
+            return _line_column(text, token.start())
+    return None
+
+
+def _json_repeated(text: str) -> "_SyntaxProblem":
+    """The first key in `text` that its object gave before, with where both are. Only called on text that
+    Python's JSON reader read up to a repeated key, so the text up to there is valid JSON."""
+    objects: list[dict[str, int] | None] = []  # the keys of each open object (None: an array) and their offsets
+    for token in _json_tokens(text):
+        if token[0] in "{[":
+            objects.append({} if token[0] == "{" else None)
+        elif token[0] in "}]":
+            objects.pop()
+        elif token[1] is not None and objects and objects[-1] is not None:
+            key = json.loads(token[0][: -len(token[1])])
+            if key in objects[-1]:
+                return _repeated(key, _line_column(text, objects[-1][key]), _line_column(text, token.start()))
+            objects[-1][key] = token.start()
+    return _SyntaxProblem("an object gives a key twice")  # pragma: no cover - the reader found one
+
+
+def _repeated(key: Any, first: tuple[int, int], again: tuple[int, int]) -> "_SyntaxProblem":
+    """A key given twice in one mapping, at `again` (line, column) after `first`."""
+    return _SyntaxProblem(
+        f"key {shown(str(key), 80)} is given twice in one mapping, at line {first[0]}, column {first[1]} and again "
+        f"at line {again[0]}, column {again[1]}: a reader would keep the second and drop the first without a word; "
+        "give each key once (merge the two, or rename one)",
+        line=again[0],
+        column=again[1],
+    )
 
 
 class _SyntaxProblem(ValueError):
@@ -210,7 +311,21 @@ def _quoted(value: str) -> str:
 def validation_errors(file: str, exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> Iterator[SeedError]:
     for error in exc.errors(include_url=False):
         code = error["type"] if error["type"] in RULES else "seed.schema"
-        yield SeedError(file, format_loc((*prefix, *error["loc"])), code, error["msg"])
+        message = error["msg"]
+        value = error.get("input")
+        if isinstance(value, float) and not math.isfinite(value):  # YAML's `.nan`, `.inf` or a number like 1e400
+            message += f", not {_non_finite(value, json=file.endswith('.json'))}"
+        yield SeedError(file, format_loc((*prefix, *error["loc"])), code, message)
+
+
+def _non_finite(value: float, json: bool) -> str:
+    """How a message names a float that is not a finite number (in JSON, only a number beyond a float's range
+    reads as one: `NaN` and `Infinity` are not JSON, and refused as they are read)."""
+    if math.isnan(value):
+        return "NaN (`.nan`)"
+    sign = "-" if value < 0 else ""
+    written = "" if json else f"`{sign}.inf`, or "
+    return f"{sign}Infinity ({written}a number beyond a float's range, such as 1e400)"
 
 
 RecordKind = str  # "persons", "organizations", "topics", "meetings", "statements"
