@@ -28,6 +28,12 @@ class StatementKind(StrEnum):
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 KEY_MAX_LENGTH = 80
 
+# The largest integer a seed file gives (a meeting's round): GraphQL's Int, which serves it, is 32-bit, and well
+# inside SQLite's 64-bit INTEGER, which stores it (a larger Python int cannot even be bound to a statement).
+INT_MAX = 2**31 - 1
+# The most keys one record's `distinct_from` names: a person is not mistaken for more than a handful of others.
+DISTINCT_FROM_MAX = 100
+
 # Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real
 # name or article, small enough that one hostile value cannot fill memory or a page of API output.
 LABEL_MAX_LENGTH = 500  # names, titles, labels, roles, outlets, cities, occasions, datelines, `via` entries

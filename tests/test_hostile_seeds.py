@@ -14,12 +14,13 @@ import yaml
 from click.testing import CliRunner
 from conftest import Client, model_accepts
 from diplo.cli import cli
-from diplo.ingest.models import INT_MAX, check_label, check_source_text
+from diplo.ingest.models import check_label, check_source_text
 from diplo.ingest.rules import RULES, SeedErrors
 from diplo.ingest.scaffold import ScaffoldError, scaffold
 from diplo.ingest.seeds import CORE_SCHEMA, decode, parse_seed_text, parse_text, read_seed_file
 from diplo.ingest.session import load_seeds, remove_sources, validate_seeds
 from diplo.server.app import Settings, create_app
+from diplo.vocabulary import INT_MAX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import datasets, hostile_text

@@ -18,6 +18,8 @@ from ..vocabulary import (
     BIDI_CONTROLS,
     BLANK,
     CONTROL_CHARACTERS,
+    DISTINCT_FROM_MAX,
+    INT_MAX,
     INVISIBLE,
     KEY_MAX_LENGTH,
     KEY_PATTERN,
@@ -40,11 +42,6 @@ BCP47_PATTERN = re.compile(
     r"(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*(-[0-9a-wyzA-WYZ](-[a-zA-Z0-9]{2,8})+)*(-x(-[a-zA-Z0-9]{1,8})+)?$"
 )
 WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
-# The largest integer a seed file gives (a meeting's round): GraphQL's Int, which serves it, is 32-bit, and well
-# inside SQLite's 64-bit INTEGER, which stores it (a larger Python int cannot even be bound to a statement).
-INT_MAX = 2**31 - 1
-# The most keys one record's `distinct_from` names: a person is not mistaken for more than a handful of others.
-DISTINCT_FROM_MAX = 100
 
 
 # The characters refused anywhere in text (control characters, bidirectional controls and lone surrogates, which

@@ -8,8 +8,15 @@ from this dict and the tests refer to the codes.
 
 from dataclasses import dataclass
 
-from ..vocabulary import LABEL_MAX_LENGTH, SOURCE_TEXT_MAX_LENGTH, STATEMENT_MAX_LENGTH, SUMMARY_MAX_LENGTH
-from .models import DISTINCT_FROM_MAX, INT_MAX, SEED_FILE_MAX_BYTES
+from ..vocabulary import (
+    DISTINCT_FROM_MAX,
+    INT_MAX,
+    LABEL_MAX_LENGTH,
+    SOURCE_TEXT_MAX_LENGTH,
+    STATEMENT_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
+)
+from .models import SEED_FILE_MAX_BYTES
 
 RULES: dict[str, str] = {
     "seed.path": "Every path given is a seed file or a directory that holds at least one (`.yaml`, `.yml`, `.json`).",
