@@ -24,17 +24,20 @@ from .vocabulary import (
     BIDI_CONTROLS,
     BLANK,
     COUNTRY_NAMES,
+    EVIDENCE_KINDS,
     KEY_MAX_LENGTH,
     LABEL_MAX_LENGTH,
+    QUOTE_CONTEXT,
     SOURCE_TEXT_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
+    Basis,
     MeetingFormat,
     MeetingStatus,
     StatementKind,
 )
 
-SCHEMA_VERSION = 4  # 4: the country_names table
+SCHEMA_VERSION = 5  # 5: evidence, the sources' retrieval time, archive and text digest
 # The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
 # digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
 # to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
@@ -123,8 +126,40 @@ DDL = [
         language TEXT NOT NULL,
         dateline TEXT {_c(_LABEL, "dateline")},
         via TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "via")},
-        text TEXT {_c(_SOURCE_TEXT, "text")}
+        text TEXT {_c(_SOURCE_TEXT, "text")},
+        retrieved_at TEXT CHECK (retrieved_at IS NULL OR retrieved_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]'),
+        archive_url TEXT CHECK (archive_url IS NULL OR archive_url GLOB 'http://?*' OR archive_url GLOB 'https://?*'),
+        text_sha256 TEXT CHECK ((text IS NULL) = (text_sha256 IS NULL) AND (text_sha256 IS NULL OR
+            (length(text_sha256) = 64 AND text_sha256 NOT GLOB '*[^0-9a-f]*')))
     )""",
+    # --- evidence: how each fact of a source's report is known (`ingest/evidence.py`) ---
+    f"""CREATE TABLE evidence (
+        {_SOURCE},
+        kind TEXT NOT NULL CHECK (kind IN ({", ".join(f"'{k}'" for k in EVIDENCE_KINDS)})),
+        record TEXT NOT NULL,
+        seed_field TEXT NOT NULL,
+        field TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        basis TEXT NOT NULL CHECK (basis {one_of(Basis)}),
+        note TEXT {_c(_SUMMARY, "note")},
+        CHECK (basis = '{Basis.STATED}' OR note IS NOT NULL),
+        PRIMARY KEY (source, kind, record, seed_field)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE evidence_quotes (
+        {_SOURCE},
+        kind TEXT NOT NULL,
+        record TEXT NOT NULL,
+        seed_field TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        exact TEXT NOT NULL CHECK (length(exact) > 0),
+        prefix TEXT NOT NULL CHECK (length(prefix) <= {QUOTE_CONTEXT}),
+        suffix TEXT NOT NULL CHECK (length(suffix) <= {QUOTE_CONTEXT}),
+        start_offset INTEGER NOT NULL CHECK (start_offset >= 0),
+        end_offset INTEGER NOT NULL CHECK (end_offset - start_offset = length(exact)),
+        PRIMARY KEY (source, kind, record, seed_field, position),
+        FOREIGN KEY (source, kind, record, seed_field) REFERENCES evidence(source, kind, record, seed_field)
+            DEFERRABLE INITIALLY DEFERRED
+    ) WITHOUT ROWID""",
     # --- reports ---
     *(
         f"""CREATE TABLE {record}_reports (

@@ -24,6 +24,30 @@ class StatementKind(StrEnum):
     PARAPHRASE = "paraphrase"
 
 
+class Basis(StrEnum):
+    """How a fact is known from its source."""
+
+    STATED = "stated"  # the source's words say it (quoted)
+    INFERRED = "inferred"  # derived from the words by reasoning (a weekday resolved to a date)
+    ASSUMED = "assumed"  # not in the source at all (the planned meeting's format)
+    EXTERNAL = "external"  # from a reference outside the source (a Wikidata id)
+
+
+# Evidence names a field as the seed file does; the API names it as GraphQL does: camel case, and these.
+GRAPHQL_FIELD_NAMES = {
+    "follows": "previous",
+    "wikidata": "wikidataId",
+    "translations": "translation",
+    "labels": "label",
+}
+
+
+def graphql_field_name(seed_field: str) -> str:
+    """The GraphQL name of a record's field, from its seed name (`host_country` is `hostCountry`)."""
+    head, *rest = seed_field.split("_")
+    return GRAPHQL_FIELD_NAMES.get(seed_field, head + "".join(part.capitalize() for part in rest))
+
+
 # Keys: kebab-case slugs, stable across loads, the last part of every global id.
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 KEY_MAX_LENGTH = 80
@@ -33,6 +57,13 @@ KEY_MAX_LENGTH = 80
 INT_MAX = 2**31 - 1
 # The most keys one record's `distinct_from` names: a person is not mistaken for more than a handful of others.
 DISTINCT_FROM_MAX = 100
+
+# Evidence quotes: the characters of the source's text kept before and after each (W3C Web Annotation's TextQuote
+# selector), and the most quotes one fact cites.
+QUOTE_CONTEXT = 32
+QUOTES_MAX = 20
+# The records evidence is kept for, as the store names them (a delegation's record is `meeting/country`).
+EVIDENCE_KINDS = ("source", "person", "organization", "topic", "meeting", "delegation", "statement")
 
 # Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real
 # name or article, small enough that one hostile value cannot fill memory or a page of API output.

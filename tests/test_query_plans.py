@@ -23,6 +23,7 @@ REACH = {
     **{target: f"{root} {{ %s }}" for root, target in ROSTERS.items()},
     "MeetingReport": "meetings { nodes { reports { %s } } }",
     "DelegationReport": "meetings { nodes { reports { delegations { %s } } } }",
+    "Evidence": "meetings { nodes { evidence { %s } } }",
 }
 
 
@@ -37,7 +38,7 @@ def _cases() -> Iterator[tuple[str, str]]:
         for name, spec in declared.fields.items():
             if isinstance(spec, One | Many | Nested | Embedded | EmbeddedList):
                 yield f"{type_name}.{name}", "{ " + REACH[type_name] % f"{name} {_selection(spec)}" + " }"
-    for root, target in LOOKUPS.items():
+    for root, target in LOOKUPS.items():  # (each lookup's type is a Node)
         yield f"Query.{root}", f'{{ {root}(key: "x") {{ __typename }} }}'
         yield f"Query.node({target})", f'{{ node(id: "{_id(target)}") {{ __typename }} }}'
     for root in [*LISTINGS, *ROSTERS]:

@@ -44,12 +44,13 @@ def batch(fetch: Callable[[Sequence[K]], dict[K, V]], default: V) -> Callable[[l
 
 def _path(row: Row, table: Type) -> str:
     """The row's path: its primary key's values joined by `/`, how its related rows are grouped."""
-    return ids.path_of([row[column] for column in table.id.columns])
+    return ids.path_of([str(row[column]) for column in table.key_columns])
 
 
 def _parents(table: Type) -> tuple[str, str]:
     """The parents' path as `_group`, and the condition that selects them by their paths' first parts `{keys}`."""
-    return table.id.key.format(a=PARENT), f"{PARENT}.{table.id.columns[0]} IN ({{keys}})"
+    columns = table.key_columns
+    return ids.path_sql(columns, PARENT), f"{PARENT}.{columns[0]} IN ({{keys}})"
 
 
 PARENT = "_p"

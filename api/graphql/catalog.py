@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..vocabulary import COUNTRY_NAMES, MeetingFormat, MeetingStatus, StatementKind
+from ..vocabulary import COUNTRY_NAMES, Basis, MeetingFormat, MeetingStatus, StatementKind
 from . import ids, queries
 
 # --- scalars ------------------------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ STRINGS = Encoding("json", json.loads, list[str])  # a JSON array of strings
 COUNTRY_NAME = Encoding("country_name", lambda code: COUNTRY_NAMES.get(code, code), str)  # from a code column
 
 
-def enum(values: type[MeetingStatus | MeetingFormat | StatementKind]) -> Encoding:
+def enum(values: type[MeetingStatus | MeetingFormat | StatementKind | Basis]) -> Encoding:
     """A stored enum value (`in_person`), answered by its member's name (`IN_PERSON`)."""
     return Encoding("enum", _optional(values), values)
 
@@ -118,9 +118,11 @@ class Many:
     rows: str
     where: str
     order: str
+    filters: tuple[str, ...] = ()  # arguments that, when given, keep the rows whose column of that name equals them
 
-    def select(self, columns: str) -> str:
-        return f"SELECT {columns} FROM {self.rows} WHERE {self.where} ORDER BY {self.order}"
+    def select(self, columns: str, condition: str = "") -> str:
+        where = f"{self.where} AND {condition}" if condition else self.where
+        return f"SELECT {columns} FROM {self.rows} WHERE {where} ORDER BY {self.order}"
 
     @property
     def sql(self) -> str:
@@ -194,6 +196,11 @@ class Type:
     lookup: str | None = None
     listing: RootListing | None = None
     roster: str | None = None
+    keys: tuple[str, ...] = ()  # a type without an `id` (not a Node): the columns of its rows' key
+
+    @property
+    def node(self) -> bool:
+        return "id" in self.fields
 
     @property
     def id(self) -> Id:
@@ -201,11 +208,36 @@ class Type:
         assert isinstance(spec, Id)
         return spec
 
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return self.id.columns if self.node else self.keys
+
 
 def _linked(target: str, table: str, link: str, where: str) -> Many:
     """The rows of `target` (its `table`) listed in the link table `link` (aliased `x`, with `position`)."""
     column = {"persons": "person", "topics": "topic", "sources": "source"}[table]
     return Many(target, f"{link} x JOIN {table} rel ON rel.key = x.{column}", where, "x.position")
+
+
+def _evidence(kind: str, record: str, source: str | None = None) -> Many:
+    """The evidence of one source's report of a record (`record`, SQL over `{a}`, is its key; `source` the source's
+    key column), in the order the report gives it."""
+    where = f"rel.source = {source} AND rel.kind = '{kind}' AND rel.record = {record}"
+    return Many("Evidence", "evidence rel", where, "rel.position", filters=("field",))
+
+
+def _merged_evidence(kind: str, reports: str, record: str, where: str, order: str) -> Many:
+    """The evidence of every report of a merged record, in report order: `reports` is the table of its reports or
+    sources (aliased `x`), `record` the evidence's record key over them, `order` the reports' order."""
+    rows = f"{reports} JOIN evidence rel ON rel.source = x.source AND rel.kind = '{kind}' AND rel.record = {record}"
+    return Many("Evidence", rows, where, f"{order}, rel.position", filters=("field",))
+
+
+def _reported_evidence(kind: str, table: str, column: str) -> Many:
+    """A person's, an organization's or a topic's evidence: every report's, by its source's publication instant."""
+    reports = f"{table} x JOIN sources src ON src.key = x.source"
+    return _merged_evidence(kind, reports, f"x.{column}", f"x.{column} = {{a}}.key",
+                            "julianday(src.published_at), src.key")  # fmt: skip
 
 
 def _country(column: str, null: bool = False, description: str | None = None) -> Embedded:
@@ -242,6 +274,12 @@ TYPES: dict[str, Type] = {
         "dateline": Column("dateline", null=True),
         "via": Column("via", STRINGS, description="Attribution chain, nearest first."),
         "text": Column("text", null=True),
+        "retrievedAt": Column("retrieved_at", TIMESTAMP, null=True, description="When the text was read."),
+        "archiveUrl": Column("archive_url", null=True, description="A lasting copy of the article."),
+        "textSha256": Column("text_sha256", null=True, description=(
+            "The SHA-256 of the UTF-8 of `text`, lowercase hex: which text its evidence quotes; null without text."
+        )),
+        "evidence": _evidence("source", "{a}.key", "{a}.key"),
         "meetings": Nested("Meeting", queries.MEETINGS,
                            "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.source = {a}.key"),
@@ -258,10 +296,12 @@ TYPES: dict[str, Type] = {
             "AND m.country = rel.country))"
         ), "rel.meeting, rel.position"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
+        "evidence": _reported_evidence("person", "person_reports", "person"),
     }, lookup="person", listing=RootListing("persons", queries.PERSONS)),
     "Organization": Type("organizations", {
         **_PARTY,
         "statements": Nested("Statement", queries.STATEMENTS, "s.organization = {a}.key"),
+        "evidence": _reported_evidence("organization", "organization_reports", "organization"),
     }, lookup="organization", listing=RootListing("organizations", queries.ORGANIZATIONS)),
     "Topic": Type("topics", {
         **_RECORD,
@@ -270,6 +310,7 @@ TYPES: dict[str, Type] = {
                            "m.key IN (SELECT meeting FROM meeting_topics WHERE topic = {a}.key)"),
         "statements": Nested("Statement", queries.STATEMENTS,
                              "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
+        "evidence": _reported_evidence("topic", "topic_reports", "topic"),
     }, lookup="topic", listing=RootListing("topics", queries.TOPICS)),
     "Delegation": Type("delegations", {
         "id": Id(("meeting", "country")),
@@ -281,6 +322,8 @@ TYPES: dict[str, Type] = {
                            "x.meeting = {a}.meeting AND x.country = {a}.country"),
         "sources": _linked("Source", "sources", "delegation_sources",
                            "x.meeting = {a}.meeting AND x.country = {a}.country"),
+        "evidence": _merged_evidence("delegation", "delegation_sources x", "x.meeting || '/' || x.country",
+                                     "x.meeting = {a}.meeting AND x.country = {a}.country", "x.position"),
     }, listing=RootListing("delegations", queries.DELEGATIONS, queries.delegation_where)),
     "Meeting": Type("meetings", {
         **_RECORD,
@@ -302,6 +345,7 @@ TYPES: dict[str, Type] = {
         "reports": Many("MeetingReport", (
             "meeting_sources x JOIN meeting_reports rel ON rel.meeting = x.meeting AND rel.source = x.source"
         ), "x.meeting = {a}.key", "x.position"),
+        "evidence": _merged_evidence("meeting", "meeting_sources x", "x.meeting", "x.meeting = {a}.key", "x.position"),
     }, lookup="meeting", listing=RootListing("meetings", queries.MEETINGS, queries.meeting_where)),
     "DelegationReport": Type("delegation_reports", {
         "id": Id(("meeting", "source", "country")),
@@ -311,6 +355,7 @@ TYPES: dict[str, Type] = {
         "members": _linked("Person", "persons", "delegation_report_members",
                            "x.meeting = {a}.meeting AND x.source = {a}.source AND x.country = {a}.country"),
         "source": One("Source", "source"),
+        "evidence": _evidence("delegation", "{a}.meeting || '/' || {a}.country", "{a}.source"),
     }),
     "MeetingReport": Type("meeting_reports", {
         "id": Id(("meeting", "source")),
@@ -328,6 +373,7 @@ TYPES: dict[str, Type] = {
                             "rel.meeting = {a}.meeting AND rel.source = {a}.source", "rel.position"),
         "topics": _linked("Topic", "topics", "meeting_report_topics",
                           "x.meeting = {a}.meeting AND x.source = {a}.source"),
+        "evidence": _evidence("meeting", "{a}.meeting", "{a}.source"),
     }),
     "Statement": Type("statements", {
         **_RECORD,
@@ -342,7 +388,25 @@ TYPES: dict[str, Type] = {
         "meeting": One("Meeting", "meeting"),
         "topics": _linked("Topic", "topics", "statement_topics", "x.statement = {a}.key"),
         "source": One("Source", "source"),
+        "evidence": _evidence("statement", "{a}.key", "{a}.source"),
     }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
+    "Evidence": Type("evidence", {
+        "field": Column("field", description="The field it supports, by its GraphQL name (`hostCountry`)."),
+        "basis": Column("basis", enum(Basis), description="How the source knows it."),
+        "quotes": Many("TextQuote", "evidence_quotes rel", (
+            "rel.source = {a}.source AND rel.kind = {a}.kind AND rel.record = {a}.record AND "
+            "rel.seed_field = {a}.seed_field"
+        ), "rel.position"),
+        "note": Column("note", null=True, description="Why, for a basis other than stated."),
+        "source": One("Source", "source"),
+    }, keys=("source", "kind", "record", "seed_field")),
+    "TextQuote": Type("evidence_quotes", {
+        "exact": Column("exact", description="The quoted words, as the source's stored text has them."),
+        "prefix": Column("prefix", description="Up to 32 characters of the text just before them."),
+        "suffix": Column("suffix", description="Up to 32 characters of the text just after them."),
+        "start": Column("start_offset", INTEGER, description="Where they start in `Source.text`, in code points."),
+        "end": Column("end_offset", INTEGER, description="Where they end: `text[start:end]` is `exact`."),
+    }, keys=("source", "kind", "record", "seed_field", "position")),
 }  # fmt: skip
 
 # The root fields, by name, and the type each gives: derived from the declarations.

@@ -33,7 +33,21 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 from . import dialect, queries
-from .catalog import LISTINGS, LOOKUPS, ROSTERS, TYPES, Column, Embedded, EmbeddedList, Field, Id, Localized, Many, One
+from .catalog import (
+    LISTINGS,
+    LOOKUPS,
+    RELATED,
+    ROSTERS,
+    TYPES,
+    Column,
+    Embedded,
+    EmbeddedList,
+    Field,
+    Id,
+    Localized,
+    Many,
+    One,
+)
 from .ids import parse_global_id, path_condition, path_parts
 from .pagination import Position, check_first, decode_cursor
 from .queries import NESTED_ORDER, Listing, plain_text
@@ -256,8 +270,8 @@ class Compiler:
     def node(self, args: Args, details: Details) -> str:
         # An id the resolver path refuses raises GraphQLError: it answers.
         type_name = self.shape(args, lambda a: parse_global_id(a["id"])[0])
-        if type_name not in TYPES:
-            return "NULL"  # no such type: no such object
+        if type_name not in TYPES or not TYPES[type_name].node:
+            return "NULL"  # no such type (or none with ids): no such object
         columns = TYPES[type_name].id.columns
 
         def parts(a: dict[str, Any]) -> list[str] | None:
@@ -332,7 +346,14 @@ class Compiler:
         if isinstance(spec, Many):
             r = self.alias()
             element = self.obj(spec.target, Alias(r), details)
-            return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({spec.sql.format(a=a.name)}) {r}")
+            args = self.arguments(definition, details)
+            kept = [name for name in spec.filters if self.shape(args, lambda a, n=name: a.get(n) is not None)]  # type: ignore[misc]
+            condition = " AND ".join(
+                f"{RELATED}.{name} = {self.param(args, lambda a, n=name: a[n])}"  # type: ignore[misc]
+                for name in kept
+            )
+            rows = spec.select(f"{RELATED}.*", condition).format(a=a.name)
+            return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({rows}) {r}")
         args = self.arguments(definition, details)
         conn_type = self._object_type(get_named_type(definition.type).name)
         condition = spec.condition.format(a=a.name)

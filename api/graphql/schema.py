@@ -114,7 +114,7 @@ def listing(
 
 async def find(info: Info, type_name: str, key: str) -> Any:
     """The object of a declared type with this key (a path for a key of several columns), or None."""
-    if type_name not in TYPES:
+    if type_name not in TYPES or not TYPES[type_name].node:
         return None
     declared = TYPES[type_name]
     if declared.id.columns == ("key",):  # batched with the other lookups of the response

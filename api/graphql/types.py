@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 
 import strawberry
 
-from ..vocabulary import MeetingFormat, MeetingStatus, StatementKind
+from ..vocabulary import Basis, MeetingFormat, MeetingStatus, StatementKind
 from .batching import Context, Row
 from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One
 from .ids import global_id, path_of
@@ -25,7 +25,7 @@ K = TypeVar("K", bound=Hashable)
 
 # The vocabulary's enums as GraphQL enums (strawberry marks the classes themselves): the API spells a value by its
 # member's name (`IN_PERSON`), the store by its value (`in_person`).
-for _enum in (MeetingStatus, MeetingFormat, StatementKind):
+for _enum in (MeetingStatus, MeetingFormat, StatementKind, Basis):
     strawberry.enum(_enum)
 
 
@@ -93,7 +93,7 @@ class Node:
 
 
 @strawberry.type
-class Declared(Node):
+class Value:
     """Not in the schema: what every declared type's class has. `row` is what its resolvers read."""
 
     row: strawberry.Private[Row]
@@ -105,6 +105,11 @@ class Declared(Node):
     @classmethod
     def from_row(cls, row: Row) -> Self:
         return cls(**{name: read(row) for name, read in _readers(cls.__name__)}, row=row)
+
+
+@strawberry.type
+class Declared(Value, Node):
+    """Not in the schema: a declared type with a global id."""
 
 
 @declared(description="A country, by ISO 3166-1 alpha-2 code; its id lets client caches normalize it.")
@@ -216,14 +221,18 @@ def one(info: Info, row: Row) -> Any:
     return deferred(resolve())
 
 
-def many(info: Info, row: Row) -> Any:
-    """A to-many relation of the object read from `row`."""
+def many(info: Info, row: Row, **filters: Any) -> Any:
+    """A to-many relation of the object read from `row`; `filters` (its declared ones) keep the rows whose column
+    of that name equals the argument, when it is given."""
     spec = _declared(info, Many)
+    assert set(filters) <= set(spec.filters)
+    given = {name: value for name, value in filters.items() if value is not None}
     pending = info.context.loaders.many(_parent(info), spec, row)
     build = _build(spec)
 
     async def resolve() -> list[Any]:
-        return [build(found) for found in await pending]
+        found = await pending
+        return [build(r) for r in found if all(r[name] == value for name, value in given.items())]
 
     return deferred(resolve())
 
@@ -255,6 +264,31 @@ def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
     return deferred(resolve())
 
 
+# --- evidence: how each fact is known --------------------------------------------------------------------------
+
+
+@declared(description="A quote of a source's text, as W3C Web Annotation's TextQuote and TextPosition selectors.")
+class TextQuote(Value):
+    pass
+
+
+@declared(description="How one field of a record is known from one source: its basis, and the source's words.")
+class Evidence(Value):
+    @strawberry.field(description="The source's words that support it, in the order cited.")
+    def quotes(self, info: Info) -> list[TextQuote]:
+        return many(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The source whose report it is.")
+    def source(self, info: Info) -> "Source":
+        return one(info, self.row)  # type: ignore[no-any-return]
+
+
+EvidenceField = Annotated[
+    str | None, strawberry.argument(description="Only this field's evidence, by its GraphQL name (`hostCountry`).")
+]
+EVIDENCE_DESCRIPTION = "How its fields are known: each report's evidence, in report order, then field order."
+
+
 # --- records ------------------------------------------------------------------------------------------------
 
 
@@ -268,6 +302,10 @@ class Source(Declared):
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+
 
 @declared()
 class Person(Declared):
@@ -279,12 +317,20 @@ class Person(Declared):
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
 
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+
 
 @declared()
 class Organization(Declared):
     @strawberry.field(description="Statements attributed to this organization, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
 
 
 @declared()
@@ -300,6 +346,10 @@ class Topic(Declared):
     @strawberry.field(description="Statements about this topic, oldest first.")
     def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
         return page(info, self.row, first, after)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
 
 
 @declared(description="A country's delegation to a meeting.")
@@ -319,6 +369,10 @@ class Delegation(Declared):
     @strawberry.field(description="The sources that state this delegation, in report order.")
     def sources(self, info: Info) -> list[Source]:
         return many(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
 
 
 @declared(description="A meeting between delegations of two or more countries, held or planned.")
@@ -357,6 +411,10 @@ class Meeting(Declared):
     def reports(self, info: Info) -> list["MeetingReport"]:
         return many(info, self.row)  # type: ignore[no-any-return]
 
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+
 
 # --- reports: what one source said, before merging --------------------------------------------------------------
 
@@ -377,6 +435,10 @@ class DelegationReport(Declared):
     @strawberry.field(description="The source that states this delegation.")
     def source(self, info: Info) -> Source:
         return one(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
 
 
 @declared(
@@ -399,6 +461,10 @@ class MeetingReport(Declared):
     @strawberry.field(description="The topics as this source lists them, in its order.")
     def topics(self, info: Info) -> list[Topic]:
         return many(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]
 
 
 @declared(description="Something said, quoted verbatim or paraphrased, in its original language.")
@@ -426,3 +492,7 @@ class Statement(Declared):
     @strawberry.field
     def source(self, info: Info) -> Source:
         return one(info, self.row)  # type: ignore[no-any-return]
+
+    @strawberry.field(description=EVIDENCE_DESCRIPTION)
+    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
+        return many(info, self.row, field=field)  # type: ignore[no-any-return]

@@ -11,7 +11,16 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..vocabulary import (
@@ -24,9 +33,11 @@ from ..vocabulary import (
     KEY_MAX_LENGTH,
     KEY_PATTERN,
     LABEL_MAX_LENGTH,
+    QUOTES_MAX,
     SOURCE_TEXT_MAX_LENGTH,
     STATEMENT_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
+    Basis,
     MeetingFormat,
     MeetingStatus,
     StatementKind,
@@ -232,7 +243,89 @@ Url = Annotated[
 ]
 
 
-class Record(BaseModel):
+class Support(BaseModel):
+    """How one fact of a record is known: quotes of the source's text, and the basis (a note says why, unless the
+    quotes say it all). Written as a quote, a list of quotes, or this mapping."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quote: list[StatementText] = Field(
+        default_factory=list, max_length=QUOTES_MAX, description="The source's words that support the fact, verbatim."
+    )
+    prefix: Label | None = Field(default=None, description="Words just before the quote: picks one occurrence.")
+    suffix: Label | None = Field(default=None, description="Words just after the quote: picks one occurrence.")
+    basis: Basis = Field(default=Basis.STATED, description="stated, inferred, assumed or external.")
+    note: Summary | None = Field(default=None, description="Why, for a basis other than stated.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """A quote, or a list of quotes, for `{quote: ...}`; a mapping's single quote for a list of one."""
+        if isinstance(value, str | list):
+            return {"quote": value if isinstance(value, list) else [value]}
+        if isinstance(value, dict) and isinstance(value.get("quote"), str):
+            return {**value, "quote": [value["quote"]]}
+        return value
+
+    @model_validator(mode="after")
+    def _basis(self) -> "Support":
+        if self.basis is not Basis.STATED and self.note is None:
+            raise PydanticCustomError("evidence.note", f"basis {self.basis.value} needs a `note` saying why")
+        if self.basis is Basis.STATED and not self.quote:
+            raise PydanticCustomError("evidence.note", "basis stated needs a `quote` of the source's words")
+        return self
+
+
+def _evidence_fields(value: dict[str, Support], info: ValidationInfo, model: type[BaseModel]) -> dict[str, Support]:
+    unknown = [name for name in value if name not in model.model_fields or name == "evidence"]
+    if unknown:
+        raise PydanticCustomError(
+            "seed.schema", f"evidence for {shown(unknown[0])}, which this record does not have: name one of its fields"
+        )
+    return value
+
+
+# Editors see the shorthands too: a quote, a list of quotes, or the mapping.
+_QUOTES_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+SupportSchema = Annotated[
+    Support,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                *_QUOTES_SCHEMA["anyOf"],
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "quote": _QUOTES_SCHEMA,
+                        "prefix": {"type": "string"},
+                        "suffix": {"type": "string"},
+                        "basis": {"enum": [b.value for b in Basis]},
+                        "note": {"type": "string"},
+                    },
+                },
+            ]
+        }
+    ),
+]
+EVIDENCE_DESCRIPTION = (
+    "How each fact is known, by the field's name: a quote of the source's text, a list of quotes, or "
+    "{quote, prefix, suffix, basis, note}."
+)
+
+
+class Evidenced(BaseModel):
+    """A record that may say how its facts are known."""
+
+    evidence: dict[str, SupportSchema] = Field(default_factory=dict, description=EVIDENCE_DESCRIPTION)
+
+    @field_validator("evidence")
+    @classmethod
+    def _known_fields(cls, value: dict[str, Support], info: ValidationInfo) -> dict[str, Support]:
+        return _evidence_fields(value, info, cls)
+
+
+class Record(Evidenced):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, use_enum_values=False)
 
     key: Key
@@ -252,12 +345,14 @@ class Source(Record):
         description="Attribution chain, nearest first: the outlet quotes via[0], which quotes via[1], ...",
     )
     text: SourceText | None = Field(default=None, description="Full text; direct quotes are checked against it.")
+    retrieved_at: dt.datetime | None = Field(default=None, description="When the text was read, with its offset.")
+    archive_url: Url | None = Field(default=None, description="A lasting copy of the article.")
 
-    @field_validator("published_at")
+    @field_validator("published_at", "retrieved_at")
     @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise PydanticCustomError("source.naive_datetime", "published_at must carry a timezone offset")
+    def _aware(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise PydanticCustomError("source.naive_datetime", f"{info.field_name} must carry a timezone offset")
         return value
 
 
@@ -300,7 +395,7 @@ class Topic(Record):
     labels: dict[Language, Label] = Field(default_factory=dict, description="Labels in other languages.")
 
 
-class Delegation(BaseModel):
+class Delegation(Evidenced):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     country: Country

@@ -4,6 +4,7 @@ A seed file is one source's report. Everything it says is stored in the report t
 so that loading the file again replaces exactly what that source said before and nothing any other source said.
 """
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from .. import store
 from ..vocabulary import MeetingStatus, StatementKind
+from . import evidence
 from .duplicates import fold, skeleton
 from .models import Meeting, Named, Record, Source, Statement, Topic
 from .rules import SeedError
@@ -34,6 +36,8 @@ class ReportTable:
 # Every table that holds what one source reported, children before parents (the order writes go in). Loading,
 # merging and exporting read it from here.
 REPORT_TABLES: tuple[ReportTable, ...] = (
+    ReportTable("evidence_quotes", "sources", "source"),
+    ReportTable("evidence", "sources", "source"),
     ReportTable("meeting_report_topics", "meetings", "meeting"),
     ReportTable("delegation_report_members", "meetings", "meeting"),
     ReportTable("delegation_reports", "meetings", "meeting"),
@@ -63,13 +67,19 @@ def check_report(report: SeedReport) -> list[SeedError]:
                                  f"reported held on {meeting.date}, after this file's source {source.key!r} was "
                                  f"published ({source.published_at.date()})"))  # fmt: skip
     errors.extend(_statement_rules(report, source))
+    evidence_errors, found = evidence.resolve(report, source)
+    errors.extend(evidence_errors)
     for error in errors:  # a record with an error is not written, but its key still exists for references
-        kind, index = _record_of(error.path)
+        if (place := _record_of(error.path)) is None:
+            continue  # the source's own: the file is refused
+        kind, index = place
         for i, (position, record) in enumerate(report.records[kind]):
             if position == index:
                 report.invalid[kind].add(record.key)
                 del report.records[kind][i]
                 break
+    written = {(item.kind, item.record) for item in evidence.cited(report)}
+    report.evidence = [e for e in found if (e.kind, e.record) in written]
     report.errors.extend(errors)
     return errors
 
@@ -81,10 +91,9 @@ def _error(report: SeedReport, kind: str, index: int, suffix: str, code: str, me
 _PATH = re.compile(r"^(\w+)\[(\d+)\]")
 
 
-def _record_of(path: str) -> tuple[str, int]:
+def _record_of(path: str) -> tuple[str, int] | None:
     match = _PATH.match(path)
-    assert match, path
-    return match.group(1), int(match.group(2))
+    return (match.group(1), int(match.group(2))) if match else None
 
 
 def _repeats(report: SeedReport) -> Iterator[SeedError]:
@@ -104,22 +113,9 @@ def _repeats(report: SeedReport) -> Iterator[SeedError]:
         report.records[kind] = kept
 
 
-# Typographic double and single quote marks (“ ” „ ‟ « » ″ 〝 〞 and ‘ ’ ‚ ‛ ′ ‹ ›), written as escapes.
-_QUOTES = str.maketrans(
-    dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e", '"')
-    | dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2039\u203a", "'")
-)
-_SPACE = re.compile(r"\s+")
-
-
-def normalise_quote_text(text: str) -> str:
-    """Whitespace folded and typographic quote marks made plain, for the verbatim-quote check."""
-    return _SPACE.sub(" ", text.translate(_QUOTES)).strip()
-
-
 def _statement_rules(report: SeedReport, source: Source) -> Iterator[SeedError]:
     published = source.published_at.date()
-    source_text = normalise_quote_text(source.text) if source.text is not None else None
+    source_text = evidence.normalise(source.text) if source.text is not None else None
     held = {m.key: m.date for _, m in report.of("meetings") if m.status is MeetingStatus.HELD and m.date}
     for index, statement in report.of("statements"):
         if statement.source is not None and statement.source != source.key:
@@ -127,7 +123,7 @@ def _statement_rules(report: SeedReport, source: Source) -> Iterator[SeedError]:
                          f"a statement in this file is reported by its source {source.key!r}; remove `source` or "
                          f"make it {source.key!r} (found {statement.source!r})")  # fmt: skip
         if statement.kind is StatementKind.DIRECT_QUOTE and source_text is not None:
-            quote = normalise_quote_text(statement.text)
+            quote = evidence.normalise(statement.text)
             if quote not in source_text:
                 yield _error(report, "statements", index, ".text", "statement.quote_not_in_source",
                              f"the direct quote {_shorten(quote)!r} does not occur verbatim in the text of source "
@@ -153,7 +149,13 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 def source_row(s: Source) -> store.Values:
     # isoformat keeps the offset as +00:00 where JSON mode would write Z, which the store's CHECK refuses.
-    values = {**s.model_dump(mode="json"), "published_at": s.published_at.isoformat(), "via": store.to_json(s.via)}
+    values = {
+        **s.model_dump(mode="json", exclude={"evidence"}),
+        "published_at": s.published_at.isoformat(),
+        "retrieved_at": s.retrieved_at.isoformat() if s.retrieved_at is not None else None,
+        "via": store.to_json(s.via),
+        "text_sha256": hashlib.sha256(s.text.encode()).hexdigest() if s.text is not None else None,
+    }
     return store.as_row("sources", values)
 
 
@@ -170,15 +172,15 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
                                 ("organizations", "organization_reports", "organization")):  # fmt: skip
         for _, n in report.of(kind):
             assert isinstance(n, Named)
-            add(table, **{column: n.key}, **n.model_dump(exclude={"key", "distinct_from"}),
+            add(table, **{column: n.key}, **n.model_dump(exclude={"key", "distinct_from", "evidence"}),
                 distinct_from=store.to_json(n.distinct_from), skeleton=skeleton(fold(n.name)))  # fmt: skip
     for _, t in report.of("topics"):
         assert isinstance(t, Topic)
         add("topic_reports", topic=t.key, label=t.label, labels=store.to_json(t.labels))
     for _, m in report.of("meetings"):
         assert isinstance(m, Meeting)
-        add("meeting_reports", meeting=m.key, **m.model_dump(mode="json", exclude={"key", "topics", "sources",
-                                                                                    "delegations"}))  # fmt: skip
+        facts = m.model_dump(mode="json", exclude={"key", "topics", "sources", "delegations", "evidence"})
+        add("meeting_reports", meeting=m.key, **facts)
         for i, topic in enumerate(m.topics):
             add("meeting_report_topics", meeting=m.key, position=i, topic=topic)
         for d, delegation in enumerate(m.delegations):
@@ -188,8 +190,10 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
                 add("delegation_report_members", meeting=m.key, country=delegation.country, position=i, person=person)
     for _, s in report.of("statements"):
         assert isinstance(s, Statement)
-        values = s.model_dump(mode="json", exclude={"topics"})
+        values = s.model_dump(mode="json", exclude={"topics", "evidence"})
         add("statements", **values | {"source": src, "translations": store.to_json(s.translations)})
         for i, topic in enumerate(s.topics):
             add("statement_topics", statement=s.key, position=i, topic=topic)
+    for table, evidence_rows in evidence.rows(report.evidence, src).items():
+        rows[table].extend(store.as_row(table, row) for row in evidence_rows)
     return rows

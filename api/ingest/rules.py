@@ -66,6 +66,18 @@ RULES: dict[str, str] = {
     "statement.quote_not_in_source": "A direct quote occurs verbatim in its source's text, when present.",
     "statement.date_order": "A statement is not dated after its source, nor before the meeting it is about when "
     "its own source reports that meeting as held.",
+    "evidence.note": "Evidence whose basis is `inferred`, `assumed` or `external` has a `note` saying why; `stated` "
+    "evidence quotes the source.",
+    "evidence.no_text": "Evidence quotes need the source's `text` to be checked against.",
+    "evidence.not_in_source": "Each evidence quote occurs in its source's text, compared as direct quotes are "
+    "(whitespace folded, typographic quote marks plain); the message shows the closest passage and where it "
+    "differs.",
+    "evidence.ambiguous": "An evidence quote that occurs more than once in the source's text has a `prefix` or "
+    "`suffix` that picks one.",
+    "evidence.missing": "With `--require-evidence`, every fact (a meeting's status, format, date, city, host "
+    "country, round, follows, delegations and topics; a delegation's head and members; a statement's speaker, "
+    "organization, meeting, date, occasion, kind and topics; a person's or organization's country and Wikidata id; "
+    "a source's publication time) has evidence or a basis.",
 }
 
 

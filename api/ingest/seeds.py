@@ -346,6 +346,7 @@ class SeedReport:
     invalid: dict[RecordKind, set[str]] = field(default_factory=lambda: {k: set() for k in RECORD_LISTS})
     errors: list[SeedError] = field(default_factory=list)
     more_errors: int = 0  # found past `MAX_ERRORS`, counted and not kept, so that memory stays bounded
+    evidence: list[Any] = field(default_factory=list)  # `evidence.Evidence` of its valid records, once checked
 
     def of(self, kind: RecordKind) -> Iterator[tuple[int, Any]]:
         yield from self.records[kind]

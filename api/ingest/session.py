@@ -186,7 +186,7 @@ class _Load:
                 statements["added"] = {row[index] for row in added_rows}
             elif table == "statement_topics":
                 statements["topics"] = {row[index] for row in gone_rows | added_rows}
-            else:
+            elif kind in self.touched:  # evidence changes no merged record: it is read by report
                 self.touched[kind].update(row[index] for row in gone_rows | added_rows)
         if report is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
