@@ -154,11 +154,13 @@ def test_limits_parse() -> None:
         Limits.parse(["max_depth=0"])
 
 
-def test_error_echoing_a_lone_surrogate_still_serializes(client: Client) -> None:
+def test_a_lone_surrogate_is_refused_before_it_reaches_an_error_message(client: Client) -> None:
     body = json.dumps({"query": "query ($n: Int) { meetings(first: $n) { totalCount } }", "variables": {"n": "\ud800"}})
     response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
-    assert response.status_code == 200
-    assert error_of(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "`variables.n` is not Unicode text" in error["message"]
 
 
 def test_large_responses_are_gzipped(client: Client) -> None:

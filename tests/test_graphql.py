@@ -177,7 +177,8 @@ def test_foreign_and_garbage_cursors_are_bad_input(client: Client) -> None:
         body = client.query(query, c=cursor["endCursor"])
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert "another listing" in body["errors"][0]["message"]
-    for garbage in ["", "x", "W10", "WyJhIl0", base64.b64encode(b"[1,2,3,4]").decode(), "\ud800"]:
+    # (a lone surrogate never reaches the cursor: it is a 400 before any GraphQL work, tests/test_hostile_http.py)
+    for garbage in ["", "x", "W10", "WyJhIl0", base64.b64encode(b"[1,2,3,4]").decode()]:
         body = client.query("query ($c: String) { meetings(after: $c) { totalCount } }", c=garbage)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", garbage
 

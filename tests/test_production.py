@@ -19,6 +19,7 @@ from diplo.ingest.session import load_seeds
 from diplo.ingest.synth import write_synthetic
 from diplo.server.app import Settings, create_app
 from diplo.server.logs import JSONFormatter
+from diplo.server.metrics import LABELLED, SIGHTINGS, Metrics
 from diplo.store import build_id, connect_readonly
 
 HEAVY = """{ topics(first: 100) { nodes { key label meetings(first: 100) { nodes {
@@ -83,14 +84,15 @@ def test_an_operation_stopped_mid_build_leaves_no_work_unawaited(
 
 def test_metrics_count_requests_by_operation_and_outcome(article_db: Path) -> None:
     client = Client(create_app(Settings(db_path=article_db, limits=Limits(max_depth=3))))
-    client.query("query Meetings { meetings(first: 1) { nodes { key } } }")
-    client.query("# a comment first\nquery Deep { meetings { nodes { delegations { head { name } } } } }")
+    for _ in range(SIGHTINGS + 1):  # a name is a label from its SIGHTINGS-th request on
+        client.query("query Meetings { meetings(first: 1) { nodes { key } } }")
+        client.query("# a comment first\nquery Deep { meetings { nodes { delegations { head { name } } } } }")
     text = client.get("/metrics").text
-    assert 'diplo_requests_total{operation="Meetings",outcome="OK"} 1.0' in text
-    assert 'diplo_requests_total{operation="Deep",outcome="QUERY_TOO_COMPLEX"} 1.0' in text
-    assert 'diplo_request_seconds_count{operation="Meetings"} 1.0' in text
-    assert "diplo_sql_seconds_count 2.0" in text
-    assert "diplo_response_bytes_count 2.0" in text
+    assert 'diplo_requests_total{operation="Meetings",outcome="OK"} 2.0' in text
+    assert 'diplo_requests_total{operation="Deep",outcome="QUERY_TOO_COMPLEX"} 2.0' in text
+    assert 'diplo_request_seconds_count{operation="Meetings"} 2.0' in text
+    assert f"diplo_sql_seconds_count {2 * (SIGHTINGS + 1)}.0" in text
+    assert f"diplo_response_bytes_count {2 * (SIGHTINGS + 1)}.0" in text
     conn = connect_readonly(article_db)
     recorded = build_id(conn)  # what `diplo load` recorded: the same seeds, the same id, on every replica
     conn.close()
@@ -99,13 +101,16 @@ def test_metrics_count_requests_by_operation_and_outcome(article_db: Path) -> No
 
 
 def test_operation_names_as_labels_are_bounded(article_db: Path) -> None:
-    client = Client(create_app(Settings(db_path=article_db)))
-    for i in range(105):
-        client.query(f"query Q{i} {{ meetings(first: 0) {{ totalCount }} }}")
-    text = client.get("/metrics").text
+    metrics = Metrics(article_db)
+    for i in range(LABELLED + 5):
+        for _ in range(SIGHTINGS):
+            metrics.observe(f"Q{i}", "OK", 0.001, 0.0, 10)
+    text = metrics.exposition().decode()
     assert 'operation="Q99"' in text
     assert 'operation="Q100"' not in text
-    assert 'diplo_requests_total{operation="other",outcome="OK"} 5.0' in text
+    assert (
+        f'diplo_requests_total{{operation="other",outcome="OK"}} {LABELLED * (SIGHTINGS - 1) + 5 * SIGHTINGS}.0' in text
+    )
 
 
 def test_access_log_lines_in_json(article_db: Path, caplog: pytest.LogCaptureFixture) -> None:

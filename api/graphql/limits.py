@@ -49,6 +49,7 @@ class Limits:
     inline_seconds: float = 0.002
     request_read_seconds: float = 10.0
     persisted_queries: int = 1000
+    persisted_query_bytes: int = 4 * 1024 * 1024
 
     @classmethod
     def parse(cls, items: list[str]) -> "Limits":

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -23,7 +24,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from ..graphql.batching import Context
-from ..graphql.errors import BAD_USER_INPUT, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
+from ..graphql.errors import BAD_USER_INPUT, INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, TIMEOUT, format_error
 from ..graphql.limits import Limits, limits_extension
 from ..graphql.plans import Plans
 from ..graphql.plans import execute as execute_compiled
@@ -110,7 +111,7 @@ class GraphQLEndpoint:
         self.documents: PersistedQueries | TrustedDocuments = (
             TrustedDocuments(settings.trusted_documents)
             if settings.trusted_documents is not None
-            else PersistedQueries(settings.limits.persisted_queries)
+            else PersistedQueries(settings.limits.persisted_queries, settings.limits.persisted_query_bytes)
         )
         self.worker = Worker()
         self.snapshots = Snapshots(settings.db_path, settings.limits)
@@ -118,7 +119,8 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        headers = {"X-Request-Id": uuid.uuid4().hex}
+        request_id = uuid.uuid4().hex
+        headers = {"X-Request-Id": request_id}
         if (
             request.method in ("GET", "HEAD")
             and self.graphiql_html is not None
@@ -127,13 +129,34 @@ class GraphQLEndpoint:
             and "text/html" in request.headers.get("accept", "")
         ):
             return HTMLResponse(self.graphiql_html)
-        media_type = JSON
+        media_type, name = JSON, None
         try:
-            media_type = negotiate(request.headers.get("accept"))
-            params = await request_params(request, self.settings.limits.max_body_bytes)
-            query = self.documents.document(params)
-        except RequestError as error:
-            return error_response(error, media_type, headers)
+            try:
+                media_type = negotiate(request.headers.get("accept"))
+                params = await request_params(request, self.settings.limits.max_body_bytes)
+                name = params.operation_name
+                query = self.documents.document(params)
+            except RequestError as error:
+                answer = Answer(error_response(error, media_type, headers), error.code)
+            else:
+                name = operation_name(query, params.operation_name)
+                answer = await self.run(request, query, params, media_type, headers)
+                if answer.outcome == "OK":
+                    self.documents.keep(params)
+        except Exception as error:  # a bug: answered, logged and counted as the contract says, never a bare 500
+            logger.error("request %s: %s", request_id, error, exc_info=error)
+            failed = RequestError(500, INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR)
+            answer = Answer(error_response(failed, media_type, headers), failed.code)
+        seconds, response = time.perf_counter() - started, answer.response
+        self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, len(response.body))
+        logs.access(request_id, name, answer.outcome, response.status_code, seconds, len(response.body))
+        return response
+
+    async def run(
+        self, request: Request, query: str, params: GraphQLRequest, media_type: str, headers: dict[str, str]
+    ) -> Answer:
+        """The operation's answer: on the event loop when it is short and planned (`inline`), else in the worker's
+        thread, within the operation's budget."""
         limits = self.settings.limits
         budget = Budget.start(limits.operation_seconds, limits.max_response_bytes)
         method, if_none_match = request.method, request.headers.get("if-none-match")
@@ -150,11 +173,7 @@ class GraphQLEndpoint:
         except MemoryError:  # SQLite's bound met outside a statement (opening a connection): as in `execute`
             refused = too_large(budget.max_bytes)
             answer = Answer(graphql_response(refused.body(), media_type, headers), refused.code)
-        seconds, name = time.perf_counter() - started, operation_name(query, params.operation_name)
-        response, size = answer.response, len(answer.response.body)
-        self.metrics.observe(name, answer.outcome, seconds, answer.sql_seconds, size)
-        logs.access(headers["X-Request-Id"], name, answer.outcome, response.status_code, seconds, size)
-        return response
+        return answer
 
     def inline(
         self, work: Callable[[Budget, bool], Answer], budget: Budget, query: str, operation: str | None
@@ -198,7 +217,7 @@ class GraphQLEndpoint:
                 build = build_id(conn)  # one row, read once per request, in the snapshot that answers it
                 if build is not None:
                     headers["ETag"] = etag(build, params, media_type)
-                    if not_modified(if_none_match, headers["ETag"]):
+                    if not_modified(if_none_match, headers["ETag"], answered=False):
                         headers["Cache-Control"] = self.settings.cache_control
                         return Answer(Response(status_code=304, headers=headers), "OK", conn.sql_seconds)
             request_id = headers["X-Request-Id"]
@@ -210,6 +229,8 @@ class GraphQLEndpoint:
             headers["Cache-Control"] = self.settings.cache_control if "errors" not in body else "no-store"
             if "errors" in body:
                 del headers["ETag"]
+            elif not_modified(if_none_match, headers["ETag"], answered=True):
+                return Answer(Response(status_code=304, headers=headers), "OK", conn.sql_seconds)
         response = graphql_response(body, media_type, headers)
         if len(response.body) > budget.max_bytes:
             del response, body  # freed now, not when the traceback that holds this frame is collected
@@ -271,7 +292,8 @@ class GraphQLEndpoint:
         return body
 
     async def metrics_endpoint(self, request: Request) -> Response:
-        return Response(self.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        exposition = await run_in_threadpool(self.metrics.exposition)  # it reads the database: never on the loop
+        return Response(exposition, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 class NotInline(Exception):

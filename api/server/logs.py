@@ -6,9 +6,13 @@ import sys
 import time
 from typing import Any
 
+from .metrics import NAME
+
 ACCESS = logging.getLogger("diplo.access")
 FORMATS = ("text", "json")
 FIELDS = ("request_id", "operation", "outcome", "status", "duration_ms", "bytes")  # an access line's fields
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # a line of the text format
+LOGGED_NAME_CHARS = 200  # where a logged operation name is cut: clients choose names, as long as a request body
 
 
 class JSONFormatter(logging.Formatter):
@@ -30,8 +34,7 @@ class JSONFormatter(logging.Formatter):
 def configure(log_format: str) -> None:
     """Send every log line (Diplo's and uvicorn's) to stderr in `log_format`; uvicorn's own access log is off."""
     handler = logging.StreamHandler(sys.stderr)
-    text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler.setFormatter(JSONFormatter() if log_format == "json" else text)
+    handler.setFormatter(JSONFormatter() if log_format == "json" else logging.Formatter(TEXT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
@@ -40,8 +43,17 @@ def configure(log_format: str) -> None:
         logging.getLogger(name).propagate = True
 
 
+def shown(operation: str) -> str:
+    """An operation name as a text line shows it: as sent when it is a GraphQL name, else as a JSON string, so that
+    a newline, a space or a control character in it can neither forge a line nor shift a field."""
+    return operation if NAME.fullmatch(operation) else json.dumps(operation)
+
+
 def access(request_id: str, operation: str | None, outcome: str, status: int, seconds: float, size: int) -> None:
+    if operation is not None and len(operation) > LOGGED_NAME_CHARS:
+        operation = f"{operation[:LOGGED_NAME_CHARS]}… ({len(operation)} characters)"
     fields = {"request_id": request_id, "operation": operation, "outcome": outcome, "status": status,
               "duration_ms": round(seconds * 1000, 2), "bytes": size}  # fmt: skip
     line = "%s %s %s %d %.1f ms %d bytes"
-    ACCESS.info(line, request_id, operation or "-", outcome, status, seconds * 1000, size, extra=fields)
+    name = "-" if operation is None else shown(operation)
+    ACCESS.info(line, request_id, name, outcome, status, seconds * 1000, size, extra=fields)
