@@ -369,6 +369,20 @@ def test_a_rotation_through_more_documents_than_fit_keeps_most_planned(made: lis
     assert rounds == [40, 8, 8, 8]  # least recently used first: 40 every round, none ever answered from the cache
 
 
+def test_a_rotation_stays_planned_when_the_counts_are_halved() -> None:
+    cache: AdmittingCache[str, bool] = AdmittingCache(256)
+    rounds = []
+    for _ in range(20):  # the counts are halved every 2,560 requests: seven times
+        missed = 0
+        for i in range(300):
+            if not cache.get(CHEAP.format(i), False):
+                missed += 1
+                cache.put(CHEAP.format(i), True)
+        rounds.append(missed)
+    assert rounds[0] == 300
+    assert max(rounds[1:]) <= 50, rounds  # 44 do not fit; a request counted before its admission: up to 160
+
+
 def test_the_cache_is_consistent_under_threads() -> None:
     cache: AdmittingCache[int, int] = AdmittingCache(16)
     failures: list[BaseException] = []
