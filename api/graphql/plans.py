@@ -43,12 +43,6 @@ PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this 
 VARIANTS_PER_PLAN = 16  # and so does this, the SQL compiled for one document (the oldest variant goes first)
 
 MISSING: Any = object()  # not in the cache (None is there: the resolver path answers)
-
-
-class PastDeadline(Exception):
-    """A new document's planning stopped before validation: the operation's deadline has passed."""
-
-
 Compiled = list[tuple[str, str, dict[str, Any]]]  # (response key, SQL, parameters) per root field
 
 
@@ -80,9 +74,13 @@ class Refusal:
     by_size: bool = False
 
 
+class PastDeadline(Exception):
+    """A new document's planning stopped before validation: the operation's deadline has passed."""
+
+
 def refused(errors: list[GraphQLError]) -> dict[str, Any]:
-    """The body the resolver path answers these errors with (raised before validation, so no message carries a
-    suggestion, and none is internal: the request id is not needed)."""
+    """The body the resolver path answers these errors with: the parser's and the limits' errors carry no
+    suggestion and none is internal, so neither `--no-graphiql` nor the request id changes it."""
     return {"data": None, "errors": [format_error(error, "", suggestions=True) for error in errors]}
 
 
