@@ -4,12 +4,14 @@
   `delegations { country { code } }` 270 times (each distinct, so none is answered from a cache), while a client
   sends the load test's normal queries at a steady pace. Reports how long each refusal took and the client's p50
   and p99, and counts its TIMEOUTs.
-- `thrash`: clients rotate through 300 distinct cheap documents (the plan cache holds 256), while a prober asks
-  `/healthz` every 10 ms. Reports the documents' requests/s and `/healthz`'s p50 and p99.
+- `thrash`: clients rotate through `--documents` distinct cheap documents (300; the plan cache holds 256), while a
+  prober asks `/healthz` every 10 ms. Reports the documents' requests/s and `/healthz`'s p50 and p99.
+
+- `quiet`: the same client alone, for reference.
 
 Each role runs in a process of its own, so the load generator's own GIL does not delay the prober.
 
-    python bench/validation.py --seconds 8 attack thrash
+    python bench/validation.py --seconds 8 quiet attack thrash
 """
 
 import argparse
@@ -79,7 +81,7 @@ def client(url: str, until: float, out: "multiprocessing.Queue[Result]") -> None
     out.put({"role": "client", "seconds": seconds, "timeouts": timeouts})
 
 
-def rotators(url: str, until: float, out: "multiprocessing.Queue[Result]") -> None:
+def rotators(url: str, until: float, out: "multiprocessing.Queue[Result]", documents: int) -> None:
     done = [0]
     lock = threading.Lock()
 
@@ -87,18 +89,18 @@ def rotators(url: str, until: float, out: "multiprocessing.Queue[Result]") -> No
         with httpx.Client(base_url=url, timeout=10) as http:
             n = start
             while time.time() < until:
-                http.post("/graphql", json={"query": CHEAP.format(n=n % 300)}).raise_for_status()
+                http.post("/graphql", json={"query": CHEAP.format(n=n % documents)}).raise_for_status()
                 n += 1
                 with lock:
                     done[0] += 1
 
-    threads = [threading.Thread(target=rotate, args=(75 * i,)) for i in range(4)]
+    threads = [threading.Thread(target=rotate, args=(documents // 4 * i,)) for i in range(4)]
     started = time.time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    out.put({"role": "rotators", "requests": done[0], "seconds": time.time() - started})
+    out.put({"role": "rotators", "requests": done[0], "seconds": time.time() - started, "documents": documents})
 
 
 def prober(url: str, until: float, out: "multiprocessing.Queue[Result]") -> None:
@@ -128,29 +130,38 @@ def run(url: str, roles: list[Callable[..., None]], seconds: float, *extra: Any)
     return results
 
 
-def report_attack(results: dict[str, Result]) -> None:
-    attack, normal = results["attackers"], results["client"]
-    refusals, answers = attack["seconds"], normal["seconds"]
+def report_client(label: str, normal: Result) -> None:
+    answers = normal["seconds"]
     print(
-        f"attack: {len(refusals)} refusals ({', '.join(attack['codes'])}), p50 {percentile(refusals, 0.5):.1f} ms, "
-        f"max {percentile(refusals, 1.0):.1f} ms; client: {len(answers)} requests, "
-        f"p50 {percentile(answers, 0.5):.1f} ms, p99 {percentile(answers, 0.99):.1f} ms, {normal['timeouts']} TIMEOUT"
+        f"{label} client: {len(answers)} requests, p50 {percentile(answers, 0.5):.1f} ms, "
+        f"p99 {percentile(answers, 0.99):.1f} ms, {normal['timeouts']} TIMEOUT"
     )
+
+
+def report_attack(results: dict[str, Result]) -> None:
+    attack = results["attackers"]
+    refusals = attack["seconds"]
+    print(
+        f"attack: {len(refusals)} answers ({', '.join(attack['codes']) or 'no error'}), "
+        f"p50 {percentile(refusals, 0.5):.1f} ms, max {percentile(refusals, 1.0):.1f} ms"
+    )
+    report_client("attacked", results["client"])
 
 
 def report_thrash(results: dict[str, Result]) -> None:
     rotated, probes = results["rotators"], results["prober"]["seconds"]
     print(
-        f"thrash: {rotated['requests'] / rotated['seconds']:.0f} requests/s over 300 documents; /healthz "
-        f"p50 {percentile(probes, 0.5):.1f} ms, p99 {percentile(probes, 0.99):.1f} ms ({len(probes)} probes)"
+        f"thrash: {rotated['requests'] / rotated['seconds']:.0f} requests/s over {rotated['documents']} documents; "
+        f"/healthz p50 {percentile(probes, 0.5):.1f} ms, p99 {percentile(probes, 0.99):.1f} ms ({len(probes)} probes)"
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenarios", nargs="+", choices=["attack", "thrash"])
+    parser.add_argument("scenarios", nargs="+", choices=["quiet", "attack", "thrash"])
     parser.add_argument("--db", type=Path, help="database to serve (default: the bundled seeds)")
     parser.add_argument("--seconds", type=float, default=8.0, help="per scenario (at most 20)")
+    parser.add_argument("--documents", type=int, default=300, help="documents the thrash rotates through (200 fit)")
     parser.add_argument("--attacker-pause", type=float, default=3.0, help="seconds each attacker waits between two "
                         "requests (3: the issue's 1 request/s in all; 0: back to back)")  # fmt: skip
     args = parser.parse_args()
@@ -173,10 +184,12 @@ def main() -> int:
             for query in NORMAL:  # planned before the clock starts, as a client's usual documents are
                 httpx.post(f"{url}/graphql", json={"query": query}, timeout=10).raise_for_status()
             for scenario in args.scenarios:
-                if scenario == "attack":
+                if scenario == "quiet":
+                    report_client("quiet", run(url, [client], seconds)["client"])
+                elif scenario == "attack":
                     report_attack(run(url, [attackers, client], seconds, args.attacker_pause))
                 else:
-                    report_thrash(run(url, [rotators, prober], seconds))
+                    report_thrash(run(url, [rotators, prober], seconds, args.documents))
         finally:
             server.terminate()
             server.wait(timeout=10)
