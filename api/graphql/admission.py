@@ -6,7 +6,7 @@ under plain LRU, 300 documents in turn through 256 places never hit at all.
 How often a key was asked for is estimated by a count-min sketch: four rows of one-byte counters, a key counting in
 one counter of each row and read as the least of its four (a collision only ever adds). The counters are halved
 every `10 × size` requests, so the estimate follows what is asked for lately. Its memory is fixed: 64 bytes per
-place in the cache.
+place in the cache (up to twice that: each row is a power of two).
 """
 
 import threading
