@@ -1,8 +1,11 @@
 """Request limits for a public API: each bounded before any resolver runs, each configurable.
 
-Parser limits (document length, tokens, comments) stop hostile documents before an AST is built; the depth,
-alias and result-size limits are checked on the AST before execution (GitHub's method for the size: multiply
-the `first` of nested connections), so a rejected query costs no SQL.
+Parser limits (document length, tokens, comments) stop hostile documents before an AST is built. The shape limits
+(selections with fragments expanded, fields of one name merged into one selection set, depth, aliases) are checked
+on the AST before graphql-core validates it: validation cannot be interrupted, and its overlapping-fields rule is
+quadratic in the fields of one name that merge (a 9 KB document repeating one field 270 times took 0.7 s in it).
+The result-size limit (GitHub's method: multiply the `first` of nested connections) is checked per request, as it
+depends on the variables. A rejected query costs no SQL.
 """
 
 from collections.abc import Callable, Iterator
@@ -11,6 +14,7 @@ from typing import Any, cast
 
 import graphql
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -41,6 +45,8 @@ class Limits:
     max_comments: int = 100
     max_document_chars: int = 20_000
     max_nodes: int = 10_000
+    max_selections: int = 1000
+    max_same_name_fields: int = 30
     max_body_bytes: int = 64 * 1024
     max_string_chars: int = 200
     max_response_bytes: int = 4 * 1024 * 1024
@@ -70,6 +76,10 @@ def too_complex(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})
 
 
+def nested_too_deeply() -> GraphQLError:
+    return too_complex("fragments nest too deeply; spread them less deep")
+
+
 _Fragments = dict[str, FragmentDefinitionNode]
 
 
@@ -92,6 +102,65 @@ def _fields(
             if fragment is not None and name not in seen:  # a fragment cycle is a validation error, not a hang
                 for node, inner in _fields(fragment.selection_set, fragments, seen | {name}):
                     yield node, inner or fragment.type_condition.name.value
+
+
+class Expansion:
+    """Selections counted with fragments expanded (fields, inline fragments and spreads, one each), each fragment's
+    count made once and reused, so a fragment spread many times costs one count and a document costs a walk of its
+    own text. Counting stops once past `cap`. A fragment that spreads itself sets `cycle` and adds nothing more."""
+
+    def __init__(self, fragments: _Fragments, cap: int) -> None:
+        self.fragments = fragments
+        self.cap = cap
+        self.counts: dict[str, int] = {}
+        self.open: set[str] = set()  # the fragments being counted: a spread to one of them closes a cycle
+        self.cycle = False
+
+    def selections(self, selection_set: SelectionSetNode) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            total += 1
+            if isinstance(selection, FragmentSpreadNode):
+                total += self.fragment(selection.name.value)
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set is not None:
+                total += self.selections(selection.selection_set)
+            if total > self.cap:
+                break
+        return total
+
+    def fragment(self, name: str) -> int:
+        """The selections the fragment `name` expands to; 0 for one not defined (validation reports it)."""
+        if name in self.counts:
+            return self.counts[name]
+        definition = self.fragments.get(name)
+        if definition is None:
+            return 0
+        if name in self.open:
+            self.cycle = True
+            return 0
+        self.open.add(name)
+        self.counts[name] = self.selections(definition.selection_set)
+        self.open.discard(name)
+        return self.counts[name]
+
+
+def merged_fields(
+    selection_sets: list[SelectionSetNode], fragments: _Fragments
+) -> Iterator[tuple[str, list[FieldNode]]]:
+    """Each response name with the fields answering to it that merge into one: those of the same selection set,
+    fragments expanded, and those of the selection sets of fields that merge (the executor, and validation's
+    overlapping-fields rule, take them as one); all the way down. Visits each field once per place it is expanded."""
+    stack = [selection_sets]
+    while stack:
+        groups: dict[str, list[FieldNode]] = {}
+        for selection_set in stack.pop():
+            for node, _ in _fields(selection_set, fragments):
+                groups.setdefault((node.alias or node.name).value, []).append(node)
+        for key, group in groups.items():
+            yield key, group
+            inner = [node.selection_set for node in group if node.selection_set is not None]
+            if inner:
+                stack.append(inner)
 
 
 def depth(selection_set: SelectionSetNode | None, fragments: _Fragments, cap: int) -> int:
@@ -179,7 +248,13 @@ def limits_extension(limits: Limits) -> Callable[[], SchemaExtension]:
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
             document = context.graphql_document
-            if document is not None:
+            # Validation cannot be interrupted, so it does not start past the operation's deadline (the budget of
+            # `diplo.server.worker`, on the context the app passes); the app answers TIMEOUT.
+            budget = getattr(context.context, "budget", None)
+            stopped = budget.stopped() if budget is not None else None
+            if stopped is not None:
+                context.pre_execution_errors = [GraphQLError(stopped.message, extensions={"code": stopped.code})]
+            elif document is not None:
                 errors = check_document(document.definitions, context.schema, context.variables or {}, limits)
                 operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
                 named = all(o.name for o in operations)  # else validation reports the anonymous one
@@ -218,27 +293,97 @@ def long_strings(definitions: Any, variables: Any, limit: int) -> list[str]:
 
 
 def check_document(definitions: Any, schema: Any, variables: dict[str, Any], limits: Limits) -> list[GraphQLError]:
-    too_long = long_strings(definitions, variables, limits.max_string_chars)
+    """Every limit on a document and its variables: its shape's, then (when the shape is within them) its size's."""
+    return check_shape(definitions, schema, limits) or check_size(definitions, schema, variables, limits)
+
+
+def _string_too_long(what: str, limits: Limits) -> GraphQLError:
+    return bad_input(f"{what} is over the limit of {limits.max_string_chars}")
+
+
+def check_shape(definitions: Any, schema: Any, limits: Limits) -> list[GraphQLError]:
+    """The limits the document alone decides, the same for every request of it (a plan keeps the answer), checked
+    before graphql-core validates it. Every walk is bounded before it runs: the selections are counted first, each
+    fragment once, and the walks that expand fragments run only on a document within `max_selections` and without
+    a fragment cycle. The roots are the operations and the fragments no operation spreads (validation reads those
+    too)."""
+    too_long = long_strings(definitions, {}, limits.max_string_chars)
     if too_long:
-        return [bad_input(f"{what} is over the limit of {limits.max_string_chars}") for what in too_long]
+        return [_string_too_long(what, limits) for what in too_long]
     fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    roots = [(_name(o), o.selection_set) for o in operations]
+    expansion = Expansion(fragments, limits.max_selections)
+    try:
+        total = 0
+        for _, selection_set in roots:
+            total += expansion.selections(selection_set)
+            if total > limits.max_selections:
+                break
+        for name, fragment in fragments.items():
+            if total <= limits.max_selections and name not in expansion.counts:
+                roots.append((f"fragment {name}", fragment.selection_set))
+                total += expansion.fragment(name)
+        if expansion.cycle:  # the walks below would follow it round: graphql-core's rule says where it is
+            document = DocumentNode(definitions=tuple(definitions))
+            return graphql.validate(schema._schema, document, [graphql.NoFragmentCyclesRule])
+        if total > limits.max_selections:
+            return [too_complex(
+                f"the document has more than {limits.max_selections} selections, its fragments expanded where "
+                "they are spread; select fewer fields or send several requests"
+            )]  # fmt: skip
+        return _repeated_fields(roots, fragments, limits) or [
+            error for operation in operations for error in _nesting(operation, fragments, limits)
+        ]
+    except RecursionError:  # fragments spreading fragments, hundreds deep
+        return [nested_too_deeply()]
+
+
+def _name(operation: OperationDefinitionNode) -> str:
+    return operation.name.value if operation.name else "anonymous operation"
+
+
+def _repeated_fields(
+    roots: list[tuple[str, SelectionSetNode]], fragments: _Fragments, limits: Limits
+) -> list[GraphQLError]:
+    errors: list[GraphQLError] = []
+    for root, selection_set in roots:
+        for key, group in merged_fields([selection_set], fragments):
+            if len(group) > limits.max_same_name_fields:
+                errors.append(too_complex(
+                    f"{root}: `{key}` is selected {len(group)} times in one selection set (counting those of fields "
+                    f"merged with it), over the limit of {limits.max_same_name_fields}; select each field once"
+                ))  # fmt: skip
+                break
+    return errors
+
+
+def _nesting(operation: OperationDefinitionNode, fragments: _Fragments, limits: Limits) -> list[GraphQLError]:
+    name = _name(operation)
+    if depth(operation.selection_set, fragments, limits.max_depth) > limits.max_depth:
+        return [too_complex(f"{name}: depth exceeds the limit of {limits.max_depth}")]
+    found = aliases(operation.selection_set, fragments)
+    if found > limits.max_aliases:
+        return [too_complex(f"{name}: {found} aliases exceed the limit of {limits.max_aliases}")]
+    return []
+
+
+def check_size(definitions: Any, schema: Any, variables: dict[str, Any], limits: Limits) -> list[GraphQLError]:
+    """The limits that depend on the variables: their strings' length, and the response's size (each connection at
+    its `first`). For a document within `check_shape`'s limits, which bound the walk."""
+    too_long = long_strings((), variables, limits.max_string_chars)
+    if too_long:
+        return [_string_too_long(what, limits) for what in too_long]
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     graphql_schema = schema._schema
     errors: list[GraphQLError] = []
-    for operation in operations:
-        name = operation.name.value if operation.name else "anonymous operation"
+    for operation in (d for d in definitions if isinstance(d, OperationDefinitionNode)):
+        name = _name(operation)
+        root = graphql_schema.get_root_type(operation.operation)
         try:
-            found = depth(operation.selection_set, fragments, limits.max_depth)
-            if found > limits.max_depth:
-                errors.append(too_complex(f"{name}: depth exceeds the limit of {limits.max_depth}"))
-                continue  # the other walks are bounded by the depth, so only run them within it
-            found = aliases(operation.selection_set, fragments)
-            if found > limits.max_aliases:
-                errors.append(too_complex(f"{name}: {found} aliases exceed the limit of {limits.max_aliases}"))
-            root = graphql_schema.get_root_type(operation.operation)
             most = estimate(operation.selection_set, root, graphql_schema.get_type, fragments, variables)
-        except RecursionError:  # fragments spreading fragments, thousands deep
-            errors.append(too_complex(f"{name}: fragments nest too deeply"))
+        except RecursionError:
+            errors.append(nested_too_deeply())
             continue
         if most.nodes > limits.max_nodes:
             errors.append(too_complex(

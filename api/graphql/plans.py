@@ -1,18 +1,20 @@
-"""The compiled read path's entry: a bounded cache of parsed, validated and limit-checked operations, and
-`execute`, which answers a request with one SQL statement per root field or says that the resolver path must.
+"""The compiled read path's entry: a bounded cache of parsed, limit-checked and validated operations, and
+`execute`, which answers a request with one SQL statement per root field, or with the errors that refuse it, or
+says that the resolver path must.
 
-Parsing and validation are done once per document and operation name, and so, for a document without variables,
-are the limit checks and the SQL. A document with variables has its limits checked per request (`check_document`,
-as the resolver path does) and its SQL compiled once per variant: per set of facts the SQL's text depends on in
-the variables (an `@include`, an `orderBy`, which filters are set), the parameters bound from each request's.
+Parsing, the limits of the document's shape (`check_shape`, before validation, which they bound) and validation
+are done once per document and operation name, and so, for a document without variables, are the size limits and
+the SQL. A document refused by its parser or its limits is remembered as refused, and answered again from the
+cache. A document with variables has its size limits checked per request (`check_size`, as the resolver path does)
+and its SQL compiled once per variant: per set of facts the SQL's text depends on in the variables (an `@include`,
+an `orderBy`, which filters are set), the parameters bound from each request's.
 """
 
 import logging
 import sqlite3
-import threading
-from collections import OrderedDict
+import time
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from graphql import (
@@ -31,8 +33,10 @@ from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
 from . import dialect
+from .admission import AdmittingCache
 from .compiler import Compiler, Fact, RootSQL, Unsupported
-from .limits import Limits, check_document, long_strings
+from .errors import format_error
+from .limits import Limits, check_shape, check_size
 
 logger = logging.getLogger("diplo")
 PLAN_CACHE_SIZE = 256  # each document is at most `max_document_chars`, so this bounds the cache's memory
@@ -60,6 +64,26 @@ class Variant:
         ]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A document refused whatever is asked of it: it does not parse, or its shape is over a limit, or it has no
+    variables and its size is (`by_size`: then a request's own variables, which it does not declare, are checked
+    first for their strings, as the resolver path does)."""
+
+    errors: list[GraphQLError]
+    by_size: bool = False
+
+
+class PastDeadline(Exception):
+    """A new document's planning stopped before validation: the operation's deadline has passed."""
+
+
+def refused(errors: list[GraphQLError]) -> dict[str, Any]:
+    """The body the resolver path answers these errors with: the parser's and the limits' errors carry no
+    suggestion and none is internal, so neither `--no-graphiql` nor the request id changes it."""
+    return {"data": None, "errors": [format_error(error, "", suggestions=True) for error in errors]}
+
+
 @dataclass
 class Plan:
     """A document parsed and validated once, with the operation a request names in it and its SQL, per variant."""
@@ -73,44 +97,47 @@ class Plan:
 
 
 class Plans:
-    """Plans by document and operation name, least recently used dropped first. One per schema and limits: a plan
-    is never reused under other limits. A document the resolver path must answer (it does not parse, is not
-    valid, is not one query, or has no variables and is over a limit) is remembered as None."""
+    """Plans by document and operation name, in a cache that keeps the ones asked for often (`AdmittingCache`). One
+    per schema and limits: a plan is never reused under other limits. A document refused before validation is
+    remembered as its `Refusal`; one the resolver path must answer (it is not valid, is not one query, or the
+    compiler does not cover it) as None."""
 
     def __init__(self, schema: Schema, limits: Limits, size: int = PLAN_CACHE_SIZE) -> None:
         self.schema = schema
         self.limits = limits
         self.size = size
-        self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
-        self.lock = threading.Lock()  # the event loop and the worker's thread both read and reorder it
+        self.plans: AdmittingCache[tuple[str, str | None], Plan | Refusal | None] = AdmittingCache(size)
 
     def __len__(self) -> int:
         return len(self.plans)
 
-    def get(self, query: str, operation_name: str | None) -> Plan | None:
-        cached = self._cached(query, operation_name)
+    def get(self, query: str, operation_name: str | None, deadline: float | None = None) -> Plan | Refusal | None:
+        """The plan, made now if there is none (and kept, if the cache admits it); None also when `deadline`
+        (monotonic) has passed before validation, which cannot be interrupted, so does not start then."""
+        cached = self.plans.get((query, operation_name), MISSING)
         if cached is not MISSING:
-            return cast(Plan | None, cached)
-        plan = self._plan(query, operation_name)  # outside the lock: the event loop never waits for a planning
-        with self.lock:
-            self.plans[query, operation_name] = plan
-            if len(self.plans) > self.size:
-                self.plans.popitem(last=False)
+            return cached
+        try:
+            plan = self._plan(query, operation_name, deadline)  # no lock held: the event loop never waits for it
+        except PastDeadline:
+            return None
+        self.plans.put((query, operation_name), plan)
         return plan
 
     def planned(self, query: str, operation_name: str | None) -> Plan | None:
         """The plan made before for this document and operation, if any; never plans one."""
-        cached = self._cached(query, operation_name)
-        return None if cached is MISSING else cast(Plan | None, cached)
+        cached = self.cached(query, operation_name)
+        return cached if isinstance(cached, Plan) else None
 
-    def _cached(self, query: str, operation_name: str | None) -> Any:
-        with self.lock:
-            plan = self.plans.get((query, operation_name), MISSING)
-            if plan is not MISSING:
-                self.plans.move_to_end((query, operation_name))
-            return plan
+    def cached(self, query: str, operation_name: str | None) -> Plan | Refusal | None:
+        """What planning this document and operation gave before, if it is kept; never plans one."""
+        cached = self.plans.get((query, operation_name), MISSING)
+        return None if cached is MISSING else cached
 
-    def _plan(self, query: str, operation_name: str | None) -> Plan | None:
+    def _plan(self, query: str, operation_name: str | None, deadline: float | None) -> Plan | Refusal | None:
+        """In the resolver path's order, so that a document gets the same answer from both: parse, the operation
+        to run, the limits (the size's only for a document without variables), validation, and the SQL of a
+        document without variables."""
         limits = self.limits
         try:
             document = parse(
@@ -119,9 +146,9 @@ class Plans:
                 max_comments=limits.max_comments,
                 max_source_length=limits.max_document_chars,
             )
-        except (GraphQLError, RecursionError):
-            return None
-        if validate_document(self.schema._schema, document, tuple(specified_rules)):
+        except GraphQLError as error:
+            return Refusal([error])
+        except RecursionError:
             return None
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if len(operations) > 1 and operation_name is None:
@@ -129,13 +156,23 @@ class Plans:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation != OperationType.QUERY:
             return None
+        fixed = not any(o.variable_definitions for o in operations)  # nothing reads variables: checked once, here
+        refusal = check_shape(document.definitions, self.schema, limits)
+        if refusal:
+            return Refusal(refusal)
+        refusal = check_size(document.definitions, self.schema, {}, limits) if fixed else []
+        if refusal:
+            return Refusal(refusal, by_size=True)
+        if deadline is not None and time.monotonic() > deadline:
+            raise PastDeadline
+        if validate_document(self.schema._schema, document, tuple(specified_rules)):
+            return None
         fragments = {
             d.name.value: FragmentDetails(d) for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         plan = Plan(document, operation, fragments)
-        if not any(o.variable_definitions for o in operations):
-            # Nothing in the document reads variables: every limit check and the SQL are done once, here.
-            if check_document(document.definitions, self.schema, {}, limits) or self.compile(plan, {}) is None:
+        if fixed:
+            if self.compile(plan, {}) is None:  # the SQL too is compiled once
                 return None
             plan.fixed = True
         return plan
@@ -171,20 +208,24 @@ def execute(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     planned_only: bool = False,
+    deadline: float | None = None,
 ) -> dict[str, Any] | None:
-    """The response body, from one statement per root field on `conn`; None when the resolver path must answer
-    (something not compiled, an argument it refuses, a statement stopped past its time limit). `planned_only`: None
-    too unless the document was planned and these variables' SQL compiled before (parsing, validating and compiling
-    a new document take time in proportion to it; this is what runs on the event loop)."""
-    plan = plans.planned(query, operation_name) if planned_only else plans.get(query, operation_name)
+    """The response body, from one statement per root field on `conn`, or the errors of a request refused by a
+    limit; None when the resolver path must answer (something not compiled, an argument it refuses, a statement
+    stopped past its time limit, a new document past `deadline`). `planned_only`: None too unless the document was
+    planned and these variables' SQL compiled before (parsing, validating and compiling a new document take time in
+    proportion to it; this is what runs on the event loop)."""
+    plan = plans.cached(query, operation_name) if planned_only else plans.get(query, operation_name, deadline)
+    inputs = variables or {}
+    if isinstance(plan, Refusal):
+        undeclared = check_size((), plans.schema, inputs, plans.limits) if plan.by_size and inputs else []
+        return refused(undeclared or plan.errors)
     if plan is None or (planned_only and not plan.on_loop):
         return None
-    inputs = variables or {}
-    if plan.fixed:
-        if inputs and long_strings((), inputs, plans.limits.max_string_chars):
-            return None  # variables the operation does not declare are still checked
-    elif check_document(plan.document.definitions, plans.schema, inputs, plans.limits):
-        return None
+    # Variables the operation does not declare are still checked for their strings, as the resolver path does.
+    size = check_size(() if plan.fixed else plan.document.definitions, plans.schema, inputs, plans.limits)
+    if size:
+        return refused(size)
     compiled = plans.compile(plan, inputs, new_variant=not planned_only)
     if compiled is None:
         return None

@@ -252,7 +252,8 @@ class GraphQLEndpoint:
         plan made before, or `NotInline`."""
         try:
             if self.plans is not None:
-                compiled = execute_compiled(self.plans, conn, query, variables, operation, planned_only=inline)
+                deadline = budget.deadline if budget is not None else None  # a new document validates within it
+                compiled = execute_compiled(self.plans, conn, query, variables, operation, inline, deadline)
                 if compiled is not None:
                     return compiled
                 if budget is not None and budget.stopped() is not None:
