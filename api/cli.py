@@ -103,6 +103,8 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
                 shown = keys.keys[:SHOWN]
                 more = f", and {keys.count - len(shown)} more" if keys.count > len(shown) else ""
                 click.echo(f"  {change} {kind} ({keys.count}): {', '.join(shown)}{more}")
+    for file, coverage in result.evidence.items():
+        click.echo(f"{file}: {coverage}")
 
 
 def _run(target: str, output_format: str, action: Callable[[], LoadResult], db_path: Path | None) -> None:
@@ -123,6 +125,11 @@ _FORMAT = click.option(
     help="text: FILE:LINE:COL: code: path: message; json; github: GitHub Actions annotations.",
 )  # fmt: skip
 _STRICT = click.option("--strict", is_flag=True, help="Warnings (possible duplicates) are errors, as in CI.")
+_REQUIRE_EVIDENCE = click.option(
+    "--require-evidence",
+    is_flag=True,
+    help="Every fact has evidence or a basis (evidence.missing), for full provenance.",
+)
 _WAIT = click.option(
     "--wait", type=click.FloatRange(0), default=WAIT, show_default=True,
     help="Seconds to wait for another load writing to the same database.",
@@ -147,12 +154,13 @@ _MAX_FILE_MB = click.option(
 )
 @_FORMAT
 @_STRICT
+@_REQUIRE_EVIDENCE
 @_WAIT
 @_MAX_ERRORS
 @_MAX_FILE_MB
 def validate(
-    paths: tuple[Path, ...], db_path: Path | None, output_format: str, strict: bool, wait: float, max_errors: int,
-    max_file_mb: int,
+    paths: tuple[Path, ...], db_path: Path | None, output_format: str, strict: bool, require_evidence: bool,
+    wait: float, max_errors: int, max_file_mb: int,
 ) -> None:  # fmt: skip
     """Check seed files against every rule and report every error; write nothing.
 
@@ -166,7 +174,10 @@ def validate(
         diplo validate seeds/ --db diplo.db --strict --format github
     """
     target = f"valid with {db_path}; a load would give" if db_path else "valid; a load would give"
-    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict)
+    options = Options(
+        wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict,
+        require_evidence=require_evidence,
+    )  # fmt: skip
     _run(
         target, output_format, lambda: validate_seeds(list(paths) or [DEFAULT_SEEDS], db_path, options=options), db_path
     )
@@ -185,12 +196,13 @@ def validate(
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @_FORMAT
 @_STRICT
+@_REQUIRE_EVIDENCE
 @_WAIT
 @_MAX_ERRORS
 @_MAX_FILE_MB
 def load(
     paths: tuple[Path, ...], db_path: Path, prune: bool, dry_run: bool, output_format: str, strict: bool,
-    wait: float, max_errors: int, max_file_mb: int,
+    require_evidence: bool, wait: float, max_errors: int, max_file_mb: int,
 ) -> None:  # fmt: skip
     """Load seed files: each replaces everything its source reported before, and nothing else.
 
@@ -209,7 +221,10 @@ def load(
             bars.append(click.progressbar(length=total, label="loading", file=sys.stderr))
         bars[0].update(1)
 
-    options = Options(wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict)
+    options = Options(
+        wait=wait, max_errors=max_errors, max_file_bytes=max_file_mb << 20, strict=strict,
+        require_evidence=require_evidence,
+    )  # fmt: skip
     target = f"{db_path} (dry run, nothing written)" if dry_run else str(db_path)
     try:
         _run(target, output_format, lambda: load_seeds(

@@ -129,8 +129,8 @@ DDL = [
         text TEXT {_c(_SOURCE_TEXT, "text")},
         retrieved_at TEXT CHECK (retrieved_at IS NULL OR retrieved_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]'),
         archive_url TEXT CHECK (archive_url IS NULL OR archive_url GLOB 'http://?*' OR archive_url GLOB 'https://?*'),
-        text_sha256 TEXT CHECK ((text IS NULL) = (text_sha256 IS NULL) AND (text_sha256 IS NULL OR
-            (length(text_sha256) = 64 AND text_sha256 NOT GLOB '*[^0-9a-f]*')))
+        text_sha256 TEXT CHECK (text_sha256 IS NULL OR (length(text_sha256) = 64 AND text_sha256 NOT GLOB '*[^0-9a-f]*')
+        )
     )""",
     # --- evidence: how each fact of a source's report is known (`ingest/evidence.py`) ---
     f"""CREATE TABLE evidence (

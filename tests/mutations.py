@@ -152,6 +152,43 @@ def statement_quote_not_in_source(files: Files) -> Expected:
     return _append(files, "statements", quote, ".text")
 
 
+def _with_text(files: Files, text: str | None) -> None:
+    """The main file's source with this text (or none), its direct quotes made paraphrases so they stay valid."""
+    _, content = _main(files)
+    content["source"].pop("text", None)
+    if text is not None:
+        content["source"]["text"] = text
+    for statement in content.get("statements", []):
+        statement["kind"] = "paraphrase"
+
+
+def _evidenced_meeting(files: Files, evidence: dict[str, Any]) -> Expected:
+    return _append(files, "meetings", _meeting(files, "mutation-meeting", evidence=evidence), "")
+
+
+def evidence_note(files: Files) -> Expected:
+    ((name, path),) = _evidenced_meeting(files, {"format": {"basis": "assumed"}})
+    return {(name, f"{path}.evidence.format")}
+
+
+def evidence_no_text(files: Files) -> Expected:
+    _with_text(files, None)
+    ((name, path),) = _evidenced_meeting(files, {"format": "in person"})
+    return {(name, f"{path}.evidence.format")}
+
+
+def evidence_not_in_source(files: Files) -> Expected:
+    _with_text(files, "The full text says one thing.")
+    ((name, path),) = _evidenced_meeting(files, {"format": "something it never said"})
+    return {(name, f"{path}.evidence.format.quote")}
+
+
+def evidence_ambiguous(files: Files) -> Expected:
+    _with_text(files, "They met in person, and in person again.")
+    ((name, path),) = _evidenced_meeting(files, {"format": "in person"})
+    return {(name, f"{path}.evidence.format.quote")}
+
+
 def statement_date_order(files: Files) -> Expected:
     return _append(files, "statements", _statement(files, "mutation-statement", date="2031-01-01"), ".date")
 
@@ -216,6 +253,10 @@ MUTATIONS: dict[str, list[Mutation]] = {
     "statement.attribution": [statement_attribution],
     "statement.quote_not_in_source": [statement_quote_not_in_source],
     "statement.date_order": [statement_date_order],
+    "evidence.note": [evidence_note],
+    "evidence.no_text": [evidence_no_text],
+    "evidence.not_in_source": [evidence_not_in_source],
+    "evidence.ambiguous": [evidence_ambiguous],
     "seed.schema": [seed_schema],
     "key.duplicate": [key_duplicate],
 }

@@ -82,6 +82,9 @@ _PATHS = {  # how to reach an object of each type from the root, on the article'
     "Person": 'person(key: "vladimir-putin")',
     "Organization": 'organization(key: "kremlin")',
     "Source": 'source(key: "koran-jakarta-2025-03-01-as-russia")',
+    "Delegation": 'meeting(key: "us-russia-talks-istanbul-2025-02-27") { delegations',
+    "MeetingReport": 'meeting(key: "us-russia-talks-istanbul-2025-02-27") { reports',
+    "DelegationReport": 'meeting(key: "us-russia-talks-istanbul-2025-02-27") { reports { delegations',
 }
 
 
@@ -91,7 +94,8 @@ def _nested_query(type_name: str, field_name: str, arg_name: str, field: graphql
     if prefix is None and type_name.endswith("Connection"):
         return f"query ($s: String) {{ meetings {{ pageInfo {{ endCursor }} }} }} # {arg_name}: $s unused"
     assert prefix is not None, f"add a path to {type_name} to _PATHS"
-    return f"query ($s: String) {{ {prefix} {{ {field_name}({arg_name}: $s) {inner} }} }}"
+    closing = " }" * prefix.count("{")  # a path through lists opens their selections
+    return f"query ($s: String) {{ {prefix} {{ {field_name}({arg_name}: $s) {inner} }}{closing} }}"
 
 
 ARGUMENTS = string_arguments()

@@ -44,6 +44,12 @@ EXAMPLES: dict[RecordKind, dict[str, Any]] = {
             {"country": "RU", "head": "sergei-lavrov", "head_role": "Minister of Foreign Affairs"},
             {"country": "US"},
         ],
+        # How each fact is known: the source's words (`city: in Riyadh`, quoted from its text), or the basis and a
+        # note when they do not say it outright (these validate with any text).
+        "evidence": {
+            "date": {"basis": "inferred", "note": "the Tuesday before publication"},
+            "format": {"basis": "assumed", "note": "not stated; the delegations met in one city"},
+        },
     },
     "statements": {
         "key": "sergei-lavrov-talks-useful",
@@ -61,7 +67,8 @@ NOTES: dict[RecordKind, str] = {
     "persons": "people this source names (a person reported by another file too keeps the same key)",
     "organizations": "ministries, offices, agencies",
     "topics": "what meetings and statements are about",
-    "meetings": "a report needs a key, a status and two delegations; comment what you inferred",
+    "meetings": "a report needs a key, a status and two delegations; `evidence` quotes the words of the text that say "
+    "each fact (city: in Riyadh), or gives the basis (inferred, assumed, external) and a note",
     "statements": "text verbatim in the original language; a direct_quote must occur in the source's text",
 }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from .. import store
-from . import crosscheck, publish
+from . import crosscheck, evidence, publish
 from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
@@ -70,6 +70,17 @@ class KeyList:
             self.keys.append(key)
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How many of a file's facts have evidence or a basis."""
+
+    covered: int
+    facts: int
+
+    def __str__(self) -> str:
+        return f"evidence: {self.covered} of {self.facts} facts"
+
+
 @dataclass
 class LoadResult:
     """What a load changed (or, for a dry run or a validation, would change): per change and record type."""
@@ -80,6 +91,7 @@ class LoadResult:
     files: int = 0
     written: bool = False
     warnings: list[SeedError] = field(default_factory=list)  # possible mistakes (`rules.WARNINGS`), not errors
+    evidence: dict[str, Coverage] = field(default_factory=dict)  # per file read
 
     def total(self, change: str) -> int:
         return sum(keys.count for keys in self.changes[change].values())
@@ -101,6 +113,7 @@ class LoadResult:
             "written": self.written,
             "files": self.files,
             "warnings": [w.as_dict() for w in self.warnings],
+            "evidence": {file: {"covered": c.covered, "facts": c.facts} for file, c in self.evidence.items()},
             **{
                 change: {kind: {"count": k.count, "keys": k.keys} for kind, k in kinds.items() if k.count}
                 for change, kinds in self.changes.items()
@@ -111,10 +124,14 @@ class LoadResult:
 class _Load:
     """One load's state: which sources it wrote, which records it touched, and what went wrong."""
 
-    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False,
+        require_evidence: bool = False,
+    ) -> None:  # fmt: skip
         self.conn = conn
         self.label = label
         self.strict = strict  # warnings are errors
+        self.require_evidence = require_evidence  # a fact without evidence or a basis is an error
         self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
         self.touched: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
@@ -154,7 +171,18 @@ class _Load:
             return
         self.files[key] = report.file
         self.errors.extend(check_report(report))
+        self.cover(report)
         self.replace_source(key, report)
+
+    def cover(self, report: SeedReport) -> None:
+        """Count the file's facts with evidence or a basis; with `require_evidence`, each other one is an error."""
+        total, missing = evidence.coverage(report, report.evidence)
+        self.result.evidence[report.file] = Coverage(total - len(missing), total)
+        if self.require_evidence:
+            for item, fact in missing:
+                message = (f"the {item.kind} fact `{fact}` has no evidence: quote the source's words for it under "
+                           "`evidence`, or give its basis and a note")  # fmt: skip
+                self.errors.append(SeedError(report.file, f"{item.path}.{fact}", "evidence.missing", message))
 
     def replace_source(self, key: str, report: SeedReport | None) -> None:
         """Make `key`'s reports exactly what `report` says (nothing, for None: the source is removed)."""
@@ -344,6 +372,7 @@ class Options:
     max_errors: int = MAX_ERRORS  # errors kept; past them only counted
     max_file_bytes: int = SEED_FILE_MAX_BYTES  # the largest seed file read
     strict: bool = False  # warnings (possible duplicates) are errors, for CI
+    require_evidence: bool = False  # every fact has evidence or a basis (`evidence.missing`), for full provenance
 
 
 Work = Callable[[_Load], None]
@@ -386,7 +415,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                 try:
                     if version == 0:
                         store.create_schema(db)
-                    load = _Load(db.conn, label, options.max_errors, options.strict)
+                    load = _Load(db.conn, label, options.max_errors, options.strict, options.require_evidence)
                     work(load)
                     result = load.finish()
                     if commit:
