@@ -4,6 +4,7 @@ executors, and the bundled seed gives evidence or a basis for every fact."""
 
 import hashlib
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from diplo.cli import cli
 from diplo.ingest.evidence import Folded, normalise
 from diplo.ingest.rules import SeedErrors
 from diplo.ingest.session import Options, load_seeds, validate_seeds
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import Files, datasets, write_files
 from test_compiled import Paths
 
 TEXT = "Kedua delegasi bertemu pada Kamis di Istanbul, Turki.\nMereka bertemu lagi “pada Kamis” berikutnya."
@@ -220,3 +222,31 @@ def test_the_source_says_which_text_its_evidence_quotes(tmp_path: Path) -> None:
         "retrievedAt": "2025-03-02T09:00:00+01:00",
         "archiveUrl": "https://archive.example/s",
     }
+
+
+# --- evidence.missing: exactly the facts without evidence or a basis ----------------------------------------------
+
+
+@settings(max_examples=15)
+@given(datasets(), st.data())
+def test_require_evidence_reports_exactly_the_uncovered_facts(files: Files, data: st.DataObject) -> None:
+    name = min(files)
+    content = files[name]
+    meetings = content.get("meetings", [])
+    covered = 0
+    if meetings:  # one fact given a basis, so that covered and uncovered facts are both counted
+        meeting = meetings[data.draw(st.integers(0, len(meetings) - 1))]
+        meeting["evidence"] = {"status": {"basis": "assumed", "note": "a test's"}}
+        covered = 1
+    with tempfile.TemporaryDirectory() as tmp:
+        write_files(Path(tmp), files)
+        result = validate_seeds([Path(tmp)])
+        facts = sum(c.facts for c in result.evidence.values())
+        assert sum(c.covered for c in result.evidence.values()) == covered
+        try:
+            validate_seeds([Path(tmp)], options=Options(require_evidence=True))
+            missing = []
+        except SeedErrors as raised:
+            missing = raised.errors
+    assert {e.code for e in missing} <= {"evidence.missing"}
+    assert len(missing) == facts - covered
