@@ -98,6 +98,7 @@ class One:
 
     target: str
     column: str
+    null: bool = True
 
     @property
     def condition(self) -> str:
@@ -118,7 +119,8 @@ class Many:
     rows: str
     where: str
     order: str
-    filters: tuple[str, ...] = ()  # arguments that, when given, keep the rows whose column of that name equals them
+    # Arguments (name, description) that, when given, keep the rows whose column of that name equals them.
+    filters: tuple[tuple[str, str], ...] = ()
 
     def select(self, columns: str, condition: str = "") -> str:
         where = f"{self.where} AND {condition}" if condition else self.where
@@ -219,18 +221,21 @@ def _linked(target: str, table: str, link: str, where: str) -> Many:
     return Many(target, f"{link} x JOIN {table} rel ON rel.key = x.{column}", where, "x.position")
 
 
+EVIDENCE_FILTERS = (("field", "Only this field's evidence, by its GraphQL name (`hostCountry`)."),)
+
+
 def _evidence(kind: str, record: str, source: str | None = None) -> Many:
     """The evidence of one source's report of a record (`record`, SQL over `{a}`, is its key; `source` the source's
     key column), in the order the report gives it."""
     where = f"rel.source = {source} AND rel.kind = '{kind}' AND rel.record = {record}"
-    return Many("Evidence", "evidence rel", where, "rel.position", filters=("field",))
+    return Many("Evidence", "evidence rel", where, "rel.position", filters=EVIDENCE_FILTERS)
 
 
 def _merged_evidence(kind: str, reports: str, record: str, where: str, order: str) -> Many:
     """The evidence of every report of a merged record, in report order: `reports` is the table of its reports or
     sources (aliased `x`), `record` the evidence's record key over them, `order` the reports' order."""
     rows = f"{reports} JOIN evidence rel ON rel.source = x.source AND rel.kind = '{kind}' AND rel.record = {record}"
-    return Many("Evidence", rows, where, f"{order}, rel.position", filters=("field",))
+    return Many("Evidence", rows, where, f"{order}, rel.position", filters=EVIDENCE_FILTERS)
 
 
 def _reported_evidence(kind: str, table: str, column: str) -> Many:
@@ -279,10 +284,10 @@ TYPES: dict[str, Type] = {
         "textSha256": Column("text_sha256", null=True, description=(
             "The SHA-256 of the UTF-8 of `text`, lowercase hex: which text its evidence quotes; null without text."
         )),
-        "evidence": _evidence("source", "{a}.key", "{a}.key"),
         "meetings": Nested("Meeting", queries.MEETINGS,
                            "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.source = {a}.key"),
+        "evidence": _evidence("source", "{a}.key", "{a}.key"),
     }, lookup="source", listing=RootListing("sources", queries.SOURCES)),
     "Person": Type("persons", {
         **_PARTY,
@@ -316,7 +321,7 @@ TYPES: dict[str, Type] = {
         "id": Id(("meeting", "country")),
         "country": _country("country"),
         "headRole": Column("head_role", null=True),
-        "meeting": One("Meeting", "meeting"),
+        "meeting": One("Meeting", "meeting", null=False),
         "head": One("Person", "head"),
         "members": _linked("Person", "persons", "delegation_members",
                            "x.meeting = {a}.meeting AND x.country = {a}.country"),
@@ -354,7 +359,7 @@ TYPES: dict[str, Type] = {
         "head": One("Person", "head"),
         "members": _linked("Person", "persons", "delegation_report_members",
                            "x.meeting = {a}.meeting AND x.source = {a}.source AND x.country = {a}.country"),
-        "source": One("Source", "source"),
+        "source": One("Source", "source", null=False),
         "evidence": _evidence("delegation", "{a}.meeting || '/' || {a}.country", "{a}.source"),
     }),
     "MeetingReport": Type("meeting_reports", {
@@ -367,8 +372,8 @@ TYPES: dict[str, Type] = {
         "hostCountry": _country("host_country", null=True, description="The host country, if this source gives it."),
         "round": Column("round", INTEGER, null=True, description="The round of talks, if this source gives it."),
         "summary": Column("summary", null=True, description="This source's summary."),
+        "source": One("Source", "source", null=False),
         "previous": One("Meeting", "follows"),
-        "source": One("Source", "source"),
         "delegations": Many("DelegationReport", "delegation_reports rel",
                             "rel.meeting = {a}.meeting AND rel.source = {a}.source", "rel.position"),
         "topics": _linked("Topic", "topics", "meeting_report_topics",
@@ -387,18 +392,18 @@ TYPES: dict[str, Type] = {
         "organization": One("Organization", "organization"),
         "meeting": One("Meeting", "meeting"),
         "topics": _linked("Topic", "topics", "statement_topics", "x.statement = {a}.key"),
-        "source": One("Source", "source"),
+        "source": One("Source", "source", null=False),
         "evidence": _evidence("statement", "{a}.key", "{a}.source"),
     }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
     "Evidence": Type("evidence", {
         "field": Column("field", description="The field it supports, by its GraphQL name (`hostCountry`)."),
         "basis": Column("basis", enum(Basis), description="How the source knows it."),
+        "note": Column("note", null=True, description="Why, for a basis other than stated."),
         "quotes": Many("TextQuote", "evidence_quotes rel", (
             "rel.source = {a}.source AND rel.kind = {a}.kind AND rel.record = {a}.record AND "
             "rel.seed_field = {a}.seed_field"
         ), "rel.position"),
-        "note": Column("note", null=True, description="Why, for a basis other than stated."),
-        "source": One("Source", "source"),
+        "source": One("Source", "source", null=False),
     }, keys=("source", "kind", "record", "seed_field")),
     "TextQuote": Type("evidence_quotes", {
         "exact": Column("exact", description="The quoted words, as the source's stored text has them."),

@@ -347,7 +347,7 @@ class Compiler:
             r = self.alias()
             element = self.obj(spec.target, Alias(r), details)
             args = self.arguments(definition, details)
-            kept = [name for name in spec.filters if self.shape(args, lambda a, n=name: a.get(n) is not None)]  # type: ignore[misc]
+            kept = [name for name, _ in spec.filters if self.shape(args, lambda a, n=name: a.get(n) is not None)]  # type: ignore[misc]
             condition = " AND ".join(
                 f"{RELATED}.{name} = {self.param(args, lambda a, n=name: a[n])}"  # type: ignore[misc]
                 for name in kept

@@ -69,19 +69,79 @@ def _annotation(spec: Column | Embedded) -> Any:
     return output | None if spec.null else output
 
 
+Resolved = Localized | One | Many | Nested | EmbeddedList
+_ARGUMENT = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+
+def _arguments(spec: Resolved) -> list[inspect.Parameter]:
+    """The field's GraphQL arguments, as its resolver's parameters."""
+    if isinstance(spec, Localized):
+        if spec.fallback is None:
+            return [inspect.Parameter("language", _ARGUMENT, annotation=str)]
+        return [inspect.Parameter("language", _ARGUMENT, annotation=str | None, default=None)]
+    if isinstance(spec, Nested):
+        return [inspect.Parameter("first", _ARGUMENT, annotation=First, default=20),
+                inspect.Parameter("after", _ARGUMENT, annotation=After, default=None)]  # fmt: skip
+    if isinstance(spec, Many):
+        return [
+            inspect.Parameter(
+                name, _ARGUMENT, default=None, annotation=Annotated[str | None, strawberry.argument(description=about)]
+            )
+            for name, about in spec.filters
+        ]
+    return []
+
+
+def _output(spec: Resolved) -> str:
+    """The field's type, as strawberry reads it in this module (the types may be declared later in it)."""
+    if isinstance(spec, Localized):
+        return "str" if spec.fallback is not None else "str | None"
+    if isinstance(spec, One):
+        return f"{spec.target} | None" if spec.null else spec.target
+    if isinstance(spec, Nested):
+        return f"Connection[{spec.target}]"
+    return f"list[{spec.target}]"
+
+
+def _resolver(spec: Resolved) -> Callable[..., Any]:
+    """The field's resolver: the declaration's kind says how it reads the object's row."""
+
+    def resolve(self: Value, info: Info, **arguments: Any) -> Any:
+        if isinstance(spec, Localized):
+            return localized(info, self.row, arguments.get("language"))
+        if isinstance(spec, One):
+            return one(info, self.row)
+        if isinstance(spec, Many):
+            return many(info, self.row, **arguments)
+        if isinstance(spec, EmbeddedList):
+            return embedded_list(info, self.row)
+        return page(info, self.row, arguments.get("first"), arguments.get("after"))
+
+    parameters = [inspect.Parameter("self", _ARGUMENT), inspect.Parameter("info", _ARGUMENT, annotation=Info)]
+    parameters += _arguments(spec)
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=_output(spec))  # type: ignore[attr-defined]
+    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {"return": _output(spec)}
+    return resolve
+
+
 def declared(description: str | None = None) -> Callable[[type[T]], type[T]]:
-    """A strawberry type whose scalar and embedded fields are those `catalog.TYPES` declares for it, in their order
-    and before its resolvers; the class itself adds the fields with arguments and the relations."""
+    """A strawberry type whose fields are those `catalog.TYPES` declares for it, in their order: scalars and
+    embedded objects set from the row by `from_row`, the other fields resolved from it as their declaration says."""
 
     def wrap(cls: type[T]) -> type[T]:
-        own = inspect.get_annotations(cls)
-        scalars: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
         for name, spec in TYPES[cls.__name__].fields.items():
-            if isinstance(spec, Column | Embedded) and name != "id":
-                scalars[_snake(name)] = _annotation(spec)
+            attribute = _snake(name)
+            if isinstance(spec, Id):
+                continue  # Node's
+            if isinstance(spec, Column | Embedded):
+                fields[attribute] = _annotation(spec)
                 if spec.description is not None:
-                    setattr(cls, _snake(name), strawberry.field(description=spec.description))
-        cls.__annotations__ = scalars | own
+                    setattr(cls, attribute, strawberry.field(description=spec.description))
+            else:
+                fields[attribute] = _output(spec)
+                setattr(cls, attribute, strawberry.field(resolver=_resolver(spec)))
+        cls.__annotations__ = fields | inspect.get_annotations(cls)
         return strawberry.type(cls, description=description)
 
     return wrap
@@ -225,7 +285,7 @@ def many(info: Info, row: Row, **filters: Any) -> Any:
     """A to-many relation of the object read from `row`; `filters` (its declared ones) keep the rows whose column
     of that name equals the argument, when it is given."""
     spec = _declared(info, Many)
-    assert set(filters) <= set(spec.filters)
+    assert set(filters) <= {name for name, _ in spec.filters}
     given = {name: value for name, value in filters.items() if value is not None}
     pending = info.context.loaders.many(_parent(info), spec, row)
     build = _build(spec)
@@ -264,7 +324,7 @@ def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
     return deferred(resolve())
 
 
-# --- evidence: how each fact is known --------------------------------------------------------------------------
+# --- the declared types: their fields are their declarations' (`catalog.TYPES`) ------------------------------
 
 
 @declared(description="A quote of a source's text, as W3C Web Annotation's TextQuote and TextPosition selectors.")
@@ -274,149 +334,37 @@ class TextQuote(Value):
 
 @declared(description="How one field of a record is known from one source: its basis, and the source's words.")
 class Evidence(Value):
-    @strawberry.field(description="The source's words that support it, in the order cited.")
-    def quotes(self, info: Info) -> list[TextQuote]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The source whose report it is.")
-    def source(self, info: Info) -> "Source":
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-
-EvidenceField = Annotated[
-    str | None, strawberry.argument(description="Only this field's evidence, by its GraphQL name (`hostCountry`).")
-]
-EVIDENCE_DESCRIPTION = "How its fields are known: each report's evidence, in report order, then field order."
-
-
-# --- records ------------------------------------------------------------------------------------------------
+    pass
 
 
 @declared(description="A published document that reports meetings and statements.")
 class Source(Declared):
-    @strawberry.field(description="Meetings this source reports, oldest first.")
-    def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Statements this source reports, oldest first.")
-    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared()
 class Person(Declared):
-    @strawberry.field(description="Delegations this person headed or belonged to.")
-    def delegations(self, info: Info) -> list["Delegation"]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Statements this person made, oldest first.")
-    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared()
 class Organization(Declared):
-    @strawberry.field(description="Statements attributed to this organization, oldest first.")
-    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared()
 class Topic(Declared):
-    @strawberry.field(description="The label in `language` (BCP 47) when there is one, else in English.")
-    def label(self, info: Info, language: str | None = None) -> str:
-        return localized(info, self.row, language)  # type: ignore[return-value]
-
-    @strawberry.field(description="Meetings about this topic, oldest first.")
-    def meetings(self, info: Info, first: First = 20, after: After = None) -> Connection["Meeting"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Statements about this topic, oldest first.")
-    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared(description="A country's delegation to a meeting.")
 class Delegation(Declared):
-    @strawberry.field
-    def meeting(self, info: Info) -> "Meeting":
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def head(self, info: Info) -> Person | None:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def members(self, info: Info) -> list[Person]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The sources that state this delegation, in report order.")
-    def sources(self, info: Info) -> list[Source]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared(description="A meeting between delegations of two or more countries, held or planned.")
 class Meeting(Declared):
-    @strawberry.field(description="The meeting this one follows up.")
-    def previous(self, info: Info) -> "Meeting | None":
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Meetings that follow this one up, oldest first.")
-    def follow_ups(self, info: Info) -> list["Meeting"]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def delegations(self, info: Info) -> list[Delegation]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The countries of the delegations.")
-    def participants(self, info: Info) -> list[Country]:
-        return embedded_list(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def topics(self, info: Info) -> list[Topic]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Statements about this meeting, oldest first.")
-    def statements(self, info: Info, first: First = 20, after: After = None) -> Connection["Statement"]:
-        return page(info, self.row, first, after)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The sources that report this meeting.")
-    def sources(self, info: Info) -> list[Source]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(
-        description="What each source said about this meeting, in report order (publication time, then source key)."
-    )
-    def reports(self, info: Info) -> list["MeetingReport"]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
-
-
-# --- reports: what one source said, before merging --------------------------------------------------------------
+    pass
 
 
 @declared(
@@ -424,21 +372,7 @@ class Meeting(Declared):
     "merged Delegation's, so that normalized client caches keep the two apart."
 )
 class DelegationReport(Declared):
-    @strawberry.field(description="The head of the delegation this source names.")
-    def head(self, info: Info) -> Person | None:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The members this source names, in its order.")
-    def members(self, info: Info) -> list[Person]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The source that states this delegation.")
-    def source(self, info: Info) -> Source:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared(
@@ -446,53 +380,9 @@ class DelegationReport(Declared):
     "every source's report."
 )
 class MeetingReport(Declared):
-    @strawberry.field(description="The source that gives this report.")
-    def source(self, info: Info) -> Source:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The meeting this one follows up, according to this source.")
-    def previous(self, info: Info) -> "Meeting | None":
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The delegations as this source states them, in its order.")
-    def delegations(self, info: Info) -> list[DelegationReport]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The topics as this source lists them, in its order.")
-    def topics(self, info: Info) -> list[Topic]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
 
 
 @declared(description="Something said, quoted verbatim or paraphrased, in its original language.")
 class Statement(Declared):
-    @strawberry.field(description="The text translated into `language` (BCP 47), when a translation exists.")
-    def translation(self, info: Info, language: str) -> str | None:
-        return localized(info, self.row, language)
-
-    @strawberry.field
-    def speaker(self, info: Info) -> Person | None:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def organization(self, info: Info) -> Organization | None:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The meeting the statement is about.")
-    def meeting(self, info: Info) -> Meeting | None:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def topics(self, info: Info) -> list[Topic]:
-        return many(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field
-    def source(self, info: Info) -> Source:
-        return one(info, self.row)  # type: ignore[no-any-return]
-
-    @strawberry.field(description=EVIDENCE_DESCRIPTION)
-    def evidence(self, info: Info, field: EvidenceField = None) -> list[Evidence]:
-        return many(info, self.row, field=field)  # type: ignore[no-any-return]
+    pass
