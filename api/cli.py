@@ -313,27 +313,33 @@ def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_fo
 @cli.command()
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True, help="Replace OUTDIR when it exists and is not empty.")
-def export(db_path: Path, outdir: Path, replace: bool) -> None:
-    """Write each source's report back out as its own seed file, into OUTDIR.
+@click.option("--replace", is_flag=True, help="Replace OUTDIR (and FILE) when it exists and is not empty.")
+@click.option(
+    "--annotations", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Also write every evidence quote as a W3C Web Annotation (JSON-LD) into FILE.",
+)  # fmt: skip
+def export(db_path: Path, outdir: Path, replace: bool, annotations: Path | None) -> None:
+    """Write each source's report back out as its own seed file, into OUTDIR, with its evidence.
 
-    Loading the files gives the same database. All or nothing: the files are written beside OUTDIR and renamed
-    into place, so a failure leaves either the complete export or nothing.
+    Loading the files gives the same database. All or nothing: the files are written beside OUTDIR (and FILE) and
+    renamed into place, so a failure leaves either the complete export or nothing. With --annotations, every quote
+    of the evidence is also written as a Web Annotation of its source's text, in one AnnotationCollection.
 
     Example:
 
-        diplo export --db diplo.db exported/
+        diplo export --db diplo.db exported/ --annotations evidence.jsonld
     """
     from .ingest.export import ExportError, export_seeds
 
     try:
-        written = export_seeds(db_path, outdir, replace=replace)
+        written = export_seeds(db_path, outdir, replace=replace, annotations=annotations)
     except ExportError as error:
         raise click.ClickException(str(error)) from None
     except (StoreError, sqlite3.Error, OSError) as error:
         problem = error if isinstance(error, StoreError) else problem_of(error)
         raise DatabaseProblem(f"{db_path} -> {outdir}: {problem}; nothing was exported") from None
-    click.echo(f"wrote {len(written)} seed file(s) to {outdir}")
+    also = f" and the annotations of their evidence to {annotations}" if annotations is not None else ""
+    click.echo(f"wrote {len(written)} seed file(s) to {outdir}{also}")
 
 
 @cli.command()
