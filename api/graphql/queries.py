@@ -98,9 +98,11 @@ def page_select(listing: Listing, order: str, condition: str, after: str, limit:
     """The rows of a page of `listing` in `order`, each with its place (`_sort`, `_tie`, what its cursor encodes):
     those where `condition` past the cursor condition `after`, at most `limit` (SQL: a number or a parameter)."""
     sort, tie, direction = listing.orders[order]
+    # A listing by key breaks no ties: ordering by the key twice cost SQLite a sort of its own.
+    by = f"{sort} {direction}" if sort == tie else f"{sort} {direction}, {tie} {direction}"
     return (
         f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
-        f"WHERE {condition} AND {after} ORDER BY {sort} {direction}, {tie} {direction} LIMIT {limit}"
+        f"WHERE {condition} AND {after} ORDER BY {by} LIMIT {limit}"
     )
 
 
