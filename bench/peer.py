@@ -103,7 +103,8 @@ _ENUMS = {
 SCHEMA = [
     *(f"CREATE TYPE {name} AS ENUM ({', '.join(repr(v) for v in values)})" for name, values in _ENUMS.items()),
     """CREATE TABLE sources (key text PRIMARY KEY, outlet text NOT NULL, title text NOT NULL, url text,
-        published_at timestamptz NOT NULL, language text NOT NULL, dateline text, via jsonb NOT NULL, text text)""",
+        published_at timestamptz NOT NULL, language text NOT NULL, dateline text, via jsonb NOT NULL, text text,
+        retrieved_at timestamptz, archive_url text, text_sha256 text)""",
     *(
         f"""CREATE TABLE {table} (key text PRIMARY KEY, name text NOT NULL, aliases jsonb NOT NULL, country text,
         wikidata text)"""
@@ -267,6 +268,8 @@ def copy_database(db: Path, target: Cluster) -> dict[str, int]:
     try:
         for table in COPIED:
             columns = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
+            if not columns:
+                raise RuntimeError(f"{db} has no table {table}: not a database built by diplo load")
             process = target.psql("-c", f"COPY {table} ({', '.join(columns)}) FROM STDIN", stdin=subprocess.PIPE)
             assert process.stdin is not None
             count = 0
@@ -428,7 +431,7 @@ def as_diplo(shape: str, answer: dict[str, Any]) -> dict[str, Any]:
     for node in _nodes(answer):
         if "delegations" in node:
             node["delegations"] = _delegations(node["delegations"])
-        if shape != "persons" and "topics" in node:
+        if "topics" in node:
             node["topics"] = _topics(node["topics"])
         if "kind" in node:
             node["kind"] = node["kind"].upper()
@@ -462,6 +465,8 @@ def measure(servers: Servers, seconds: float, rounds: int) -> dict[str, Any]:
         bodies = {name: {"query": PEER_QUERIES[shape] if name == "postgraphile" else query} for name in servers.urls}
         answers = {name: httpx.post(url + "/graphql", json=bodies[name], timeout=60).json()
                    for name, url in servers.urls.items()}  # fmt: skip
+        if "errors" in answers["diplo"]:
+            raise RuntimeError(f"Diplo answers the {shape} with errors: {answers['diplo']['errors']}")
         expected = instants(answers["diplo"])
         for name, answer in answers.items():
             theirs = as_diplo(shape, answer) if name == "postgraphile" else instants(answer)
@@ -483,7 +488,7 @@ def measure(servers: Servers, seconds: float, rounds: int) -> dict[str, Any]:
 
 
 def run(db: Path, seconds: float, rounds: int) -> dict[str, Any]:
-    if shutil.which("wrk") is None:
+    if rounds > 0 and shutil.which("wrk") is None:
         raise Missing("wrk is not installed (Debian: apt-get install wrk)")
     node_binary()
     results: dict[str, Any] = {}
@@ -569,7 +574,7 @@ def main() -> int:
     load = os.getloadavg()
     try:
         results = run(args.db, args.seconds, 0 if args.check else args.rounds)
-    except (Missing, RuntimeError) as error:
+    except (Missing, RuntimeError, httpx.HTTPError) as error:
         print(f"FAILED: {error}", file=sys.stderr)
         return 1
     if args.check:

@@ -7,7 +7,8 @@ For each relation (a field of kind One, Many, Nested, Embedded or EmbeddedList),
 parents, its target giving a few scalar fields: the compiler's SQL for that query and a hand-written SQLite
 statement that builds the same JSON are run on one connection, their answers parsed and checked equal, then
 timed in turn (median of many runs, the order alternating). The catalog is walked, so a relation declared without
-a hand-written statement here fails the run, as does a hand-written statement for no declared relation.
+a hand-written statement here fails the run, as does a hand-written statement for no declared relation. The exit
+status is 3 when a relation misses the target (1.5 times its hand-written statement's median).
 """
 
 import argparse
@@ -57,6 +58,9 @@ SELECTIONS: dict[str, tuple[str, str]] = {
     "MeetingReport": ("title status date", "json_object('title', {r}.title, 'status', upper({r}.status), "
                       "'date', {r}.date)"),
     "Country": ("code name", _country("{r}.code")),
+    "Evidence": ("field basis note", "json_object('field', {r}.field, 'basis', upper({r}.basis), 'note', {r}.note)"),
+    "TextQuote": ("exact start end", "json_object('exact', {r}.exact, 'start', {r}.start_offset, "
+                  "'end', {r}.end_offset)"),
 }  # fmt: skip
 
 
@@ -87,6 +91,28 @@ _MEETINGS_BY_DATE = _BY_DATE.format(t="m")
 _STATEMENTS_BY_DATE = _BY_DATE.format(t="s")
 
 
+def _evidence(kind: str, source: str, record: str) -> str:
+    """The evidence one source (`source`) gives for one record of `kind` (its key `record`)."""
+    return _array("Evidence", f"SELECT * FROM evidence e WHERE e.source = {source} AND e.kind = '{kind}' "
+                  f"AND e.record = {record} ORDER BY e.position")  # fmt: skip
+
+
+def _reported_evidence(kind: str, reports: str) -> str:
+    """The evidence every report (in `reports`, by `kind`) gives for the record `a`, the earliest source's first."""
+    return _array("Evidence", (
+        f"SELECT e.* FROM {reports} x JOIN sources src ON src.key = x.source JOIN evidence e "
+        f"ON e.source = x.source AND e.kind = '{kind}' AND e.record = x.{kind} WHERE x.{kind} = a.key "
+        "ORDER BY julianday(src.published_at), src.key, e.position"
+    ))  # fmt: skip
+
+
+# A meeting's evidence, from every source that reports it, in report order.
+_MEETING_EVIDENCE = (
+    "SELECT e.* FROM meeting_sources x JOIN evidence e ON e.source = x.source AND e.kind = 'meeting' "
+    "AND e.record = x.meeting WHERE x.meeting = a.key ORDER BY x.position, e.position"
+)
+
+
 def _statements(condition: str) -> str:
     """A nested connection of statements: the first where `condition` (over `s` and `a`), oldest first."""
     return _page("Statement", f"SELECT * FROM statements s WHERE {condition} {_STATEMENTS_BY_DATE}")
@@ -97,6 +123,7 @@ HAND_WRITTEN: dict[str, str] = {
     "Source.meetings": _page("Meeting", "SELECT m.* FROM meeting_sources x JOIN meetings m ON m.key = x.meeting "
                              f"WHERE x.source = a.key {_MEETINGS_BY_DATE}"),
     "Source.statements": _statements("s.source = a.key"),
+    "Source.evidence": _evidence("source", "a.key", "a.key"),
     "Person.country": _optional_country("a.country"),
     # The delegations a person heads or is a member of: SQLite answers the OR by two index searches (MULTI-INDEX
     # OR), the second seeking the primary key by each (meeting, country) of the person's memberships. Faster here
@@ -106,12 +133,15 @@ HAND_WRITTEN: dict[str, str] = {
         "(SELECT meeting, country FROM delegation_members WHERE person = a.key) ORDER BY d.meeting, d.position"
     )),
     "Person.statements": _statements("s.speaker = a.key"),
+    "Person.evidence": _reported_evidence("person", "person_reports"),
     "Organization.country": _optional_country("a.country"),
     "Organization.statements": _statements("s.organization = a.key"),
+    "Organization.evidence": _reported_evidence("organization", "organization_reports"),
     "Topic.meetings": _page("Meeting", "SELECT m.* FROM meeting_topics x JOIN meetings m ON m.key = x.meeting "
                             f"WHERE x.topic = a.key {_MEETINGS_BY_DATE}"),
     "Topic.statements": _page("Statement", "SELECT s.* FROM statement_topics x JOIN statements s "
                               f"ON s.key = x.statement WHERE x.topic = a.key {_STATEMENTS_BY_DATE}"),
+    "Topic.evidence": _reported_evidence("topic", "topic_reports"),
     "Delegation.country": _country("a.country"),
     "Delegation.meeting": _one("Meeting", "meetings", "a.meeting"),
     "Delegation.head": _one("Person", "persons", "a.head"),
@@ -120,6 +150,11 @@ HAND_WRITTEN: dict[str, str] = {
     "Delegation.sources": _array("Source", "SELECT src.* FROM delegation_sources x JOIN sources src "
                                  "ON src.key = x.source WHERE x.meeting = a.meeting AND x.country = a.country "
                                  "ORDER BY x.position"),
+    "Delegation.evidence": _array("Evidence", (
+        "SELECT e.* FROM delegation_sources x JOIN evidence e ON e.source = x.source AND e.kind = 'delegation' "
+        "AND e.record = x.meeting || '/' || x.country WHERE x.meeting = a.meeting AND x.country = a.country "
+        "ORDER BY x.position, e.position"
+    )),
     "Meeting.hostCountry": _optional_country("a.host_country"),
     "Meeting.previous": _one("Meeting", "meetings", "a.follows"),
     "Meeting.followUps": _array("Meeting", f"SELECT * FROM meetings m WHERE m.follows = a.key {_MEETINGS_BY_DATE}"),
@@ -134,12 +169,14 @@ HAND_WRITTEN: dict[str, str] = {
     "Meeting.reports": _array("MeetingReport", "SELECT mr.* FROM meeting_sources x JOIN meeting_reports mr "
                               "ON mr.meeting = x.meeting AND mr.source = x.source WHERE x.meeting = a.key "
                               "ORDER BY x.position"),
+    "Meeting.evidence": _array("Evidence", _MEETING_EVIDENCE),
     "DelegationReport.country": _country("a.country"),
     "DelegationReport.head": _one("Person", "persons", "a.head"),
     "DelegationReport.members": _array("Person", "SELECT p.* FROM delegation_report_members x JOIN persons p "
                                        "ON p.key = x.person WHERE x.meeting = a.meeting AND x.source = a.source "
                                        "AND x.country = a.country ORDER BY x.position"),
     "DelegationReport.source": _one("Source", "sources", "a.source"),
+    "DelegationReport.evidence": _evidence("delegation", "a.source", "a.meeting || '/' || a.country"),
     "MeetingReport.hostCountry": _optional_country("a.host_country"),
     "MeetingReport.previous": _one("Meeting", "meetings", "a.follows"),
     "MeetingReport.source": _one("Source", "sources", "a.source"),
@@ -148,12 +185,18 @@ HAND_WRITTEN: dict[str, str] = {
     "MeetingReport.topics": _array("Topic", "SELECT t.* FROM meeting_report_topics x JOIN topics t "
                                    "ON t.key = x.topic WHERE x.meeting = a.meeting AND x.source = a.source "
                                    "ORDER BY x.position"),
+    "MeetingReport.evidence": _evidence("meeting", "a.source", "a.meeting"),
     "Statement.speaker": _one("Person", "persons", "a.speaker"),
     "Statement.organization": _one("Organization", "organizations", "a.organization"),
     "Statement.meeting": _one("Meeting", "meetings", "a.meeting"),
     "Statement.topics": _array("Topic", "SELECT t.* FROM statement_topics x JOIN topics t ON t.key = x.topic "
                                "WHERE x.statement = a.key ORDER BY x.position"),
     "Statement.source": _one("Source", "sources", "a.source"),
+    "Statement.evidence": _evidence("statement", "a.source", "a.key"),
+    "Evidence.quotes": _array("TextQuote", "SELECT * FROM evidence_quotes q WHERE q.source = a.source "
+                              "AND q.kind = a.kind AND q.record = a.record AND q.seed_field = a.seed_field "
+                              "ORDER BY q.position"),
+    "Evidence.source": _one("Source", "sources", "a.source"),
 }  # fmt: skip
 
 # --- the page of parents: how a query reaches each type, and the same page hand-written -----------------------
@@ -190,6 +233,8 @@ _REPORT_DELEGATIONS = (
 )
 _DELEGATIONS_OF_REPORT = "'delegations', " + _REPORT_DELEGATIONS
 
+_EVIDENCE = _MEETING_EVIDENCE.replace("a.key", "m.key")
+
 PARENT_PAGES: dict[str, Parents] = {
     "Source": _root_page("sources", "sources", "key"),
     "Person": _root_page("persons", "persons", "key"),
@@ -210,6 +255,13 @@ PARENT_PAGES: dict[str, Parents] = {
         ("meetings", "nodes", "reports", "delegations"),
         "SELECT json_object('meetings', json_object('nodes', json_group_array(json_object('reports', "
         f"{_REPORTS.format(inner=_DELEGATIONS_OF_REPORT, alias='mr')})))) FROM {_MEETING_PAGE}",
+    ),
+    # Nor has evidence: a page of meetings' evidence.
+    "Evidence": Parents(
+        f"{{ meetings(first: {PARENTS}) {{ nodes {{ evidence {{ %s }} }} }} }}",
+        ("meetings", "nodes", "evidence"),
+        "SELECT json_object('meetings', json_object('nodes', json_group_array(json_object('evidence', "
+        f"(SELECT json_group_array(json_object({{pairs}})) FROM ({_EVIDENCE}) a))))) FROM {_MEETING_PAGE}",
     ),
 }
 
@@ -311,7 +363,8 @@ def measure(conn: sqlite3.Connection, case: Relation, sql: str, params: dict[str
             seconds: float) -> Timing:  # fmt: skip
     """Both statements' medians over at most `runs` runs each (at least 5) within about `seconds`, in turn, the
     order alternating so that neither always runs on the other's warm cache."""
-    ours, theirs = (sql, params), (case.hand_written, {})
+    ours: tuple[str, dict[str, Any]] = (sql, params)
+    theirs: tuple[str, dict[str, Any]] = (case.hand_written, {})
     times: tuple[list[float], list[float]] = ([], [])
     deadline = time.monotonic() + seconds
     for i in range(runs):
@@ -375,6 +428,9 @@ def main() -> int:
     dialect.register(conn)
     timings = []
     try:
+        if conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'statements'").fetchone()[0] == 0:
+            print(f"FAILED: {args.db} is not a database built by diplo load", file=sys.stderr)
+            return 2
         for case in cases():
             sql, params = compiled(schema, case.query)
             problem = check(conn, case, sql, params)
