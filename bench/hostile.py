@@ -751,6 +751,10 @@ def lock(server: Server, seconds: float) -> None:
 # --- the table ----------------------------------------------------------------------------------------------------
 
 
+def ms(value: float) -> str:
+    return "-" if value != value else f"{value:.1f} ms"  # NaN: nothing asked /healthz
+
+
 def table() -> str:
     lines = [
         "| attack | outcome | peak RSS (at start) | /healthz p99 | /healthz max | target | met |",
@@ -758,7 +762,7 @@ def table() -> str:
     ]
     for r in ROWS:
         met = "-" if r.met is None else ("yes" if r.met else "**no**")
-        lines.append(f"| {r.attack} | {r.outcome} | {r.peak:.0f} MB ({r.start:.0f}) | {r.p99:.1f} ms | {r.max:.1f} ms "
+        lines.append(f"| {r.attack} | {r.outcome} | {r.peak:.0f} MB ({r.start:.0f}) | {ms(r.p99)} | {ms(r.max)} "
                      f"| {r.target} | {met} |")  # fmt: skip
     return "\n".join(lines)
 
