@@ -77,7 +77,7 @@ PLANNABLE = "query P{n} {{ " + " ".join(["meetings(first: 1) {{ nodes {{ id key 
 LONG_TEXT_CHARS = 50_000
 FILLER = "Annex {n}: background to the talks, kept at length in the archive and quoted nowhere. "
 
-# 2. The issue's document: 9 KB, 1,899 tokens, 1,081 selections, `delegations` 270 times in one selection set.
+# 2. The issue's document: 9 KB, 1,900 tokens, 812 selections, `delegations` 270 times in one selection set.
 REPEATED = " ".join(["delegations { country { code } }"] * 270)
 ATTACK = "query A{n} {{ meetings {{ nodes {{ " + REPEATED.replace("{", "{{").replace("}", "}}") + " }} }} }}"
 # 6. Cheap documents, each distinct.
