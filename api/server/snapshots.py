@@ -78,8 +78,11 @@ class Reader:
         return int(now > self.budget.deadline or now - self.conn.statement_started > self.limits.sql_statement_seconds)
 
     def begin(self, budget: Budget) -> TimedConnection:
-        """The connection in a new read transaction, timed against `budget` and counting its SQL time afresh."""
+        """The connection in a new read transaction, timed against `budget` and counting its SQL time afresh. A
+        lock held on the file (a load writing to it) is waited for no longer than the budget has left: the event
+        loop's slice is not held for SQLite's default 5 s, and a thread gives up at the deadline."""
         self.budget = budget
+        self.conn.execute(f"PRAGMA busy_timeout = {max(int(budget.remaining() * 1000), 0)}")
         self.conn.sql_seconds = 0.0
         self.conn.execute("BEGIN")
         return self.conn
