@@ -571,6 +571,32 @@ def record_build(conn: sqlite3.Connection, digests: dict[str, str | None]) -> No
     conn.execute("INSERT INTO build (id) VALUES (?)", [content.hexdigest()[:20]])
 
 
+def stored_digests(path: Path, sources: Sequence[str], wait: float) -> dict[str, str] | None:
+    """The digests `path` keeps for those of `sources` it holds, read in one snapshot through a read-only
+    connection (the file is not opened for writing); None when it cannot say: not a Diplo database of this
+    version, no digests kept yet, or not readable within `wait` seconds."""
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        conn.execute("BEGIN")
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return None
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'source_digests'").fetchone() is None:
+            return None
+        found: dict[str, str] = {}
+        for chunk in chunks(sources):
+            sql = f"SELECT source, digest FROM source_digests WHERE source IN ({marks(chunk)})"
+            found.update(conn.execute(sql, chunk).fetchall())
+        return found
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def build_id(conn: sqlite3.Connection) -> str | None:
     """The recorded build id; None for a database no load has recorded one in (older than the build table)."""
     try:

@@ -1,60 +1,40 @@
 """Validating and loading seeds: each file replaces what its source reported, inside one transaction.
 
-A load reads the seed files one at a time. Each file's records are checked against their own rules and the
-rules within the file, then written as that source's reports, replacing what it reported before (only the
-difference is written). Then the records whose reports changed are merged again (`diplo.ingest.merge`) and the rules
-between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls everything back, so a
-failed load changes nothing; a load that changes nothing writes nothing. Memory holds one file and the keys a
-load touched, never the whole dataset.
+A load first reads every seed file (`diplo.ingest.prepare`): each file's records are checked against their own
+rules and the rules within the file and turned into rows, before the database is opened for writing, so a load
+those rules refuse leaves the file untouched. When every file's digest is the one the database keeps for its
+source (and nothing is pruned or removed), the load is over: nothing changes, and the file is only read. Otherwise,
+in one transaction, each file is written as that source's reports, replacing what it reported before (only the
+difference is written); then the records whose reports changed are merged again (`diplo.ingest.merge`) and the
+rules between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls everything
+back, so a failed load changes nothing. Memory holds one file and the keys a load touched, never the whole dataset.
 """
 
 import gc
-import hashlib
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from .. import store
-from . import crosscheck, publish
+from . import crosscheck, prepare, publish
 from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
-from .reports import REPORT_TABLES, check_report, report_rows, source_row
-from .rules import MAX_ERRORS, Finding, Place, SeedError, SeedErrors
-from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
+from .prepare import Prepared, Progress, Reading
+from .reports import REPORT_TABLES
+from .rules import MAX_ERRORS, Bounded, Finding, Place, SeedError, SeedErrors
+from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file
 
-T = TypeVar("T")
-Progress = Callable[[int, int], None]  # (files just read, files to read in all)
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
-
-
-class Bounded(Generic[T]):
-    """A list that keeps its first `limit` items and only counts the rest, so that a file of a million
-    mistakes costs what a thousand do."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.items: list[T] = []
-        self.more = 0
-
-    def append(self, item: T) -> None:
-        if len(self.items) < self.limit:
-            self.items.append(item)
-        else:
-            self.more += 1
-
-    def extend(self, items: Iterable[T]) -> None:
-        for item in items:
-            self.append(item)
 
 
 @dataclass
@@ -134,39 +114,26 @@ class _Load:
 
     # --- writing one source's reports ---------------------------------------------------------------------
 
-    def add_file(self, report: SeedReport) -> None:
-        self.result.files += 1
-        self.errors.extend(report.errors)
-        self.errors.more += report.more_errors
-        for kind, invalid in report.invalid.items():
-            self.ignored[kind].update(invalid)
-        if report.source is None:  # nothing can be written without its source; its keys still exist
-            for kind, records in report.records.items():
-                self.ignored[kind].update(record.key for _, record in records)
+    def add_file(self, prepared: Prepared) -> None:
+        for kind, keys in prepared.ignored.items():
+            self.ignored[kind].update(keys)
+        if prepared.source is None:  # nothing can be written without its source (`prepare.Reading.add`)
             return
-        key = report.source.key
-        if key in self.files:
-            self.errors.append(SeedError(report.file, "source.key", "key.conflict",
-                                         f"source {key!r} is also the source of {self.files[key]}: each source has "
-                                         "one seed file; give this one its own key"))  # fmt: skip
-            for kind, records in report.records.items():
-                self.ignored[kind].update(record.key for _, record in records)
-            return
-        self.files[key] = report.file
-        self.errors.extend(check_report(report))
-        self.replace_source(key, report)
+        self.files[prepared.source] = prepared.file
+        self.replace_source(prepared.source, prepared.source_row, prepared.rows, prepared.digest)
 
-    def replace_source(self, key: str, report: SeedReport | None) -> None:
-        """Make `key`'s reports exactly what `report` says (nothing, for None: the source is removed)."""
+    def replace_source(
+        self, key: str, new: store.Values | None, rows: dict[str, list[store.Values]], digest: str | None
+    ) -> None:
+        """Make `key`'s row `new` and its reports exactly `rows` (None and no rows: the source is removed)."""
         conn = self.conn
-        rows = report_rows(report) if report is not None else {table.name: [] for table in REPORT_TABLES}
-        if report is not None:
-            self._take_statements(key, report, rows)
+        if new is not None:
+            self._take_statements(key, rows)
+        else:
+            rows = {table.name: [] for table in REPORT_TABLES}
+        self.digests[key] = digest
         names = store.columns("sources")[0]
         old = conn.execute(f"SELECT {', '.join(names)} FROM sources WHERE key = ?", [key]).fetchone()
-        new = source_row(report.source) if report is not None and report.source is not None else None
-        content = repr((new, sorted(rows.items()))).encode() if report is not None else None
-        self.digests[key] = hashlib.sha256(content).hexdigest() if content is not None else None
         if old is not None and old != new:  # its publication time orders everything it reports: merge them again
             self.order.forget(key)
             for kind, (table, column) in REPORT_TABLE.items():
@@ -188,7 +155,7 @@ class _Load:
                 statements["topics"] = {row[index] for row in gone_rows | added_rows}
             else:
                 self.touched[kind].update(row[index] for row in gone_rows | added_rows)
-        if report is None:
+        if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
         gone_keys, added_keys = statements["gone"], statements["added"]
@@ -200,7 +167,7 @@ class _Load:
         retopiced = statements["topics"] - gone_keys - added_keys
         self.record("changed", "statements", (added_keys & gone_keys) | moved | retopiced)
 
-    def _take_statements(self, key: str, report: SeedReport, rows: dict[str, list[store.Values]]) -> None:
+    def _take_statements(self, key: str, rows: dict[str, list[store.Values]]) -> None:
         """A statement key that another source holds: an error if that source is in this load too; otherwise
         it is taken from it for now, and an error at the end unless that source's own file gives it up."""
         index = store.columns("statements")[0].index("key")
@@ -211,10 +178,11 @@ class _Load:
             owners.update(self.conn.execute(sql, [key, *chunk]).fetchall())
         if not owners:
             return
-        positions = {record.key: i for i, record in report.of("statements")}
+        file = self.files[key]
         for statement, owner in owners.items():
             if owner in self.files:
-                self.errors.append(SeedError(report.file, f"statements[{positions[statement]}].key", "key.conflict",
+                position = self._index(file, "statements", statement)
+                self.errors.append(SeedError(file, f"statements[{position}].key", "key.conflict",
                                              f"statement {statement!r} is also reported by source {owner!r} in "
                                              f"{self.files[owner]}: a statement is one source's"))  # fmt: skip
                 self.ignored["statements"].add(statement)
@@ -223,7 +191,7 @@ class _Load:
             else:
                 store.replace_rows(self.conn, "statement_topics", "statement = ?", [statement], [])
                 store.replace_rows(self.conn, "statements", "key = ?", [statement], [])
-                self.displaced[statement] = (owner, report.file)
+                self.displaced[statement] = (owner, file)
 
     def remove_source(self, key: str) -> None:
         if self.conn.execute("SELECT 1 FROM sources WHERE key = ?", [key]).fetchone() is None:
@@ -231,7 +199,7 @@ class _Load:
                                          f"no source {key!r} in the database to remove"))  # fmt: skip
             return
         self.files.setdefault(key, "")
-        self.replace_source(key, None)
+        self.replace_source(key, None, {}, None)
 
     def prune(self) -> None:
         """Remove every source that this load's files do not report."""
@@ -349,13 +317,50 @@ class Options:
 Work = Callable[[_Load], None]
 
 
-def _files(paths: Sequence[Path], progress: Progress | None, options: Options) -> Work:
+@contextmanager
+def _read(paths: Sequence[Path], progress: Progress | None, options: Options) -> Iterator[Reading]:
+    """Every seed file under `paths`, read and checked (`prepare.read`), for as long as the load needs them."""
+    try:
+        with _without_cyclic_gc():
+            reading = prepare.read(paths, options.max_file_bytes, options.max_errors, progress)
+    except OSError as exc:  # keeping the prepared files aside: the temporary directory is full or read-only
+        raise store.StoreError(f"{store.problem(exc)}; nothing was written") from None
+    with reading:
+        yield reading
+
+
+def _refused(reading: Reading) -> SeedErrors:
+    """The errors of files that break their own rules, located: a load refuses them before opening its database."""
+    locator = Locator()
+    return SeedErrors([locator.locate(error) for error in reading.errors.items], more=reading.errors.more)
+
+
+def _unchanged(db_path: Path, reading: Reading, options: Options) -> LoadResult | None:
+    """The result of loading `reading` into `db_path` when that changes nothing: every file is valid on its own and
+    its digest is the one the database keeps for its source. Found by reading the digests through a read-only
+    connection, so the file is never opened for writing and stays byte for byte as it was (its time too). None
+    when a load must run: a file changed, a new one, a file left in WAL mode, or a database that cannot say."""
+    if reading.errors.items or len(reading.digests) != reading.files or not db_path.exists():
+        return None
+    if not publish.whole_on_its_own(db_path):  # a load folds its WAL into it
+        return None
+    if store.stored_digests(db_path, list(reading.digests), options.wait) != reading.digests:
+        return None
+    return LoadResult(files=reading.files)
+
+
+def _files(reading: Reading, progress: Progress | None) -> Work:
+    """Write every file read; the errors found reading them are the load's first (for a dry run or a
+    validation: a load refuses them before it starts)."""
+
     def work(load: _Load) -> None:
-        found = seed_paths(paths)
-        for done, path in enumerate(found, 1):
-            load.add_file(read_seed_file(path, options.max_file_bytes, options.max_errors))
+        load.result.files = reading.files
+        load.errors.extend(reading.errors.items)
+        load.errors.more += reading.errors.more
+        for done, prepared in enumerate(reading.prepared(), reading.files + 1):
+            load.add_file(prepared)
             if progress:
-                progress(done, len(found))
+                progress(done, 2 * reading.files)
 
     return work
 
@@ -435,16 +440,28 @@ def load_seeds(
     """Load seed files into `db_path`: each file replaces everything its source reported before.
 
     With `prune`, sources that none of `paths` reports are removed too. On any error `SeedErrors` is raised and
-    nothing is written: the file stays byte-for-byte as it was (and is not created). With `dry_run`, the result
+    nothing is written (a new file is not created): a file that breaks its own rules is refused before the
+    database is opened for writing, and a load refused by the rules between records leaves every page as it was
+    (see the README's Faults). A load that changes nothing only reads the database. With `dry_run`, the result
     says what would change and nothing is written.
     """
+    path = Path(db_path)
+    with _read(paths, progress, options) as reading:
+        if reading.errors.items and not dry_run:
+            raise _refused(reading)
+        unchanged = None if prune else _unchanged(path, reading, options)
+        if unchanged is not None:
+            if progress:
+                progress(2 * reading.files, 2 * reading.files)
+            return unchanged
+        files = _files(reading, progress)
 
-    def work(load: _Load) -> None:
-        _files(paths, progress, options)(load)
-        if prune:
-            load.prune()
+        def work(load: _Load) -> None:
+            files(load)
+            if prune:
+                load.prune()
 
-    return _apply(Path(db_path), work, dry_run, options)
+        return _apply(path, work, dry_run, options)
 
 
 def remove_sources(
@@ -467,9 +484,11 @@ def validate_seeds(
 ) -> LoadResult:
     """Check seed files against every rule, alone or with what `db_path` holds; raise `SeedErrors` with every
     error found. Nothing is written: the result says what a load would change."""
-    if db_path is not None:
-        return _run(Path(db_path), str(db_path), _files(paths, None, options), commit=False, options=options)
-    with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
-        return _run(
-            Path(tmp) / "scratch.db", "(no database)", _files(paths, None, options), commit=False, options=options
-        )
+    with _read(paths, None, options) as reading:
+        if db_path is not None:
+            path = Path(db_path)
+            unchanged = _unchanged(path, reading, options)
+            return unchanged or _run(path, str(path), _files(reading, None), commit=False, options=options)
+        with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
+            scratch = Path(tmp) / "scratch.db"
+            return _run(scratch, "(no database)", _files(reading, None), commit=False, options=options)
