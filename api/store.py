@@ -465,9 +465,14 @@ def create_schema(db: Database) -> None:
     db.conn.executemany("INSERT INTO country_names VALUES (?, ?)", sorted(COUNTRY_NAMES.items()))
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # what json.dumps builds anew on every call
+
+
 def to_json(value: Any) -> str:
     """JSON as the store keeps it: one spelling per value, so that equal content is equal text."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if not value and isinstance(value, dict | list):  # most lists and mappings a seed gives are empty
+        return "{}" if isinstance(value, dict) else "[]"
+    return _JSON.encode(value)
 
 
 # --- rows: every write is a replacement of a set of rows by another ----------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import store
-from . import crosscheck, prepare, publish
+from . import crosscheck, publish, workers
 from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
@@ -28,7 +28,7 @@ from .positions import Locator
 from .prepare import Prepared, Progress, Reading
 from .reports import REPORT_TABLES
 from .rules import MAX_ERRORS, Bounded, Finding, Place, SeedError, SeedErrors
-from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file
+from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
@@ -312,61 +312,73 @@ class Options:
     max_errors: int = MAX_ERRORS  # errors kept; past them only counted
     max_file_bytes: int = SEED_FILE_MAX_BYTES  # the largest seed file read
     strict: bool = False  # warnings (possible duplicates) are errors, for CI
+    workers: int | None = None  # processes reading seed files (`diplo.ingest.workers`); None: by size and cores
 
 
 Work = Callable[[_Load], None]
 
 
 @contextmanager
-def _read(paths: Sequence[Path], progress: Progress | None, options: Options) -> Iterator[Reading]:
-    """Every seed file under `paths`, read and checked (`prepare.read`), for as long as the load needs them."""
-    try:
-        with _without_cyclic_gc():
-            reading = prepare.read(paths, options.max_file_bytes, options.max_errors, progress)
-    except OSError as exc:  # keeping the prepared files aside: the temporary directory is full or read-only
-        raise store.StoreError(f"{store.problem(exc)}; nothing was written") from None
-    with reading:
-        yield reading
+def _reading(paths: Sequence[Path], progress: Progress | None, options: Options, write_meanwhile: bool
+             ) -> Iterator[Reading]:  # fmt: skip
+    """The seed files under `paths`, to be read as the load asks for them, in worker processes when they are
+    many (`write_meanwhile`: while the load writes those already read)."""
+    found = seed_paths(paths)
+    count = workers.how_many(found, write_meanwhile) if options.workers is None else options.workers
+
+    def answers() -> Iterator[tuple[bytes, bytes]]:
+        return workers.read(found, count, options.max_file_bytes, options.max_errors)
+
+    # Written as they are read, the files need not be kept; otherwise they are read in full first.
+    with _without_cyclic_gc(), Reading(answers, len(found), options.max_errors, not write_meanwhile, progress) as r:
+        yield r
 
 
 def _refused(reading: Reading) -> SeedErrors:
-    """The errors of files that break their own rules, located: a load refuses them before opening its database."""
+    """The errors of files that break their own rules, located: a load refuses them before it writes."""
     locator = Locator()
     return SeedErrors([locator.locate(error) for error in reading.errors.items], more=reading.errors.more)
 
 
 def _unchanged(db_path: Path, reading: Reading, options: Options) -> LoadResult | None:
-    """The result of loading `reading` into `db_path` when that changes nothing: every file is valid on its own and
-    its digest is the one the database keeps for its source. Found by reading the digests through a read-only
-    connection, so the file is never opened for writing and stays byte for byte as it was (its time too). None
-    when a load must run: a file changed, a new one, a file left in WAL mode, or a database that cannot say."""
-    if reading.errors.items or len(reading.digests) != reading.files or not db_path.exists():
+    """The result of loading `reading` (read in full) into `db_path` when that changes nothing: every file is
+    valid on its own and its digest is the one the database keeps for its source. Found by reading the digests
+    through a read-only connection, so the file is never opened for writing and stays byte for byte as it was
+    (its time too). None when a load must run: a file changed, a new one, a file left in WAL mode, or a database
+    that cannot say."""
+    if reading.errors.items or len(reading.digests) != reading.files:
         return None
     if not publish.whole_on_its_own(db_path):  # a load folds its WAL into it
         return None
     if store.stored_digests(db_path, list(reading.digests), options.wait) != reading.digests:
         return None
+    reading.finished()
     return LoadResult(files=reading.files)
 
 
-def _files(reading: Reading, progress: Progress | None) -> Work:
-    """Write every file read; the errors found reading them are the load's first (for a dry run or a
-    validation: a load refuses them before it starts)."""
+def _files(reading: Reading, refuse: bool) -> Work:
+    """Write every file as it is read. When `refuse`, a file that breaks its own rules refuses the load: nothing
+    more is written, the other files are read for their errors, and `SeedErrors` is raised. Otherwise (a dry run,
+    a validation) their errors are the load's first."""
 
     def work(load: _Load) -> None:
+        for prepared in reading.prepared():
+            if not (refuse and reading.errors.items):
+                load.add_file(prepared)
+            reading.step()
+        if refuse and reading.errors.items:
+            raise _refused(reading)
         load.result.files = reading.files
         load.errors.extend(reading.errors.items)
         load.errors.more += reading.errors.more
-        for done, prepared in enumerate(reading.prepared(), reading.files + 1):
-            load.add_file(prepared)
-            if progress:
-                progress(done, 2 * reading.files)
 
     return work
 
 
-def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) -> LoadResult:
+def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options, aside: bool = False) -> LoadResult:
     """Run `work` in one IMMEDIATE transaction on `db_path` (created if empty); commit only when asked and valid.
+    A file built `aside` has no reader to keep working during the load: it stays in rollback-journal mode, so its
+    pages are written once, not to a WAL and then again into the file.
 
     Any fault (a full disk, a lock held too long, a read-only or damaged file) rolls back and becomes a
     `StoreError` that says so; seed errors raise `SeedErrors`. Either way nothing is written.
@@ -381,7 +393,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
             db.execute("PRAGMA cache_size = -100000")
             try:
                 # Readers of a live file keep their snapshot during the load; a dry run writes nothing.
-                if commit and not publish.journal_mode(db.conn, "wal", options.wait):
+                if commit and not aside and not publish.journal_mode(db.conn, "wal", options.wait):
                     waited = f"gave up after waiting {options.wait:g} s (see --wait)"
                     raise store.StoreError(
                         f"another load is writing to it (database is locked); {waited}; nothing was written"
@@ -406,7 +418,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                         db.conn.execute("ROLLBACK")
                     raise
             finally:  # committed, failed or interrupted: the file is left whole on its own
-                if commit:
+                if commit and not aside:
                     publish.self_contained(db.conn, SWITCH_WAIT)
     except (sqlite3.Error, OSError) as exc:
         problem = store.problem(exc, db_path)
@@ -416,15 +428,31 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
     return result
 
 
-def _apply(db_path: Path, work: Work, dry_run: bool, options: Options) -> LoadResult:
-    """Apply `work` to `db_path`; a new database is built aside and published only when complete."""
+def _load(db_path: Path, reading: Reading, then: Work | None, dry_run: bool, options: Options) -> LoadResult:
+    """Load what `reading` reads into `db_path`, then do `then`. An existing database is opened only once every
+    file is read and valid on its own, and not for writing when nothing changes (`then` is None); a new one is
+    built aside while the files are read, and published only when complete."""
+    files = _files(reading, refuse=not dry_run)
+
+    def work(load: _Load) -> None:
+        files(load)
+        if then is not None:
+            then(load)
+
+    def onto_existing() -> LoadResult:
+        reading.read_all()
+        if reading.errors.items and not dry_run:
+            raise _refused(reading)
+        unchanged = _unchanged(db_path, reading, options) if then is None else None
+        return unchanged or _run(db_path, str(db_path), work, commit=not dry_run, options=options)
+
     if db_path.exists():
-        return _run(db_path, str(db_path), work, commit=not dry_run, options=options)
+        return onto_existing()
     return publish.build_aside(
         db_path,
-        lambda building: _run(building, str(db_path), work, commit=not dry_run, options=options),
+        lambda building: _run(building, str(db_path), work, commit=not dry_run, options=options, aside=True),
         keep=not dry_run,
-        onto_published=lambda: _run(db_path, str(db_path), work, commit=True, options=options),
+        onto_published=onto_existing,
     )
 
 
@@ -446,22 +474,8 @@ def load_seeds(
     says what would change and nothing is written.
     """
     path = Path(db_path)
-    with _read(paths, progress, options) as reading:
-        if reading.errors.items and not dry_run:
-            raise _refused(reading)
-        unchanged = None if prune else _unchanged(path, reading, options)
-        if unchanged is not None:
-            if progress:
-                progress(2 * reading.files, 2 * reading.files)
-            return unchanged
-        files = _files(reading, progress)
-
-        def work(load: _Load) -> None:
-            files(load)
-            if prune:
-                load.prune()
-
-        return _apply(path, work, dry_run, options)
+    with _reading(paths, progress, options, write_meanwhile=not path.exists()) as reading:
+        return _load(path, reading, _Load.prune if prune else None, dry_run, options)
 
 
 def remove_sources(
@@ -484,11 +498,9 @@ def validate_seeds(
 ) -> LoadResult:
     """Check seed files against every rule, alone or with what `db_path` holds; raise `SeedErrors` with every
     error found. Nothing is written: the result says what a load would change."""
-    with _read(paths, None, options) as reading:
+    with _reading(paths, None, options, write_meanwhile=db_path is None) as reading:
         if db_path is not None:
-            path = Path(db_path)
-            unchanged = _unchanged(path, reading, options)
-            return unchanged or _run(path, str(path), _files(reading, None), commit=False, options=options)
+            return _load(Path(db_path), reading, None, dry_run=True, options=options)
         with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
             scratch = Path(tmp) / "scratch.db"
-            return _run(scratch, "(no database)", _files(reading, None), commit=False, options=options)
+            return _run(scratch, "(no database)", _files(reading, refuse=False), commit=False, options=options)
