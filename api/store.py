@@ -510,16 +510,18 @@ def _getter(table: str) -> Callable[[dict[str, Any]], Values]:
 
 def replace_rows(
     conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Values]
-) -> tuple[set[Values], set[Values]]:
+) -> tuple[set[Values], list[Values]]:
     """Make the rows of `table` that match `where` be exactly `rows`, writing only the difference.
 
-    Returns the rows removed and the rows added (a changed row is both), so callers see what changed.
+    Returns the rows removed and the rows added, each once (a changed row is both), so callers see what changed.
     """
     names, key = columns(table)
     old: set[Values] = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
     new = dict.fromkeys(rows)  # a set that keeps the given order, so rows go in as the seed file lists them
-    removed = old - new.keys()
-    added = [row for row in new if row not in old]
+    # Each row hashed once more at most: `old - new.keys()` would hash every new row again, and a first load has
+    # only new rows.
+    removed = {row for row in old if row not in new}
+    added = [row for row in new if row not in old] if old else list(new)
     if removed:
         positions = [names.index(k) for k in key]
         condition = " AND ".join(f"{k} = ?" for k in key)
@@ -527,7 +529,7 @@ def replace_rows(
     if added:
         marks = ", ".join("?" * len(names))
         conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", added)
-    return removed, set(added)
+    return removed, added
 
 
 def index_statements(conn: sqlite3.Connection, keys: Sequence[str]) -> None:

@@ -166,15 +166,21 @@ class Reading:
                 self._kept.write(body)
             self._read.append(_Kept(file, source, invalid, source_digest, at, len(body)))
         self.step()
+        if len(self._read) == self.files:  # the last one: workers are not kept through the rest of the load
+            self._stop()
         return body
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         close: Any = getattr(self._answers, "close", None)
         if close is not None:  # a generator: its workers stop
             close()
+        self._answers = None
+
+    def close(self) -> None:
+        self._stop()
         if self._kept is not None:
             self._kept.close()
-        self._answers = self._kept = None
+        self._kept = None
 
     def __enter__(self) -> Self:
         return self

@@ -1,13 +1,15 @@
 """Validating and loading seeds: each file replaces what its source reported, inside one transaction.
 
-A load first reads every seed file (`diplo.ingest.prepare`): each file's records are checked against their own
-rules and the rules within the file and turned into rows, before the database is opened for writing, so a load
-those rules refuse leaves the file untouched. When every file's digest is the one the database keeps for its
-source (and nothing is pruned or removed), the load is over: nothing changes, and the file is only read. Otherwise,
-in one transaction, each file is written as that source's reports, replacing what it reported before (only the
-difference is written); then the records whose reports changed are merged again (`diplo.ingest.merge`) and the
-rules between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls everything
-back, so a failed load changes nothing. Memory holds one file and the keys a load touched, never the whole dataset.
+A load reads the seed files (`diplo.ingest.prepare`; in worker processes when they are many, `diplo.ingest.workers`):
+each file's records are checked against their own rules and the rules within the file, and turned into rows. An
+existing database is opened for writing only once every file is read and passes those rules, so a load they refuse
+leaves the file untouched; when every file's digest is the one the database keeps for its source (and nothing is
+pruned or removed), nothing would change and the file is only read. A new database is built aside while the files
+are read. In one transaction, each file is written as that source's reports, replacing what it reported before
+(only the difference is written); then the records whose reports changed are merged again (`diplo.ingest.merge`)
+and the rules between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls
+everything back, so a failed load changes nothing. Memory holds a few files and the keys a load touched, never the
+whole dataset.
 """
 
 import gc
@@ -16,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +47,9 @@ class KeyList:
     count: int = 0
     keys: list[str] = field(default_factory=list)
 
-    def add(self, key: str) -> None:
-        self.count += 1
-        if len(self.keys) < SAMPLE:
-            self.keys.append(key)
+    def extend(self, keys: list[str]) -> None:
+        self.count += len(keys)
+        self.keys += keys[: SAMPLE - len(self.keys)]
 
 
 @dataclass
@@ -109,15 +111,14 @@ class _Load:
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
-        for key in sorted(keys):
-            self.result.changes[change][kind].add(key)
+        self.result.changes[change][kind].extend(sorted(keys))
 
     # --- writing one source's reports ---------------------------------------------------------------------
 
     def add_file(self, prepared: Prepared) -> None:
         for kind, keys in prepared.ignored.items():
             self.ignored[kind].update(keys)
-        if prepared.source is None:  # nothing can be written without its source (`prepare.Reading.add`)
+        if prepared.source is None:  # nothing can be written without its source (`prepare.Prepared`)
             return
         self.files[prepared.source] = prepared.file
         self.replace_source(prepared.source, prepared.source_row, prepared.rows, prepared.digest)
@@ -152,9 +153,9 @@ class _Load:
                 statements["gone"] = {row[index] for row in gone_rows}
                 statements["added"] = {row[index] for row in added_rows}
             elif table == "statement_topics":
-                statements["topics"] = {row[index] for row in gone_rows | added_rows}
+                statements["topics"] = {row[index] for row in chain(gone_rows, added_rows)}
             else:
-                self.touched[kind].update(row[index] for row in gone_rows | added_rows)
+                self.touched[kind].update(row[index] for row in chain(gone_rows, added_rows))
         if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
@@ -429,9 +430,10 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options, 
 
 
 def _load(db_path: Path, reading: Reading, then: Work | None, dry_run: bool, options: Options) -> LoadResult:
-    """Load what `reading` reads into `db_path`, then do `then`. An existing database is opened only once every
-    file is read and valid on its own, and not for writing when nothing changes (`then` is None); a new one is
-    built aside while the files are read, and published only when complete."""
+    """Load what `reading` reads into `db_path`, then do `then` (prune). An existing database is opened for
+    writing only once every file is read and valid on its own, and not at all when nothing would change (no
+    `then`, every digest as kept); a new one is built aside while the files are read, and published only when
+    complete."""
     files = _files(reading, refuse=not dry_run)
 
     def work(load: _Load) -> None:
