@@ -500,9 +500,14 @@ def create_schema(db: Database) -> None:
     db.conn.executemany("INSERT INTO country_names VALUES (?, ?)", sorted(COUNTRY_NAMES.items()))
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # what json.dumps builds anew on every call
+
+
 def to_json(value: Any) -> str:
     """JSON as the store keeps it: one spelling per value, so that equal content is equal text."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if not value and isinstance(value, dict | list):  # most lists and mappings a seed gives are empty
+        return "{}" if isinstance(value, dict) else "[]"
+    return _JSON.encode(value)
 
 
 # --- rows: every write is a replacement of a set of rows by another ----------------------------------------------
@@ -540,16 +545,18 @@ def _getter(table: str) -> Callable[[dict[str, Any]], Values]:
 
 def replace_rows(
     conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Values]
-) -> tuple[set[Values], set[Values]]:
+) -> tuple[set[Values], list[Values]]:
     """Make the rows of `table` that match `where` be exactly `rows`, writing only the difference.
 
-    Returns the rows removed and the rows added (a changed row is both), so callers see what changed.
+    Returns the rows removed and the rows added, each once (a changed row is both), so callers see what changed.
     """
     names, key = columns(table)
     old: set[Values] = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
     new = dict.fromkeys(rows)  # a set that keeps the given order, so rows go in as the seed file lists them
-    removed = old - new.keys()
-    added = [row for row in new if row not in old]
+    # Each row hashed once more at most: `old - new.keys()` would hash every new row again, and a first load has
+    # only new rows.
+    removed = {row for row in old if row not in new}
+    added = [row for row in new if row not in old] if old else list(new)
     if removed:
         positions = [names.index(k) for k in key]
         condition = " AND ".join(f"{k} = ?" for k in key)
@@ -557,7 +564,7 @@ def replace_rows(
     if added:
         marks = ", ".join("?" * len(names))
         conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", added)
-    return removed, set(added)
+    return removed, added
 
 
 def index_statements(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
@@ -604,6 +611,32 @@ def record_build(conn: sqlite3.Connection, digests: dict[str, str | None]) -> No
         content.update(f"{source}\0{digest}\n".encode())
     conn.execute("DELETE FROM build")
     conn.execute("INSERT INTO build (id) VALUES (?)", [content.hexdigest()[:20]])
+
+
+def stored_digests(path: Path, sources: Sequence[str], wait: float) -> dict[str, str] | None:
+    """The digests `path` keeps for those of `sources` it holds, read in one snapshot through a read-only
+    connection (the file is not opened for writing); None when it cannot say: not a Diplo database of this
+    version, no digests kept yet, or not readable within `wait` seconds."""
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        conn.execute("BEGIN")
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return None
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'source_digests'").fetchone() is None:
+            return None
+        found: dict[str, str] = {}
+        for chunk in chunks(sources):
+            sql = f"SELECT source, digest FROM source_digests WHERE source IN ({marks(chunk)})"
+            found.update(conn.execute(sql, chunk).fetchall())
+        return found
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
 
 
 def build_id(conn: sqlite3.Connection) -> str | None:

@@ -35,6 +35,18 @@ def journal_mode(conn: sqlite3.Connection, mode: str, wait: float) -> bool:
         time.sleep(0.02)
 
 
+def whole_on_its_own(path: Path) -> bool:
+    """Whether the file at `path` is in rollback-journal mode, as every load leaves it (`self_contained`), by its
+    header's file format versions (offsets 18 and 19: 1, legacy; 2, WAL): a file left in WAL mode may have a
+    `-wal` beside it that only a connection able to write folds back."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\0" and header[18:20] == b"\x01\x01"
+
+
 def self_contained(conn: sqlite3.Connection, wait: float) -> None:
     """Fold the WAL into the file and return to a rollback journal, so that the file is whole on its own, with no
     `-wal` or `-shm` beside it: it can be copied, renamed over a served file, and read from a read-only place.

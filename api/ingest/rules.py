@@ -6,7 +6,9 @@ Record rules are enforced by the pydantic models (`diplo.ingest.models`); the ru
 from this dict and the tests refer to the codes.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from ..vocabulary import (
     DISTINCT_FROM_MAX,
@@ -85,6 +87,28 @@ RULES: dict[str, str] = {
 WARNINGS = frozenset({"key.duplicate"})
 
 MAX_ERRORS = 1000  # errors a validation keeps; past them it only counts, so that memory stays bounded
+
+T = TypeVar("T")
+
+
+class Bounded(Generic[T]):
+    """A list that keeps its first `limit` items and only counts the rest, so that a file of a million
+    mistakes costs what a thousand do."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: list[T] = []
+        self.more = 0
+
+    def append(self, item: T) -> None:
+        if len(self.items) < self.limit:
+            self.items.append(item)
+        else:
+            self.more += 1
+
+    def extend(self, items: Iterable[T]) -> None:
+        for item in items:
+            self.append(item)
 
 
 @dataclass(frozen=True, order=True)

@@ -1,60 +1,43 @@
 """Validating and loading seeds: each file replaces what its source reported, inside one transaction.
 
-A load reads the seed files one at a time. Each file's records are checked against their own rules and the
-rules within the file, then written as that source's reports, replacing what it reported before (only the
-difference is written). Then the records whose reports changed are merged again (`diplo.ingest.merge`) and the rules
-between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls everything back, so a
-failed load changes nothing; a load that changes nothing writes nothing. Memory holds one file and the keys a
-load touched, never the whole dataset.
+A load reads the seed files (`diplo.ingest.prepare`; in worker processes when they are many, `diplo.ingest.workers`):
+each file's records are checked against their own rules and the rules within the file, and turned into rows. An
+existing database is opened for writing only once every file is read and passes those rules, so a load they refuse
+leaves the file untouched; when every file's digest is the one the database keeps for its source (and nothing is
+pruned or removed), nothing would change and the file is only read. A new database is built aside while the files
+are read. In one transaction, each file is written as that source's reports, replacing what it reported before
+(only the difference is written); then the records whose reports changed are merged again (`diplo.ingest.merge`)
+and the rules between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls
+everything back, so a failed load changes nothing. Memory holds a few files and the keys a load touched, never the
+whole dataset.
 """
 
 import gc
-import hashlib
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from .. import store
-from . import crosscheck, evidence, publish
+from . import crosscheck, publish, workers
 from .duplicates import possible_duplicates
 from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
 from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
-from .reports import REPORT_TABLES, check_report, report_rows, source_row
-from .rules import MAX_ERRORS, Finding, Place, SeedError, SeedErrors
+from .prepare import Prepared, Progress, Reading
+from .reports import REPORT_TABLES
+from .rules import MAX_ERRORS, Bounded, Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
-T = TypeVar("T")
-Progress = Callable[[int, int], None]  # (files just read, files to read in all)
 KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
 CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
-
-
-class Bounded(Generic[T]):
-    """A list that keeps its first `limit` items and only counts the rest, so that a file of a million
-    mistakes costs what a thousand do."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.items: list[T] = []
-        self.more = 0
-
-    def append(self, item: T) -> None:
-        if len(self.items) < self.limit:
-            self.items.append(item)
-        else:
-            self.more += 1
-
-    def extend(self, items: Iterable[T]) -> None:
-        for item in items:
-            self.append(item)
 
 
 @dataclass
@@ -64,10 +47,9 @@ class KeyList:
     count: int = 0
     keys: list[str] = field(default_factory=list)
 
-    def add(self, key: str) -> None:
-        self.count += 1
-        if len(self.keys) < SAMPLE:
-            self.keys.append(key)
+    def extend(self, keys: list[str]) -> None:
+        self.count += len(keys)
+        self.keys += keys[: SAMPLE - len(self.keys)]
 
 
 @dataclass(frozen=True)
@@ -124,14 +106,10 @@ class LoadResult:
 class _Load:
     """One load's state: which sources it wrote, which records it touched, and what went wrong."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False,
-        require_evidence: bool = False,
-    ) -> None:  # fmt: skip
+    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False) -> None:
         self.conn = conn
         self.label = label
         self.strict = strict  # warnings are errors
-        self.require_evidence = require_evidence  # a fact without evidence or a basis is an error
         self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
         self.touched: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
@@ -146,55 +124,30 @@ class _Load:
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
-        for key in sorted(keys):
-            self.result.changes[change][kind].add(key)
+        self.result.changes[change][kind].extend(sorted(keys))
 
     # --- writing one source's reports ---------------------------------------------------------------------
 
-    def add_file(self, report: SeedReport) -> None:
-        self.result.files += 1
-        self.errors.extend(report.errors)
-        self.errors.more += report.more_errors
-        for kind, invalid in report.invalid.items():
-            self.ignored[kind].update(invalid)
-        if report.source is None:  # nothing can be written without its source; its keys still exist
-            for kind, records in report.records.items():
-                self.ignored[kind].update(record.key for _, record in records)
+    def add_file(self, prepared: Prepared) -> None:
+        for kind, keys in prepared.ignored.items():
+            self.ignored[kind].update(keys)
+        if prepared.source is None:  # nothing can be written without its source (`prepare.Prepared`)
             return
-        key = report.source.key
-        if key in self.files:
-            self.errors.append(SeedError(report.file, "source.key", "key.conflict",
-                                         f"source {key!r} is also the source of {self.files[key]}: each source has "
-                                         "one seed file; give this one its own key"))  # fmt: skip
-            for kind, records in report.records.items():
-                self.ignored[kind].update(record.key for _, record in records)
-            return
-        self.files[key] = report.file
-        self.errors.extend(check_report(report))
-        self.cover(report)
-        self.replace_source(key, report)
+        self.files[prepared.source] = prepared.file
+        self.replace_source(prepared.source, prepared.source_row, prepared.rows, prepared.digest)
 
-    def cover(self, report: SeedReport) -> None:
-        """Count the file's facts with evidence or a basis; with `require_evidence`, each other one is an error."""
-        total, missing = evidence.coverage(report, report.evidence)
-        self.result.evidence[report.file] = Coverage(total - len(missing), total)
-        if self.require_evidence:
-            for item, fact in missing:
-                message = (f"the {item.kind} fact `{fact}` has no evidence: quote the source's words for it under "
-                           "`evidence`, or give its basis and a note")  # fmt: skip
-                self.errors.append(SeedError(report.file, f"{item.path}.{fact}", "evidence.missing", message))
-
-    def replace_source(self, key: str, report: SeedReport | None) -> None:
-        """Make `key`'s reports exactly what `report` says (nothing, for None: the source is removed)."""
+    def replace_source(
+        self, key: str, new: store.Values | None, rows: dict[str, list[store.Values]], digest: str | None
+    ) -> None:
+        """Make `key`'s row `new` and its reports exactly `rows` (None and no rows: the source is removed)."""
         conn = self.conn
-        rows = report_rows(report) if report is not None else {table.name: [] for table in REPORT_TABLES}
-        if report is not None:
-            self._take_statements(key, report, rows)
+        if new is not None:
+            self._take_statements(key, rows)
+        else:
+            rows = {table.name: [] for table in REPORT_TABLES}
+        self.digests[key] = digest
         names = store.columns("sources")[0]
         old = conn.execute(f"SELECT {', '.join(names)} FROM sources WHERE key = ?", [key]).fetchone()
-        new = source_row(report.source) if report is not None and report.source is not None else None
-        content = repr((new, sorted(rows.items()))).encode() if report is not None else None
-        self.digests[key] = hashlib.sha256(content).hexdigest() if content is not None else None
         if old is not None and old != new:  # its publication time orders everything it reports: merge them again
             self.order.forget(key)
             for kind, (table, column) in REPORT_TABLE.items():
@@ -213,10 +166,10 @@ class _Load:
                 statements["gone"] = {row[index] for row in gone_rows}
                 statements["added"] = {row[index] for row in added_rows}
             elif table == "statement_topics":
-                statements["topics"] = {row[index] for row in gone_rows | added_rows}
+                statements["topics"] = {row[index] for row in chain(gone_rows, added_rows)}
             elif kind in self.touched:  # evidence changes no merged record: it is read by report
-                self.touched[kind].update(row[index] for row in gone_rows | added_rows)
-        if report is None:
+                self.touched[kind].update(row[index] for row in chain(gone_rows, added_rows))
+        if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
         gone_keys, added_keys = statements["gone"], statements["added"]
@@ -228,7 +181,7 @@ class _Load:
         retopiced = statements["topics"] - gone_keys - added_keys
         self.record("changed", "statements", (added_keys & gone_keys) | moved | retopiced)
 
-    def _take_statements(self, key: str, report: SeedReport, rows: dict[str, list[store.Values]]) -> None:
+    def _take_statements(self, key: str, rows: dict[str, list[store.Values]]) -> None:
         """A statement key that another source holds: an error if that source is in this load too; otherwise
         it is taken from it for now, and an error at the end unless that source's own file gives it up."""
         index = store.columns("statements")[0].index("key")
@@ -239,10 +192,11 @@ class _Load:
             owners.update(self.conn.execute(sql, [key, *chunk]).fetchall())
         if not owners:
             return
-        positions = {record.key: i for i, record in report.of("statements")}
+        file = self.files[key]
         for statement, owner in owners.items():
             if owner in self.files:
-                self.errors.append(SeedError(report.file, f"statements[{positions[statement]}].key", "key.conflict",
+                position = self._index(file, "statements", statement)
+                self.errors.append(SeedError(file, f"statements[{position}].key", "key.conflict",
                                              f"statement {statement!r} is also reported by source {owner!r} in "
                                              f"{self.files[owner]}: a statement is one source's"))  # fmt: skip
                 self.ignored["statements"].add(statement)
@@ -251,7 +205,7 @@ class _Load:
             else:
                 store.replace_rows(self.conn, "statement_topics", "statement = ?", [statement], [])
                 store.replace_rows(self.conn, "statements", "key = ?", [statement], [])
-                self.displaced[statement] = (owner, report.file)
+                self.displaced[statement] = (owner, file)
 
     def remove_source(self, key: str) -> None:
         if self.conn.execute("SELECT 1 FROM sources WHERE key = ?", [key]).fetchone() is None:
@@ -259,7 +213,7 @@ class _Load:
                                          f"no source {key!r} in the database to remove"))  # fmt: skip
             return
         self.files.setdefault(key, "")
-        self.replace_source(key, None)
+        self.replace_source(key, None, {}, None)
 
     def prune(self) -> None:
         """Remove every source that this load's files do not report."""
@@ -373,24 +327,80 @@ class Options:
     max_file_bytes: int = SEED_FILE_MAX_BYTES  # the largest seed file read
     strict: bool = False  # warnings (possible duplicates) are errors, for CI
     require_evidence: bool = False  # every fact has evidence or a basis (`evidence.missing`), for full provenance
+    workers: int | None = None  # processes reading seed files (`diplo.ingest.workers`); None: by size and cores
 
 
 Work = Callable[[_Load], None]
 
 
-def _files(paths: Sequence[Path], progress: Progress | None, options: Options) -> Work:
+@contextmanager
+def _reading(paths: Sequence[Path], progress: Progress | None, options: Options, write_meanwhile: bool
+             ) -> Iterator[Reading]:  # fmt: skip
+    """The seed files under `paths`, to be read as the load asks for them, in worker processes when they are
+    many (`write_meanwhile`: while the load writes those already read)."""
+    found = seed_paths(paths)
+    count = workers.how_many(found, write_meanwhile) if options.workers is None else options.workers
+
+    def answers() -> Iterator[tuple[bytes, bytes]]:
+        return workers.read(found, count, options.max_file_bytes, options.max_errors)
+
+    # Written as they are read, the files need not be kept; otherwise they are read in full first.
+    keep = not write_meanwhile
+    with _without_cyclic_gc(), Reading(answers, len(found), options.max_errors, keep, progress,
+                                       options.require_evidence) as r:  # fmt: skip
+        yield r
+
+
+def _coverage(reading: Reading) -> dict[str, Coverage]:
+    return {file: Coverage(covered, facts) for file, (covered, facts) in reading.coverage.items()}
+
+
+def _refused(reading: Reading) -> SeedErrors:
+    """The errors of files that break their own rules, located: a load refuses them before it writes."""
+    locator = Locator()
+    return SeedErrors([locator.locate(error) for error in reading.errors.items], more=reading.errors.more)
+
+
+def _unchanged(db_path: Path, reading: Reading, options: Options) -> LoadResult | None:
+    """The result of loading `reading` (read in full) into `db_path` when that changes nothing: every file is
+    valid on its own and its digest is the one the database keeps for its source. Found by reading the digests
+    through a read-only connection, so the file is never opened for writing and stays byte for byte as it was
+    (its time too). None when a load must run: a file changed, a new one, a file left in WAL mode, or a database
+    that cannot say."""
+    if reading.errors.items or len(reading.digests) != reading.files:
+        return None
+    if not publish.whole_on_its_own(db_path):  # a load folds its WAL into it
+        return None
+    if store.stored_digests(db_path, list(reading.digests), options.wait) != reading.digests:
+        return None
+    reading.finished()
+    return LoadResult(files=reading.files, evidence=_coverage(reading))
+
+
+def _files(reading: Reading, refuse: bool) -> Work:
+    """Write every file as it is read. When `refuse`, a file that breaks its own rules refuses the load: nothing
+    more is written, the other files are read for their errors, and `SeedErrors` is raised. Otherwise (a dry run,
+    a validation) their errors are the load's first."""
+
     def work(load: _Load) -> None:
-        found = seed_paths(paths)
-        for done, path in enumerate(found, 1):
-            load.add_file(read_seed_file(path, options.max_file_bytes, options.max_errors))
-            if progress:
-                progress(done, len(found))
+        for prepared in reading.prepared():
+            if not (refuse and reading.errors.items):
+                load.add_file(prepared)
+            reading.step()
+        if refuse and reading.errors.items:
+            raise _refused(reading)
+        load.result.files = reading.files
+        load.result.evidence = _coverage(reading)
+        load.errors.extend(reading.errors.items)
+        load.errors.more += reading.errors.more
 
     return work
 
 
-def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) -> LoadResult:
+def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options, aside: bool = False) -> LoadResult:
     """Run `work` in one IMMEDIATE transaction on `db_path` (created if empty); commit only when asked and valid.
+    A file built `aside` has no reader to keep working during the load: it stays in rollback-journal mode, so its
+    pages are written once, not to a WAL and then again into the file.
 
     Any fault (a full disk, a lock held too long, a read-only or damaged file) rolls back and becomes a
     `StoreError` that says so; seed errors raise `SeedErrors`. Either way nothing is written.
@@ -405,7 +415,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
             db.execute("PRAGMA cache_size = -100000")
             try:
                 # Readers of a live file keep their snapshot during the load; a dry run writes nothing.
-                if commit and not publish.journal_mode(db.conn, "wal", options.wait):
+                if commit and not aside and not publish.journal_mode(db.conn, "wal", options.wait):
                     waited = f"gave up after waiting {options.wait:g} s (see --wait)"
                     raise store.StoreError(
                         f"another load is writing to it (database is locked); {waited}; nothing was written"
@@ -415,7 +425,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                 try:
                     if version == 0:
                         store.create_schema(db)
-                    load = _Load(db.conn, label, options.max_errors, options.strict, options.require_evidence)
+                    load = _Load(db.conn, label, options.max_errors, options.strict)
                     work(load)
                     result = load.finish()
                     if commit:
@@ -430,7 +440,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
                         db.conn.execute("ROLLBACK")
                     raise
             finally:  # committed, failed or interrupted: the file is left whole on its own
-                if commit:
+                if commit and not aside:
                     publish.self_contained(db.conn, SWITCH_WAIT)
     except (sqlite3.Error, OSError) as exc:
         problem = store.problem(exc, db_path)
@@ -440,15 +450,32 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options) 
     return result
 
 
-def _apply(db_path: Path, work: Work, dry_run: bool, options: Options) -> LoadResult:
-    """Apply `work` to `db_path`; a new database is built aside and published only when complete."""
+def _load(db_path: Path, reading: Reading, then: Work | None, dry_run: bool, options: Options) -> LoadResult:
+    """Load what `reading` reads into `db_path`, then do `then` (prune). An existing database is opened for
+    writing only once every file is read and valid on its own, and not at all when nothing would change (no
+    `then`, every digest as kept); a new one is built aside while the files are read, and published only when
+    complete."""
+    files = _files(reading, refuse=not dry_run)
+
+    def work(load: _Load) -> None:
+        files(load)
+        if then is not None:
+            then(load)
+
+    def onto_existing() -> LoadResult:
+        reading.read_all()
+        if reading.errors.items and not dry_run:
+            raise _refused(reading)
+        unchanged = _unchanged(db_path, reading, options) if then is None else None
+        return unchanged or _run(db_path, str(db_path), work, commit=not dry_run, options=options)
+
     if db_path.exists():
-        return _run(db_path, str(db_path), work, commit=not dry_run, options=options)
+        return onto_existing()
     return publish.build_aside(
         db_path,
-        lambda building: _run(building, str(db_path), work, commit=not dry_run, options=options),
+        lambda building: _run(building, str(db_path), work, commit=not dry_run, options=options, aside=True),
         keep=not dry_run,
-        onto_published=lambda: _run(db_path, str(db_path), work, commit=True, options=options),
+        onto_published=onto_existing,
     )
 
 
@@ -464,16 +491,14 @@ def load_seeds(
     """Load seed files into `db_path`: each file replaces everything its source reported before.
 
     With `prune`, sources that none of `paths` reports are removed too. On any error `SeedErrors` is raised and
-    nothing is written: the file stays byte-for-byte as it was (and is not created). With `dry_run`, the result
+    nothing is written (a new file is not created): a file that breaks its own rules is refused before the
+    database is opened for writing, and a load refused by the rules between records leaves every page as it was
+    (see the README's Faults). A load that changes nothing only reads the database. With `dry_run`, the result
     says what would change and nothing is written.
     """
-
-    def work(load: _Load) -> None:
-        _files(paths, progress, options)(load)
-        if prune:
-            load.prune()
-
-    return _apply(Path(db_path), work, dry_run, options)
+    path = Path(db_path)
+    with _reading(paths, progress, options, write_meanwhile=not path.exists()) as reading:
+        return _load(path, reading, _Load.prune if prune else None, dry_run, options)
 
 
 def remove_sources(
@@ -496,9 +521,9 @@ def validate_seeds(
 ) -> LoadResult:
     """Check seed files against every rule, alone or with what `db_path` holds; raise `SeedErrors` with every
     error found. Nothing is written: the result says what a load would change."""
-    if db_path is not None:
-        return _run(Path(db_path), str(db_path), _files(paths, None, options), commit=False, options=options)
-    with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
-        return _run(
-            Path(tmp) / "scratch.db", "(no database)", _files(paths, None, options), commit=False, options=options
-        )
+    with _reading(paths, None, options, write_meanwhile=db_path is None) as reading:
+        if db_path is not None:
+            return _load(Path(db_path), reading, None, dry_run=True, options=options)
+        with tempfile.TemporaryDirectory(prefix="diplo-validate-") as tmp:
+            scratch = Path(tmp) / "scratch.db"
+            return _run(scratch, "(no database)", _files(reading, refuse=False), commit=False, options=options)
