@@ -332,7 +332,11 @@ def _reading(paths: Sequence[Path], progress: Progress | None, options: Options,
 
     # Written as they are read, the files need not be kept; otherwise they are read in full first.
     with _without_cyclic_gc(), Reading(answers, len(found), options.max_errors, not write_meanwhile, progress) as r:
-        yield r
+        try:
+            yield r
+        except OSError as exc:  # keeping rows aside: the temporary directory is full or cannot be written
+            problem = f"the temporary directory cannot take the rows read: {store.problem(exc)}"
+            raise store.StoreError(f"{problem}; nothing was written") from None
 
 
 def _refused(reading: Reading) -> SeedErrors:
