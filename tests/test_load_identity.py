@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 from click.testing import CliRunner
 from conftest import SEEDS
 from diplo.cli import cli
+from diplo.ingest import prepare
 from diplo.ingest.rules import SeedErrors
 from diplo.ingest.session import load_seeds, validate_seeds
 from diplo.ingest.synth import write_synthetic
@@ -151,3 +153,19 @@ def test_a_file_left_in_wal_mode_is_loaded_and_returned_to_a_rollback_journal(he
     assert db.read_bytes()[18:20] == b"\x02\x02"
     assert not load_seeds(db, [here / "seeds"]).written
     assert db.read_bytes()[18:20] == b"\x01\x01"
+
+
+def test_rows_that_cannot_be_kept_aside_are_a_message_and_change_nothing(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `SPOOL` bytes the rows read go to a temporary file: a temporary directory that cannot take it (full,
+    read-only, gone) stops the load before it writes."""
+    monkeypatch.setattr(prepare, "SPOOL", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(here / "gone"))
+    _edit(here / "seeds" / "synthetic-source-1.json", _first_statement(lambda s: s.update(text=s["text"] + " Now.")))
+    db, before = here / "d.db", state(here / "d.db")
+    result = CliRunner().invoke(cli, ["load", str(here / "seeds"), "--db", str(db)])
+    assert result.exit_code == 3
+    assert result.output.startswith(f"Error: {db}: the temporary directory cannot take the rows read: No such file")
+    assert result.output.endswith("; nothing was written\n")
+    assert state(db) == before

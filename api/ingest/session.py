@@ -348,7 +348,11 @@ def _reading(paths: Sequence[Path], progress: Progress | None, options: Options,
     keep = not write_meanwhile
     with _without_cyclic_gc(), Reading(answers, len(found), options.max_errors, keep, progress,
                                        options.require_evidence) as r:  # fmt: skip
-        yield r
+        try:
+            yield r
+        except OSError as exc:  # keeping rows aside: the temporary directory is full or cannot be written
+            problem = f"the temporary directory cannot take the rows read: {store.problem(exc)}"
+            raise store.StoreError(f"{problem}; nothing was written") from None
 
 
 def _coverage(reading: Reading) -> dict[str, Coverage]:

@@ -40,7 +40,8 @@ def how_many(paths: Sequence[Path], write_meanwhile: bool) -> int:
     wanted = min(MAX_WORKERS, cores - 1 if write_meanwhile else cores)
     size = 0
     for path in paths:
-        size += path.stat().st_size
+        with contextlib.suppress(OSError):  # gone meanwhile: reading it will say so
+            size += path.stat().st_size
         if size >= WORKERS_FROM:
             return wanted
     return 0
