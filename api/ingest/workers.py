@@ -24,7 +24,7 @@ from . import prepare
 from .prepare import prepare_file
 
 WORKERS_FROM = 16 << 20  # bytes of seed files from which a load reads them in worker processes
-MAX_WORKERS = 4
+MAX_WORKERS = 4  # past a few, reading outruns the one process that writes
 AHEAD = 8  # files asked of a worker before its first answer is read, so that it can work ahead of the load
 PIPE_BYTES = 1 << 20  # answers a worker can write ahead before it waits for the load to read them
 _LENGTH = struct.Struct("<Q")
