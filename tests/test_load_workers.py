@@ -3,6 +3,7 @@ gives, errors included; a worker that fails leaves the load to read the files it
 interrupted leaves no worker behind."""
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -37,13 +38,20 @@ def _not_here(*_: object) -> None:
 
 def test_workers_load_what_the_load_itself_loads(seeds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     alone = load_seeds(tmp_path / "alone.db", [seeds], options=Options(workers=0))
-    monkeypatch.setattr(workers, "prepare_file", _not_here)  # every file is the workers'
-    helped = load_seeds(tmp_path / "helped.db", [seeds], options=Options(workers=2))
+    with monkeypatch.context() as patch:
+        patch.setattr(workers, "prepare_file", _not_here)  # a new database: every file is the workers'
+        helped = load_seeds(tmp_path / "helped.db", [seeds], options=Options(workers=2))
     assert helped.as_dict() == alone.as_dict()
     assert dump(tmp_path / "helped.db") == dump(tmp_path / "alone.db")
-    # Onto an existing database too (every file read before it is opened), and as a no-op.
-    again = load_seeds(tmp_path / "helped.db", [seeds], options=Options(workers=2))
-    assert not again.written
+    # Onto an existing database the load reads its share too, before it writes.
+    edited = tmp_path / "edited"
+    shutil.copytree(seeds, edited)
+    text = (edited / "synthetic-source-2.json").read_text()
+    (edited / "synthetic-source-2.json").write_text(text.replace('"Meeting 20"', '"Meeting twenty"'))
+    for db, count in (("alone.db", 0), ("helped.db", 2)):
+        assert load_seeds(tmp_path / db, [edited], options=Options(workers=count)).changed == 1
+    assert dump(tmp_path / "helped.db") == dump(tmp_path / "alone.db")
+    assert not load_seeds(tmp_path / "helped.db", [edited], options=Options(workers=2)).written
 
 
 def test_workers_find_the_errors_the_load_itself_finds(seeds: Path, tmp_path: Path) -> None:

@@ -327,7 +327,7 @@ class Options:
     max_file_bytes: int = SEED_FILE_MAX_BYTES  # the largest seed file read
     strict: bool = False  # warnings (possible duplicates) are errors, for CI
     require_evidence: bool = False  # every fact has evidence or a basis (`evidence.missing`), for full provenance
-    workers: int | None = None  # processes reading seed files (`diplo.ingest.workers`); None: by size and cores
+    workers: int | None = None  # worker processes reading seed files (`diplo.ingest.workers`); None: by size, cores
 
 
 Work = Callable[[_Load], None]
@@ -339,10 +339,10 @@ def _reading(paths: Sequence[Path], progress: Progress | None, options: Options,
     """The seed files under `paths`, to be read as the load asks for them, in worker processes when they are
     many (`write_meanwhile`: while the load writes those already read)."""
     found = seed_paths(paths)
-    count = workers.how_many(found, write_meanwhile) if options.workers is None else options.workers
+    count = workers.how_many(found) if options.workers is None else options.workers
 
     def answers() -> Iterator[tuple[bytes, bytes]]:
-        return workers.read(found, count, options.max_file_bytes, options.max_errors)
+        return workers.read(found, count, options.max_file_bytes, options.max_errors, here=not write_meanwhile)
 
     # Written as they are read, the files need not be kept; otherwise they are read in full first.
     keep = not write_meanwhile

@@ -1,5 +1,6 @@
 """Reading seed files in worker processes: a large load parses and checks its files on the machine's other cores,
-while it writes those already read (a new database) or while it waits for all of them (an existing one).
+while it writes those already read (a new database) or while it reads its own share (an existing one, which is
+written only once every file is read).
 
 Parsing, the record rules and building rows are Python, bound to one core; each worker is `python -m
 diplo.ingest.workers`, asked for files by path on its stdin and answering each with what `prepare.prepare_file`
@@ -24,20 +25,20 @@ from . import prepare
 from .prepare import prepare_file
 
 WORKERS_FROM = 16 << 20  # bytes of seed files from which a load reads them in worker processes
-MAX_WORKERS = 4
+MAX_WORKERS = 4  # past a few, reading outruns the one process that writes
 AHEAD = 8  # files asked of a worker before its first answer is read, so that it can work ahead of the load
 PIPE_BYTES = 1 << 20  # answers a worker can write ahead before it waits for the load to read them
 _LENGTH = struct.Struct("<Q")
 Answer = tuple[bytes, bytes]  # (header, body): see `prepare.prepare_file`
 
 
-def how_many(paths: Sequence[Path], write_meanwhile: bool) -> int:
+def how_many(paths: Sequence[Path]) -> int:
     """Worker processes for reading `paths`: none for a small load (starting one costs a few tenths of a second),
-    else one per core, but the one that writes when the load writes meanwhile."""
+    else one per core but the load's own, which writes meanwhile or reads its share (`read`)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if cores < 2:
+    wanted = min(MAX_WORKERS, cores - 1)
+    if wanted < 1:
         return 0
-    wanted = min(MAX_WORKERS, cores - 1 if write_meanwhile else cores)
     size = 0
     for path in paths:
         with contextlib.suppress(OSError):  # gone meanwhile: reading it will say so
@@ -119,25 +120,31 @@ class _Worker:
                     stream.close()
 
 
-def read(paths: Sequence[Path], count: int, max_bytes: int, max_errors: int) -> Iterator[Answer]:
-    """`prepare_file` of every path, in order, by `count` worker processes (in this one when 0)."""
+def read(paths: Sequence[Path], count: int, max_bytes: int, max_errors: int, here: bool) -> Iterator[Answer]:
+    """`prepare_file` of every path, in order, by `count` worker processes and, when `here` (the load has nothing
+    else to do meanwhile) or there are none, by this one too, every path in turn to the next of them."""
     if count == 0:
         for path in paths:
             yield prepare_file(path, max_bytes, max_errors)
         return
-    workers: list[_Worker] = []
+    lanes: list[_Worker | None] = [None] if here else []  # None: this process
     try:
         for _ in range(count):
-            workers.append(_Worker(max_bytes, max_errors))
+            lanes.append(_Worker(max_bytes, max_errors))
         asked = 0
         for index in range(len(paths)):
-            while asked < len(paths) and asked < index + AHEAD * count:
-                workers[asked % count].ask(paths[asked])
+            while asked < len(paths) and asked < index + AHEAD * len(lanes):
+                if (worker := lanes[asked % len(lanes)]) is not None:
+                    worker.ask(paths[asked])
                 asked += 1
-            yield workers[index % count].answer(max_bytes, max_errors)
+            if (worker := lanes[index % len(lanes)]) is not None:
+                yield worker.answer(max_bytes, max_errors)
+            else:
+                yield prepare_file(paths[index], max_bytes, max_errors)
     finally:
-        for worker in workers:
-            worker.stop()
+        for lane in lanes:
+            if lane is not None:
+                lane.stop()
 
 
 def main() -> None:
