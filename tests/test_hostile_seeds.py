@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from conftest import Client, model_accepts
 from diplo.cli import cli
 from diplo.ingest.models import check_label, check_source_text
@@ -421,30 +421,20 @@ def test_a_record_that_distinct_from_names_cannot_be_removed_from_under_it(tmp_p
 # --- diplo new -------------------------------------------------------------------------------------------------
 
 
+def new(article: Path, out: Path) -> Result:
+    """`diplo new` on the text in `article`, writing `out`."""
+    return CliRunner().invoke(cli, ["new", str(article), "--outlet", "X", "--title", "T",
+                                    "--published-at", "2025-03-01T01:20:00+07:00", "--language", "en",
+                                    "--out", str(out)])  # fmt: skip
+
+
 def test_diplo_new_keeps_a_text_that_ends_with_a_blank_line(tmp_path: Path) -> None:
     """The issue's case: `diplo new` on a text that ends with a blank line wrote a file it then refused."""
     (tmp_path / "article.txt").write_text("Hello world.\n\n", encoding="utf-8")
     out = tmp_path / "new.yaml"
-    runner = CliRunner()
-    result = runner.invoke(
-        cli,
-        [
-            "new",
-            str(tmp_path / "article.txt"),
-            "--outlet",
-            "X",
-            "--title",
-            "T",
-            "--published-at",
-            "2025-03-01T01:20:00+07:00",
-            "--language",
-            "en",
-            "--out",
-            str(out),
-        ],
-    )
+    result = new(tmp_path / "article.txt", out)
     assert result.exit_code == 0, result.output
-    assert runner.invoke(cli, ["validate", str(out)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["validate", str(out)]).exit_code == 0
     report = read_seed_file(out)
     assert report.source is not None
     assert report.source.text == "Hello world.\n\n"
@@ -494,30 +484,13 @@ def test_diplo_new_from_a_file_with_a_bom_and_crlf_writes_what_validate_accepts(
     directory = Path(tempfile.mkdtemp(dir=tmp_path))
     (directory / "article.txt").write_bytes(raw)
     out = directory / "new.yaml"
-    runner = CliRunner()
-    result = runner.invoke(
-        cli,
-        [
-            "new",
-            str(directory / "article.txt"),
-            "--outlet",
-            "X",
-            "--title",
-            "T",
-            "--published-at",
-            "2025-03-01T01:20:00+07:00",
-            "--language",
-            "en",
-            "--out",
-            str(out),
-        ],
-    )
+    result = new(directory / "article.txt", out)
     if expected.strip() and not model_accepts(check_source_text, expected):
         assert result.exit_code == 1
         assert not out.exists()
         return
     assert result.exit_code == 0, result.output
-    checked = runner.invoke(cli, ["validate", str(out)])
+    checked = CliRunner().invoke(cli, ["validate", str(out)])
     assert checked.exit_code == 0, checked.output
     report = read_seed_file(out)
     assert report.source is not None

@@ -172,7 +172,11 @@ class EmbeddedList:
 
 
 Field = Column | Id | Localized | One | Many | Nested | Embedded | EmbeddedList
-SCALARS = (Column, Id, Localized)  # what a field answers from the row alone, as a scalar
+
+
+def python_name(name: str) -> str:
+    """A field's Python name (strawberry's attribute, the resolver path's filter key) from its GraphQL name."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 # --- types and their root fields ----------------------------------------------------------------------------------

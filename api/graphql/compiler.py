@@ -47,6 +47,7 @@ from .catalog import (
     Localized,
     Many,
     One,
+    python_name,
 )
 from .ids import parse_global_id, path_condition, path_parts
 from .pagination import Position, check_first, decode_cursor
@@ -82,13 +83,9 @@ class Alias:
         return self.columns[column] if self.columns is not None else column
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
-
-
 def _filter_values(value: dict[str, Any] | None) -> dict[str, Any]:
     """A coerced filter argument as the resolver path hands it to `api.queries`: snake-case names, enum values."""
-    return {_snake(k): (v.value if isinstance(v, Enum) else v) for k, v in (value or {}).items()}
+    return {python_name(k): (v.value if isinstance(v, Enum) else v) for k, v in (value or {}).items()}
 
 
 def _where_sql(where: queries.Where) -> tuple[str, Sequence[Any]]:

@@ -14,7 +14,7 @@ import strawberry
 
 from ..vocabulary import Basis, MeetingFormat, MeetingStatus, StatementKind
 from .batching import Context, Row
-from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One
+from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One, python_name
 from .ids import global_id, path_of
 from .pagination import Position, check_first, decode_cursor, encode_cursor
 from .queries import NESTED_ORDER, RowPage
@@ -30,10 +30,6 @@ for _enum in (MeetingStatus, MeetingFormat, StatementKind, Basis):
 
 
 # --- objects from their declarations ------------------------------------------------------------------------------
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 Reader = Callable[[Row], Any]
@@ -57,7 +53,9 @@ def _readers(type_name: str) -> tuple[tuple[str, Reader], ...]:
     """The attributes `from_row` sets on an object of `type_name`, each with how it is read from the row."""
     fields = TYPES[type_name].fields.items()
     return tuple(
-        (_snake(name), _reader(type_name, spec)) for name, spec in fields if isinstance(spec, Column | Id | Embedded)
+        (python_name(name), _reader(type_name, spec))
+        for name, spec in fields
+        if isinstance(spec, Column | Id | Embedded)
     )
 
 
@@ -131,7 +129,7 @@ def declared(description: str | None = None) -> Callable[[type[T]], type[T]]:
     def wrap(cls: type[T]) -> type[T]:
         fields: dict[str, Any] = {}
         for name, spec in TYPES[cls.__name__].fields.items():
-            attribute = _snake(name)
+            attribute = python_name(name)
             if isinstance(spec, Id):
                 continue  # Node's
             if isinstance(spec, Column | Embedded):
