@@ -49,8 +49,7 @@ def _github(error: SeedError) -> str:
     if error.line:
         where += [f"line={error.line}", f"col={error.column}"]
     message = f"{error.path}: {error.message}" if error.path else error.message
-    level = "warning" if error.is_warning else "error"
-    return f"::{level} {','.join(where)},title={escape(error.code, ':', ',')}::{escape(message)}"
+    return f"::{error.severity} {','.join(where)},title={escape(error.code, ':', ',')}::{escape(message)}"
 
 
 def _lines(errors: list[SeedError], output_format: str) -> None:
@@ -93,6 +92,7 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
+    _lines(result.notices, output_format)
     _lines(result.warnings, output_format)
     if result.warnings:
         click.echo(f"{len(result.warnings)} warning(s) (--strict makes them errors)", err=True)
@@ -236,11 +236,28 @@ def load(
             bar.render_finish()
 
 
+def _published_at(value: str) -> str:
+    """A command-line publication time, checked as a seed's is: a bad one is a usage error (exit 2)."""
+    from pydantic_core import PydanticCustomError
+
+    from .ingest.models import check_published
+
+    try:
+        check_published(value)
+    except PydanticCustomError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 @cli.command()
 @click.argument("text_file", type=click.File("rb"))
 @click.option("--outlet", required=True, help="The publication, as it names itself.")
 @click.option("--title", required=True, help="The article's title, verbatim.")
-@click.option("--published-at", required=True, help="Publication time with its offset: 2025-03-01T01:20:00+07:00.")
+@click.option(
+    "--published-at", required=True, callback=lambda _c, _p, value: _published_at(value),
+    help="Publication time with its offset, 2025-03-01T01:20:00+07:00, or the day, 2025-03-01, when the source "
+    "gives no time.",
+)  # fmt: skip
 @click.option("--language", required=True, help="The article's language, a BCP 47 tag: id, en, pt-BR.")
 @click.option("--key", help="The source key (default: outlet, date and the title's first words).")
 @click.option("--url", help="The article's http(s) URL.")
@@ -503,14 +520,15 @@ def schema(check: bool, operations: Path | None, apollo: bool) -> None:
     """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
     With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
-    (additions, descriptions). With --operations DIR, every operation that would not validate is listed. With
-    --apollo, the client kit's schema/client/apollo.json is printed.
+    (additions, descriptions), and every deprecation as a NOTICE (not a difference). With --operations DIR, every
+    operation that would not validate is listed. With --apollo, the client kit's schema/client/apollo.json is
+    printed.
 
     Example:
 
         diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql
     """
-    from .contract import check_committed, check_operations
+    from .contract import check_committed, check_operations, deprecations
     from .graphql.schema import print_sdl
 
     if apollo:
@@ -525,7 +543,7 @@ def schema(check: bool, operations: Path | None, apollo: bool) -> None:
     failed = False
     if check:
         changes = check_committed()
-        for change in changes:
+        for change in [*changes, *deprecations(print_sdl())]:
             click.echo(str(change))
         if changes:
             click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)

@@ -40,7 +40,7 @@ SDL_PATH = files("diplo.schema_files") / "schema.graphql"  # schema/schema.graph
 
 @dataclass(frozen=True)
 class SchemaChange:
-    severity: str  # "breaking", "dangerous" or "safe"
+    severity: str  # "breaking", "dangerous" or "safe"; or "notice", of what is not a change (a deprecation)
     description: str
 
     def __str__(self) -> str:
@@ -100,6 +100,18 @@ def _safe_changes(old: GraphQLSchema, new: GraphQLSchema) -> Iterator[str]:
 def _description(path: str, before: Described, now: Described) -> Iterator[str]:
     if before.description != now.description:
         yield f"The description of {path} changed."
+
+
+def deprecations(sdl: str) -> list[SchemaChange]:
+    """Every deprecated field, argument, input field and enum value of `sdl`, with its reason: what a consumer
+    should move off before it is removed."""
+    notices = []
+    for name, named in sorted(build_schema(sdl).type_map.items()):
+        for member, value in _members(named).items():
+            reason = getattr(value, "deprecation_reason", None)
+            if reason is not None:
+                notices.append(SchemaChange("notice", f"{name}.{member} is deprecated: {reason}"))
+    return notices
 
 
 def check_committed(path: Traversable = SDL_PATH) -> list[SchemaChange]:

@@ -32,12 +32,13 @@ from .vocabulary import (
     STATEMENT_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
     Basis,
+    DatePrecision,
     MeetingFormat,
     MeetingStatus,
     StatementKind,
 )
 
-SCHEMA_VERSION = 5  # 5: evidence, the sources' retrieval time, archive and text digest
+SCHEMA_VERSION = 6  # 6: dates as spans (EDTF), day-only publication
 # The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
 # digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
 # to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
@@ -55,6 +56,11 @@ _KEY = (
 _COUNTRY = "CHECK ({c} IS NULL OR (length(CAST({c} AS BLOB)) = 2 AND {c} GLOB '[A-Z][A-Z]'))"
 # date() alone keeps '2025-02-30'; the '+0 days' modifier normalises it to '2025-03-02', which then differs.
 _DATE = "CHECK ({c} IS NULL OR ({c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date({c}, '+0 days') = {c}))"
+# A source's publication: a date-time with its offset, or a day when the source gives no time.
+_PUBLISHED = (
+    "CHECK (published_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]' OR (published_at GLOB "
+    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date(published_at, '+0 days') = published_at))"
+)
 _WIKIDATA = (
     "CHECK ({c} IS NULL OR ({c} GLOB 'Q[1-9]*' AND substr({c}, 2) NOT GLOB '*[^0-9]*' "
     "AND length(CAST({c} AS BLOB)) = length({c})))"
@@ -105,6 +111,37 @@ def one_of(values: type[StrEnum]) -> str:
 
 
 _HELD_DATED = f"CHECK (status <> '{MeetingStatus.HELD}' OR date IS NOT NULL)"
+
+
+def _span(column: str = "date") -> str:
+    """The columns of a date (`diplo.dates.Span`): its EDTF text in `column`, its earliest and latest day (NULL: an
+    open end), precision and qualifiers, and `{column}_day`, the day when the span is one. The qualifiers and
+    whether it is a range are mirrored from the text."""
+    c = column
+    return f"""{c} TEXT CHECK ({c} IS NULL OR length({c}) BETWEEN 4 AND 23),
+        {c}_earliest TEXT {_c(_DATE, f"{c}_earliest")},
+        {c}_latest TEXT {_c(_DATE, f"{c}_latest")} CHECK ({c}_latest >= {c}_earliest),
+        {c}_precision TEXT CHECK ({c}_precision {one_of(DatePrecision)})
+            CHECK (({c} IS NULL) = ({c}_precision IS NULL))
+            CHECK (({c}_precision = '{DatePrecision.RANGE}') = (instr({c}, '/') > 0))
+            CHECK ({c} IS NULL OR {c}_earliest IS NOT NULL OR {c}_latest IS NOT NULL),
+        {c}_approximate INTEGER NOT NULL DEFAULT 0 CHECK ({c}_approximate = ({c} GLOB '*[~%]')),
+        {c}_uncertain INTEGER NOT NULL DEFAULT 0 CHECK ({c}_uncertain = ({c} GLOB '*[?%]')),
+        {c}_day TEXT GENERATED ALWAYS AS (CASE WHEN {c}_earliest = {c}_latest THEN {c}_earliest END) VIRTUAL"""
+
+
+def date_order(direction: str, alias: str = "") -> str:
+    """The sort key of a listing by date (`ASC` or `DESC`), over the row `alias` (none in an index): by earliest day,
+    then latest (an open end last), and records without an earliest day after all others both ways. The store
+    indexes it; keyset pages walk that index."""
+    a = f"{alias}." if alias else ""
+    undated = "'~'" if direction == "ASC" else "''"
+    return f"ifnull({a}date_earliest || ifnull({a}date_latest, '~'), {undated})"
+
+
+# Report order: by publication day in the source's own offset, a day-only source after the timed ones of its day,
+# then the instant, then the key; the columns of `sources` (aliased `{s}`) to sort by.
+REPORT_ORDER = "substr({s}.published_at, 1, 10), length({s}.published_at) = 10, julianday({s}.published_at), {s}.key"
 _STATUS = f"CHECK (status {one_of(MeetingStatus)})"
 _FORMAT = f"CHECK (format {one_of(MeetingFormat)})"
 
@@ -122,7 +159,7 @@ DDL = [
         outlet TEXT NOT NULL {_c(_LABEL, "outlet")},
         title TEXT NOT NULL {_c(_LABEL, "title")},
         url TEXT CHECK (url IS NULL OR url GLOB 'http://?*' OR url GLOB 'https://?*'),
-        published_at TEXT NOT NULL CHECK (published_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]'),
+        published_at TEXT NOT NULL {_c(_PUBLISHED, "published_at")},
         language TEXT NOT NULL,
         dateline TEXT {_c(_LABEL, "dateline")},
         via TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "via")},
@@ -130,7 +167,15 @@ DDL = [
         retrieved_at TEXT CHECK (retrieved_at IS NULL OR retrieved_at GLOB '*[+-][0-9][0-9]:[0-9][0-9]'),
         archive_url TEXT CHECK (archive_url IS NULL OR archive_url GLOB 'http://?*' OR archive_url GLOB 'https://?*'),
         text_sha256 TEXT CHECK (text_sha256 IS NULL OR (length(text_sha256) = 64 AND text_sha256 NOT GLOB '*[^0-9a-f]*')
-        )
+        ),
+        -- The publication day in the source's own offset, as a span of one day; and an instant (a day-only source's
+        -- is the start of its day at +00:00), what `Source.publishedAt` gives.
+        published TEXT GENERATED ALWAYS AS (substr(published_at, 1, 10)) VIRTUAL,
+        published_precision TEXT GENERATED ALWAYS AS ('{DatePrecision.DAY}') VIRTUAL,
+        published_qualified INTEGER GENERATED ALWAYS AS (0) VIRTUAL,
+        published_instant TEXT GENERATED ALWAYS AS (
+            CASE WHEN length(published_at) = 10 THEN published_at || 'T00:00:00+00:00' ELSE published_at END
+        ) VIRTUAL
     )""",
     # --- evidence: how each fact of a source's report is known (`ingest/evidence.py`) ---
     f"""CREATE TABLE evidence (
@@ -142,6 +187,8 @@ DDL = [
         position INTEGER NOT NULL,
         basis TEXT NOT NULL CHECK (basis {one_of(Basis)}),
         note TEXT {_c(_SUMMARY, "note")},
+        -- Derived at load (an undated statement's date, no later than its source), never in a seed file or export.
+        derived INTEGER NOT NULL DEFAULT 0 CHECK (derived IN (0, 1)),
         CHECK (basis = '{Basis.STATED}' OR note IS NOT NULL),
         PRIMARY KEY (source, kind, record, seed_field)
     ) WITHOUT ROWID""",
@@ -188,7 +235,7 @@ DDL = [
         title TEXT {_c(_LABEL, "title")},
         status TEXT NOT NULL {_STATUS},
         format TEXT CHECK (format IS NULL OR format {one_of(MeetingFormat)}),
-        date TEXT {_c(_DATE, "date")},
+        {_span()},
         city TEXT {_c(_LABEL, "city")},
         host_country TEXT {_c(_COUNTRY, "host_country")},
         round INTEGER CHECK (round IS NULL OR round >= 1),
@@ -231,12 +278,18 @@ DDL = [
         language TEXT NOT NULL,
         kind TEXT NOT NULL CHECK (kind {one_of(StatementKind)}),
         translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "translations")},
-        date TEXT {_c(_DATE, "date")},
+        {_span()},
         speaker TEXT {_ref("persons")},
         organization TEXT {_ref("organizations")},
         meeting TEXT {_ref("meetings")},
         occasion TEXT {_c(_LABEL, "occasion")},
         {_SOURCE},
+        -- When it was said, as `Statement.when` gives it: its date, or, undated, no later than it was reported
+        -- (`reported_on`, the publication day of its source). Not a reported date: filters and order ignore it.
+        reported_on TEXT NOT NULL {_c(_DATE, "reported_on")},
+        when_edtf TEXT GENERATED ALWAYS AS (coalesce(date, '../' || reported_on)) VIRTUAL,
+        when_latest TEXT GENERATED ALWAYS AS (CASE WHEN date IS NULL THEN reported_on ELSE date_latest END) VIRTUAL,
+        when_precision TEXT GENERATED ALWAYS AS (coalesce(date_precision, '{DatePrecision.RANGE}')) VIRTUAL,
         CHECK (speaker IS NOT NULL OR organization IS NOT NULL)
     )""",
     f"""CREATE TABLE statement_topics (
@@ -272,7 +325,7 @@ DDL = [
         title TEXT NOT NULL {_c(_LABEL, "title")},
         status TEXT NOT NULL {_STATUS},
         format TEXT NOT NULL {_FORMAT},
-        date TEXT {_c(_DATE, "date")},
+        {_span()},
         city TEXT {_c(_LABEL, "city")},
         host_country TEXT {_c(_COUNTRY, "host_country")},
         round INTEGER CHECK (round IS NULL OR round >= 1),
@@ -328,11 +381,11 @@ DDL = [
 ]
 INDEXES = [
     # Sort keys that put undated records last in both directions, so keyset pagination can walk an index.
-    "CREATE INDEX meetings_date_asc ON meetings (ifnull(date, '~'), key)",
-    "CREATE INDEX meetings_date_desc ON meetings (ifnull(date, ''), key)",
+    f"CREATE INDEX meetings_date_asc ON meetings ({date_order('ASC')}, key)",
+    f"CREATE INDEX meetings_date_desc ON meetings ({date_order('DESC')}, key)",
     "CREATE INDEX meetings_follows ON meetings (follows)",
-    "CREATE INDEX statements_date_asc ON statements (ifnull(date, '~'), key)",
-    "CREATE INDEX statements_date_desc ON statements (ifnull(date, ''), key)",
+    f"CREATE INDEX statements_date_asc ON statements ({date_order('ASC')}, key)",
+    f"CREATE INDEX statements_date_desc ON statements ({date_order('DESC')}, key)",
     "CREATE INDEX statements_speaker ON statements (speaker)",
     "CREATE INDEX statements_organization ON statements (organization)",
     "CREATE INDEX statements_meeting ON statements (meeting)",
@@ -472,6 +525,8 @@ def check_database(path: Path) -> list[str]:
         ]  # fmt: skip
     except (sqlite3.Error, StoreError) as exc:
         return [str(problem(exc) if isinstance(exc, sqlite3.Error) else exc)]
+    except UnicodeDecodeError:  # a message quoting damaged bytes
+        return ["its schema is unreadable"]
     finally:
         conn.close()
 
@@ -485,6 +540,8 @@ def check_served(path: Path) -> None:
                 raise StoreError("an empty database: load seeds into it first")
     except sqlite3.Error as exc:
         raise problem(exc, path) from None
+    except UnicodeDecodeError:  # SQLite's message quotes the damaged bytes of its schema, which are not UTF-8
+        raise StoreError(f"{DAMAGED} (its schema is unreadable)") from None
     problems = check_database(path)
     if problems:
         shown = "; ".join(problems[:3]) + (f"; {len(problems) - 3} more" if len(problems) > 3 else "")

@@ -24,6 +24,15 @@ class StatementKind(StrEnum):
     PARAPHRASE = "paraphrase"
 
 
+class DatePrecision(StrEnum):
+    """How precisely a date is known: one day, one month, one year, or a range between two days (either open)."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    RANGE = "range"
+
+
 class Basis(StrEnum):
     """How a fact is known from its source."""
 

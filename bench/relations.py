@@ -41,14 +41,27 @@ def _country(code: str) -> str:
     return f"json_object('code', {code}, 'name', {name})"
 
 
+def _span(edtf: str, earliest: str, latest: str, precision: str, approximate: str, uncertain: str) -> str:
+    """A date's JSON object from its columns (null without an EDTF text)."""
+    flag = "json(CASE WHEN {} THEN 'true' ELSE 'false' END)"
+    return (
+        f"CASE WHEN {edtf} IS NULL THEN NULL ELSE json_object('edtf', {edtf}, 'earliest', {earliest}, 'latest', "
+        f"{latest}, 'precision', upper({precision}), 'approximate', {flag.format(approximate)}, 'uncertain', "
+        f"{flag.format(uncertain)}) END"
+    )
+
+
+_SPAN_COLUMNS = ("", "_earliest", "_latest", "_precision", "_approximate", "_uncertain")
+
+
 SELECTIONS: dict[str, tuple[str, str]] = {
     "Person": ("key name", "json_object('key', {r}.key, 'name', {r}.name)"),
     "Organization": ("key name", "json_object('key', {r}.key, 'name', {r}.name)"),
-    "Meeting": ("key title date", "json_object('key', {r}.key, 'title', {r}.title, 'date', {r}.date)"),
-    "Statement": ("key date", "json_object('key', {r}.key, 'date', {r}.date)"),
+    "Meeting": ("key title date", "json_object('key', {r}.key, 'title', {r}.title, 'date', {r}.date_day)"),
+    "Statement": ("key date", "json_object('key', {r}.key, 'date', {r}.date_day)"),
     "Source": (
         "key outlet publishedAt",
-        "json_object('key', {r}.key, 'outlet', {r}.outlet, 'publishedAt', {r}.published_at)",
+        "json_object('key', {r}.key, 'outlet', {r}.outlet, 'publishedAt', {r}.published_instant)",
     ),
     "Topic": ("key label", "json_object('key', {r}.key, 'label', {r}.label)"),
     "Delegation": ("headRole country { code }", "json_object('headRole', {r}.head_role, 'country', "
@@ -56,8 +69,10 @@ SELECTIONS: dict[str, tuple[str, str]] = {
     "DelegationReport": ("headRole country { code }", "json_object('headRole', {r}.head_role, 'country', "
                          "json_object('code', {r}.country))"),
     "MeetingReport": ("title status date", "json_object('title', {r}.title, 'status', upper({r}.status), "
-                      "'date', {r}.date)"),
+                      "'date', {r}.date_day)"),
     "Country": ("code name", _country("{r}.code")),
+    "DateSpan": ("edtf earliest latest precision approximate uncertain", _span("{r}.edtf", "{r}.earliest", "{r}.latest",
+                 "{r}.precision", "{r}.approximate", "{r}.uncertain")),
     "Evidence": ("field basis note", "json_object('field', {r}.field, 'basis', upper({r}.basis), 'note', {r}.note)"),
     "TextQuote": ("exact start end", "json_object('exact', {r}.exact, 'start', {r}.start_offset, "
                   "'end', {r}.end_offset)"),
@@ -86,7 +101,7 @@ def _optional_country(code: str) -> str:
     return f"CASE WHEN {code} IS NULL THEN NULL ELSE {_country(code)} END"
 
 
-_BY_DATE = "ORDER BY ifnull({t}.date, '~'), {t}.key"
+_BY_DATE = "ORDER BY ifnull({t}.date_earliest || ifnull({t}.date_latest, '~'), '~'), {t}.key"
 _MEETINGS_BY_DATE = _BY_DATE.format(t="m")
 _STATEMENTS_BY_DATE = _BY_DATE.format(t="s")
 
@@ -102,7 +117,8 @@ def _reported_evidence(kind: str, reports: str) -> str:
     return _array("Evidence", (
         f"SELECT e.* FROM {reports} x JOIN sources src ON src.key = x.source JOIN evidence e "
         f"ON e.source = x.source AND e.kind = '{kind}' AND e.record = x.{kind} WHERE x.{kind} = a.key "
-        "ORDER BY julianday(src.published_at), src.key, e.position"
+        "ORDER BY substr(src.published_at, 1, 10), length(src.published_at) = 10, julianday(src.published_at), "
+        "src.key, e.position"
     ))  # fmt: skip
 
 
@@ -124,6 +140,7 @@ HAND_WRITTEN: dict[str, str] = {
                              f"WHERE x.source = a.key {_MEETINGS_BY_DATE}"),
     "Source.statements": _statements("s.source = a.key"),
     "Source.evidence": _evidence("source", "a.key", "a.key"),
+    "Source.published": _span("a.published", "a.published", "a.published", "'day'", "0", "0"),
     "Person.country": _optional_country("a.country"),
     # The delegations a person heads or is a member of: SQLite answers the OR by two index searches (MULTI-INDEX
     # OR), the second seeking the primary key by each (meeting, country) of the person's memberships. Faster here
@@ -156,6 +173,7 @@ HAND_WRITTEN: dict[str, str] = {
         "ORDER BY x.position, e.position"
     )),
     "Meeting.hostCountry": _optional_country("a.host_country"),
+    "Meeting.when": _span(*(f"a.date{part}" for part in _SPAN_COLUMNS)),
     "Meeting.previous": _one("Meeting", "meetings", "a.follows"),
     "Meeting.followUps": _array("Meeting", f"SELECT * FROM meetings m WHERE m.follows = a.key {_MEETINGS_BY_DATE}"),
     "Meeting.delegations": _array("Delegation", "SELECT * FROM delegations WHERE meeting = a.key ORDER BY position"),
@@ -178,6 +196,7 @@ HAND_WRITTEN: dict[str, str] = {
     "DelegationReport.source": _one("Source", "sources", "a.source"),
     "DelegationReport.evidence": _evidence("delegation", "a.source", "a.meeting || '/' || a.country"),
     "MeetingReport.hostCountry": _optional_country("a.host_country"),
+    "MeetingReport.when": _span(*(f"a.date{part}" for part in _SPAN_COLUMNS)),
     "MeetingReport.previous": _one("Meeting", "meetings", "a.follows"),
     "MeetingReport.source": _one("Source", "sources", "a.source"),
     "MeetingReport.delegations": _array("DelegationReport", "SELECT * FROM delegation_reports WHERE "
@@ -186,6 +205,8 @@ HAND_WRITTEN: dict[str, str] = {
                                    "ON t.key = x.topic WHERE x.meeting = a.meeting AND x.source = a.source "
                                    "ORDER BY x.position"),
     "MeetingReport.evidence": _evidence("meeting", "a.source", "a.meeting"),
+    "Statement.when": _span("a.when_edtf", "a.date_earliest", "a.when_latest", "a.when_precision", "a.date_approximate",
+                            "a.date_uncertain"),
     "Statement.speaker": _one("Person", "persons", "a.speaker"),
     "Statement.organization": _one("Organization", "organizations", "a.organization"),
     "Statement.meeting": _one("Meeting", "meetings", "a.meeting"),

@@ -1,8 +1,10 @@
 """One mutation per rule: each breaks exactly that rule in a valid dataset and says where the error must point."""
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from diplo import dates
 from strategies import Files
 
 Expected = set[tuple[str, str]]  # {(file name, record path)}
@@ -91,6 +93,20 @@ def source_naive_datetime(files: Files) -> Expected:
     return {(name, "source.published_at")}
 
 
+def date_invalid(files: Files) -> Expected:
+    return _append(files, "meetings", _meeting(files, "mutation-meeting", date="2019-13"), ".date")
+
+
+def date_invalid_interval(files: Files) -> Expected:
+    return _append(files, "statements", _statement(files, "mutation-statement", date="2019-06-02/2019-06-01"), ".date")
+
+
+def published_invalid(files: Files) -> Expected:
+    name, content = _main(files)
+    content["source"]["published_at"] = "last Tuesday"
+    return {(name, "source.published_at")}
+
+
 def meeting_held_requires_date(files: Files) -> Expected:
     meeting = _meeting(files, "mutation-meeting")
     del meeting["date"]
@@ -99,6 +115,11 @@ def meeting_held_requires_date(files: Files) -> Expected:
 
 def meeting_date_after_source(files: Files) -> Expected:
     return _append(files, "meetings", _meeting(files, "mutation-meeting", date="2031-01-01"), ".date")
+
+
+def meeting_span_after_source(files: Files) -> Expected:
+    """A span whose earliest day is after publication: no day of it is possible."""
+    return _append(files, "meetings", _meeting(files, "mutation-meeting", date="2031-01/.."), ".date")
 
 
 def meeting_delegations(files: Files) -> Expected:
@@ -110,6 +131,13 @@ def meeting_follows_order(files: Files) -> Expected:
     first = _meeting(files, "mutation-first", date="2019-06-02")
     _append(files, "meetings", first, "")
     return _append(files, "meetings", _meeting(files, "mutation-second", follows="mutation-first"), ".date")
+
+
+def meeting_follows_span_order(files: Files) -> Expected:
+    """A follow-up whose every possible day is on or before the first day of the meeting it follows."""
+    _append(files, "meetings", _meeting(files, "mutation-first", date="2019-06"), "")
+    second = _meeting(files, "mutation-second", date="../2019-06-01", follows="mutation-first")
+    return _append(files, "meetings", second, ".date")
 
 
 def meeting_follows_cycle(files: Files) -> Expected:
@@ -193,6 +221,13 @@ def statement_date_order(files: Files) -> Expected:
     return _append(files, "statements", _statement(files, "mutation-statement", date="2031-01-01"), ".date")
 
 
+def statement_span_before_meeting(files: Files) -> Expected:
+    """Said in a span that ends before the meeting it is about was held."""
+    _append(files, "meetings", _meeting(files, "mutation-meeting", date="2019-06-15"), "")
+    said = _statement(files, "mutation-statement", meeting="mutation-meeting", date="2019-05~")
+    return _append(files, "statements", said, ".date")
+
+
 def _extra_file(files: Files, **records: list[dict[str, Any]]) -> str:
     """A later source's file beside the others (published after all of them)."""
     name = "zz-extra.yaml"
@@ -208,6 +243,18 @@ def report_disagree(files: Files) -> Expected:
     delegations = [{"country": d["country"]} for d in meeting["delegations"][:2]]
     report = {"key": meeting["key"], "status": meeting["status"], "format": other, "delegations": delegations}
     return {(_extra_file(files, meetings=[report]), "meetings[0].format")}
+
+
+def report_disagree_span(files: Files) -> Expected:
+    """A later report dates a held meeting in a month that shares no day with the first report's date."""
+    _, content = _main(files)
+    meeting = next(m for m in content["meetings"] if m["status"] == "held")
+    span = dates.parse(meeting["date"])
+    outside = span.earliest - dt.timedelta(days=40) if span.earliest else span.latest + dt.timedelta(days=40)
+    month = outside.isoformat()[:7]
+    delegations = [{"country": d["country"]} for d in meeting["delegations"][:2]]
+    report = {"key": meeting["key"], "status": "held", "date": month, "delegations": delegations}
+    return {(_extra_file(files, meetings=[report]), "meetings[0].date")}
 
 
 def report_incomplete(files: Files) -> Expected:
@@ -233,7 +280,7 @@ def seed_schema(files: Files) -> Expected:
 MUTATIONS: dict[str, list[Mutation]] = {
     "key.format": [key_format],
     "key.conflict": [key_conflict],
-    "report.disagree": [report_disagree],
+    "report.disagree": [report_disagree, report_disagree_span],
     "report.incomplete": [report_incomplete],
     "report.source": [report_source],
     "ref.unknown": [ref_unknown],
@@ -243,16 +290,17 @@ MUTATIONS: dict[str, list[Mutation]] = {
     "wikidata.invalid": [wikidata_invalid],
     "source.url": [source_url],
     "source.naive_datetime": [source_naive_datetime],
+    "date.invalid": [date_invalid, date_invalid_interval, published_invalid],
     "meeting.held_requires_date": [meeting_held_requires_date],
-    "meeting.date_after_source": [meeting_date_after_source],
+    "meeting.date_after_source": [meeting_date_after_source, meeting_span_after_source],
     "meeting.delegations": [meeting_delegations],
-    "meeting.follows_order": [meeting_follows_order, meeting_follows_cycle],
+    "meeting.follows_order": [meeting_follows_order, meeting_follows_span_order, meeting_follows_cycle],
     "meeting.round_sequence": [meeting_round_sequence],
     "delegation.head_country": [delegation_head_country],
     "statement.text": [statement_text],
     "statement.attribution": [statement_attribution],
     "statement.quote_not_in_source": [statement_quote_not_in_source],
-    "statement.date_order": [statement_date_order],
+    "statement.date_order": [statement_date_order, statement_span_before_meeting],
     "evidence.note": [evidence_note],
     "evidence.no_text": [evidence_no_text],
     "evidence.not_in_source": [evidence_not_in_source],

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from diplo import dates
 from hypothesis import strategies as st
 
 COUNTRIES = ["US", "RU", "TR", "SA", "ID", "FR", "DE", "CN"]
@@ -41,6 +42,26 @@ Files = dict[str, dict[str, Any]]
 
 def _keys(prefix: str, n: int) -> list[str]:
     return [f"{prefix}-{i}" for i in range(n)]
+
+
+@st.composite
+def date_texts(draw: st.DrawFn, day: dt.date, open_start: bool = True) -> str:
+    """A date of the EDTF subset whose span holds `day`: the day, its month or year (qualified or not), or an
+    interval around it, open at either end (at its start only when `open_start`)."""
+    qualifier = draw(st.sampled_from(["", "", "~", "?", "%"]))
+    forms = [day.isoformat(), day.isoformat()[:7] + qualifier, day.isoformat()[:4] + qualifier]
+    before, after = (
+        day - dt.timedelta(days=draw(st.integers(0, 40))),
+        day + dt.timedelta(days=draw(st.integers(0, 40))),
+    )
+    forms += [
+        f"{before.isoformat()}/{after.isoformat()}",
+        f"{before.isoformat()[:7]}/{after.isoformat()}",
+        f"{before}/..",
+    ]
+    if open_start:
+        forms.append(f"../{after}")
+    return draw(st.sampled_from(forms))
 
 
 @st.composite
@@ -101,7 +122,7 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
             "topics": draw(st.lists(st.sampled_from(topic_keys), max_size=3)),
         }
         if status == "held" or draw(st.booleans()):
-            meeting["date"] = day.isoformat()
+            meeting["date"] = day.isoformat() if draw(st.booleans()) else draw(date_texts(day))
         if draw(st.booleans()):
             meeting["city"] = draw(label)
             meeting["host_country"] = draw(st.sampled_from(COUNTRIES))
@@ -168,8 +189,12 @@ def datasets(draw: st.DrawFn, max_meetings: int = 6, max_statements: int = 8) ->
         if meeting is not None:
             statement["meeting"] = meeting["key"]
         if draw(st.booleans()):
-            earliest = dt.date.fromisoformat(meeting["date"]) if meeting and "date" in meeting else day
-            statement["date"] = (earliest + dt.timedelta(days=draw(st.integers(0, 30)))).isoformat()
+            # On or after the meeting's latest day (its span may be open: then after its day).
+            earliest = day
+            if meeting and "date" in meeting:
+                earliest = dates.parse(meeting["date"]).latest or day
+            said = earliest + dt.timedelta(days=draw(st.integers(0, 30)))
+            statement["date"] = said.isoformat() if draw(st.booleans()) else draw(date_texts(said, open_start=False))
             statement["occasion"] = draw(label)
         files[name].setdefault("statements", []).append(statement)
     return files
@@ -192,7 +217,7 @@ def _partial_meeting(draw: st.DrawFn, meeting: dict[str, Any]) -> dict[str, Any]
     for name in ("format", "date", "city", "host_country", "round", "follows"):
         if name in meeting and draw(st.booleans()):
             report[name] = meeting[name]
-    if settled and "date" in report and draw(st.booleans()):  # a tentative date, before it was held
+    if settled and "date" in report and len(report["date"]) == 10 and draw(st.booleans()):  # tentative, before
         report["date"] = (
             dt.date.fromisoformat(meeting["date"]) - dt.timedelta(days=draw(st.integers(1, 9)))
         ).isoformat()

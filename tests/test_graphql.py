@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import Client, count_statements
+from diplo import dates as diplo_dates
 from diplo.graphql.limits import Limits
 from diplo.ingest.session import load_seeds
 from diplo.server.app import Settings, create_app
@@ -35,6 +36,8 @@ def test_meetings_by_date_and_country(client: Client) -> None:
     assert body["data"]["meetings"]["nodes"] == [
         {"key": "us-russia-talks-riyadh-2025-02-18", "date": "2025-02-18"},
         {"key": ISTANBUL, "date": "2025-02-27"},
+        # Planned for "soon" after 1 March (2025-03-01/..): a span that overlaps the filter, not a day.
+        {"key": "us-russia-talks-follow-up-after-istanbul", "date": None},
     ]
     body = client.query('{ meetings(filter: {hostCountry: "TR", city: "istanbul"}) { nodes { key } } }')
     assert keys(body, "meetings") == [ISTANBUL]
@@ -205,10 +208,31 @@ def served(files: Files) -> Iterator[tuple[Client, Merged]]:
         yield Client(create_app(Settings(db_path=Path(tmp) / "d.db"))), Merged(files)
 
 
+def _span(record: dict[str, Any]) -> diplo_dates.Span | None:
+    return diplo_dates.parse(record["date"]) if record.get("date") else None
+
+
 def _date_order(records: list[dict[str, Any]], descending: bool) -> list[str]:
-    dated = sorted((r for r in records if r.get("date")), key=lambda r: (r["date"], r["key"]), reverse=descending)
-    undated = sorted((r for r in records if not r.get("date")), key=lambda r: r["key"], reverse=descending)
+    """By earliest day, then latest (open last); without an earliest day, with the undated, after them."""
+
+    def place(r: dict[str, Any]) -> tuple[Any, ...]:
+        span = _span(r)
+        assert span is not None
+        assert span.earliest is not None
+        return (span.earliest, span.latest or dt.date.max, r["key"])
+
+    dated = sorted((r for r in records if (s := _span(r)) and s.earliest), key=place, reverse=descending)
+    undated = sorted((r for r in records if r not in dated), key=lambda r: r["key"], reverse=descending)
     return [r["key"] for r in dated + undated]
+
+
+def _overlaps(record: dict[str, Any], f: dict[str, Any]) -> bool:
+    """`dateFrom` and `dateTo` as the API reads them: some day of the record's date lies between them."""
+    if f.get("dateFrom") is None and f.get("dateTo") is None:
+        return True
+    span = _span(record)
+    start, end = (dt.date.fromisoformat(f[k]) if f.get(k) else None for k in ("dateFrom", "dateTo"))
+    return span is not None and span.overlaps(diplo_dates.Span("", start, end, diplo_dates.DatePrecision.RANGE))
 
 
 def walk(client: Client, listing: str, page_size: int, arguments: str = "") -> list[str]:
@@ -243,8 +267,7 @@ def _meeting_matches(m: dict[str, Any], f: dict[str, Any]) -> bool:
         f.get("status") is None or m["status"] == f["status"].lower(),
         f.get("country") is None or f["country"] in {d["country"] for d in m["delegations"]},
         f.get("hostCountry") is None or m.get("host_country") == f["hostCountry"],
-        f.get("dateFrom") is None or ("date" in m and m["date"] >= f["dateFrom"]),
-        f.get("dateTo") is None or ("date" in m and m["date"] <= f["dateTo"]),
+        _overlaps(m, f),
         f.get("topic") is None or f["topic"] in m["topics"],
         f.get("person") is None or f["person"] in people,
     ])  # fmt: skip
@@ -257,7 +280,7 @@ def _statement_matches(s: dict[str, Any], f: dict[str, Any]) -> bool:
         f.get("meeting") is None or s.get("meeting") == f["meeting"],
         f.get("kind") is None or s["kind"] == f["kind"].lower(),
         f.get("topic") is None or f["topic"] in s["topics"],
-        f.get("dateFrom") is None or ("date" in s and s["date"] >= f["dateFrom"]),
+        _overlaps(s, f),
     ])  # fmt: skip
 
 

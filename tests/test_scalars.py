@@ -48,7 +48,7 @@ def test_a_date_time_for_a_date_says_what_to_send(client: Client) -> None:
     assert "not a date-time: send '2025-02-01'" in error["message"]
     literal = client.query('{ meetings(filter: {dateFrom: "20250201"}) { totalCount } }')
     assert "RFC 3339 full-date" in literal["errors"][0]["message"]
-    assert client.query(DATED, d="2025-02-01")["data"]["meetings"]["totalCount"] == 3
+    assert client.query(DATED, d="2025-02-01")["data"]["meetings"]["totalCount"] == 4  # the follow-up: 2025-03-01/..
 
 
 def test_scalars_are_documented_and_specified(client: Client) -> None:

@@ -261,16 +261,16 @@ def test_statement_text_rule_matches_the_sql_check(empty_db: sqlite3.Connection,
     )
     sql_ok = sql_accepts(
         empty_db,
-        "INSERT INTO statements (key, text, language, kind, source, organization) "
-        "VALUES ('st', ?, 'en', 'paraphrase', 's', NULL)",
+        "INSERT INTO statements (key, text, language, kind, source, organization, reported_on) "
+        "VALUES ('st', ?, 'en', 'paraphrase', 's', NULL, '2025-01-01')",
         (text,),
     )
     # The SQL CHECK also requires an attribution, which this row lacks, so it must always refuse it ...
     assert not sql_ok
     sql_text_ok = sql_accepts(
         empty_db,
-        "INSERT INTO statements (key, text, language, kind, source, speaker) "
-        "VALUES ('st', ?, 'en', 'paraphrase', 's', 'x')",
+        "INSERT INTO statements (key, text, language, kind, source, speaker, reported_on) "
+        "VALUES ('st', ?, 'en', 'paraphrase', 's', 'x', '2025-01-01')",
         (text,),
     )
     # ... and with one, it agrees with the model on emptiness and length.
@@ -278,11 +278,21 @@ def test_statement_text_rule_matches_the_sql_check(empty_db: sqlite3.Connection,
 
 
 def test_held_meeting_without_date_is_refused_by_sql(empty_db: sqlite3.Connection) -> None:
-    sql = "INSERT INTO meetings (key, title, status, format, date) VALUES ('m', 't', ?, 'in_person', ?)"
-    assert not sql_accepts(empty_db, sql, ("held", None))
-    assert sql_accepts(empty_db, sql, ("planned", None))
-    assert sql_accepts(empty_db, sql, ("held", "2025-02-27"))
-    assert not sql_accepts(empty_db, sql, ("held", "2025-02-30"))
+    sql = (
+        "INSERT INTO meetings (key, title, status, format, date, date_earliest, date_latest, date_precision, "
+        "date_approximate) VALUES ('m', 't', ?, 'in_person', ?, ?, ?, ?, ?)"
+    )
+    assert not sql_accepts(empty_db, sql, ("held", None, None, None, None, 0))
+    assert sql_accepts(empty_db, sql, ("planned", None, None, None, None, 0))
+    assert sql_accepts(empty_db, sql, ("held", "2025-02-27", "2025-02-27", "2025-02-27", "day", 0))
+    assert sql_accepts(empty_db, sql, ("held", "2025-02~", "2025-02-01", "2025-02-28", "month", 1))
+    assert sql_accepts(empty_db, sql, ("held", "../2025-02-27", None, "2025-02-27", "range", 0))
+    # The store mirrors the span's rules: a real day, bounds in order, the range and qualifiers the text says.
+    assert not sql_accepts(empty_db, sql, ("held", "2025-02-30", "2025-02-30", "2025-02-30", "day", 0))
+    assert not sql_accepts(empty_db, sql, ("held", "2025-02", "2025-02-28", "2025-02-01", "month", 0))
+    assert not sql_accepts(empty_db, sql, ("held", "2025-02", "2025-02-01", "2025-02-28", "range", 0))
+    assert not sql_accepts(empty_db, sql, ("held", "2025-02~", "2025-02-01", "2025-02-28", "month", 0))
+    assert not sql_accepts(empty_db, sql, ("held", "2025-02", None, None, "month", 0))
 
 
 def test_cli_reports_every_error_as_text_and_json(tmp_path: Path) -> None:
@@ -292,7 +302,7 @@ def test_cli_reports_every_error_as_text_and_json(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("source: [\n")
     (tmp_path / "b.json").write_text(
         json.dumps(
-            {"source": {"key": "b", "outlet": "X", "title": "T", "published_at": "2025-01-01", "language": "xx"}}
+            {"source": {"key": "b", "outlet": "X", "title": "T", "published_at": "2025-01-01T00:00", "language": "xx"}}
         )
     )
     result = CliRunner().invoke(cli, ["validate", str(tmp_path), "--format", "json"])

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..vocabulary import COUNTRY_NAMES, Basis, MeetingFormat, MeetingStatus, StatementKind
+from ..store import REPORT_ORDER, date_order
+from ..vocabulary import COUNTRY_NAMES, Basis, DatePrecision, MeetingFormat, MeetingStatus, StatementKind
 from . import ids, queries
 
 # --- scalars ------------------------------------------------------------------------------------------------------
@@ -48,7 +49,10 @@ STRINGS = Encoding("json", json.loads, list[str])  # a JSON array of strings
 COUNTRY_NAME = Encoding("country_name", lambda code: COUNTRY_NAMES.get(code, code), str)  # from a code column
 
 
-def enum(values: type[MeetingStatus | MeetingFormat | StatementKind | Basis]) -> Encoding:
+BOOLEAN = Encoding("boolean", bool, bool)  # stored 0 or 1
+
+
+def enum(values: type[MeetingStatus | MeetingFormat | StatementKind | Basis | DatePrecision]) -> Encoding:
     """A stored enum value (`in_person`), answered by its member's name (`IN_PERSON`)."""
     return Encoding("enum", _optional(values), values)
 
@@ -62,6 +66,7 @@ class Column:
     encoding: Encoding = PLAIN
     null: bool = False
     description: str | None = None
+    deprecation: str | None = None  # why the field is deprecated, and what to use instead
 
     @property
     def sql(self) -> str:
@@ -245,8 +250,15 @@ def _merged_evidence(kind: str, reports: str, record: str, where: str, order: st
 def _reported_evidence(kind: str, table: str, column: str) -> Many:
     """A person's, an organization's or a topic's evidence: every report's, by its source's publication instant."""
     reports = f"{table} x JOIN sources src ON src.key = x.source"
-    return _merged_evidence(kind, reports, f"x.{column}", f"x.{column} = {{a}}.key",
-                            "julianday(src.published_at), src.key")  # fmt: skip
+    return _merged_evidence(kind, reports, f"x.{column}", f"x.{column} = {{a}}.key", REPORT_ORDER.format(s="src"))
+
+
+def _span(column: str, null: bool = True, description: str | None = None, **columns: str) -> Embedded:
+    """A date (`DateSpan`) from the store's columns of one (`store._span`); `columns` names others for some of its
+    fields."""
+    fields = ("edtf", "earliest", "latest", "precision", "approximate", "uncertain")
+    stored = {name: columns.get(name, column if name == "edtf" else f"{column}_{name}") for name in fields}
+    return Embedded("DateSpan", stored, null, description)
 
 
 def _country(column: str, null: bool = False, description: str | None = None) -> Embedded:
@@ -278,7 +290,14 @@ TYPES: dict[str, Type] = {
         "outlet": Column("outlet"),
         "title": Column("title"),
         "url": Column("url", null=True),
-        "publishedAt": Column("published_at", TIMESTAMP),
+        "publishedAt": Column("published_instant", TIMESTAMP, description=(
+            "When it was published, with its offset. A source that gives only the day of publication has that day's "
+            "start at +00:00 here, a time it never gave: `published` says what is known."
+        ), deprecation="use published; a source may give only the day, and this field then invents a time"),
+        "published": _span("published", null=False, description=(
+            "The day it was published, in its own offset: a day's span."
+        ), earliest="published", latest="published", precision="published_precision",
+            approximate="published_qualified", uncertain="published_qualified"),
         "language": Column("language", description="BCP 47 language tag."),
         "dateline": Column("dateline", null=True),
         "via": Column("via", STRINGS, description="Attribution chain, nearest first."),
@@ -337,13 +356,18 @@ TYPES: dict[str, Type] = {
         "title": Column("title"),
         "status": Column("status", enum(MeetingStatus)),
         "format": Column("format", enum(MeetingFormat)),
-        "date": Column("date", DATE, null=True),
+        "date": Column("date_day", DATE, null=True, description=(
+            "The day it was held or is planned for, when it is known to the day (see `when`)."
+        )),
+        "when": _span("date", description=(
+            "When it was held or is planned for, as precisely as the reports say: the intersection of their spans."
+        )),
         "city": Column("city", null=True),
         "hostCountry": _country("host_country", null=True),
         "round": Column("round", INTEGER, null=True),
         "summary": Column("summary", null=True),
         "previous": One("Meeting", "follows"),
-        "followUps": Many("Meeting", "meetings rel", "rel.follows = {a}.key", "ifnull(rel.date, '~'), rel.key"),
+        "followUps": Many("Meeting", "meetings rel", "rel.follows = {a}.key", f"{date_order('ASC', 'rel')}, rel.key"),
         "delegations": _DELEGATIONS,
         "participants": EmbeddedList("Country", _DELEGATIONS, {"code": "country"}),
         "topics": _linked("Topic", "topics", "meeting_topics", "x.meeting = {a}.key"),
@@ -369,7 +393,8 @@ TYPES: dict[str, Type] = {
         "title": Column("title", null=True, description="The title as this source words it, if it gives one."),
         "status": Column("status", enum(MeetingStatus), description="Held or planned, as of this source."),
         "format": Column("format", enum(MeetingFormat), null=True, description="The format, if this source gives it."),
-        "date": Column("date", DATE, null=True, description="The date, if this source gives it."),
+        "date": Column("date_day", DATE, null=True, description="The day, if this source gives the date to the day."),
+        "when": _span("date", description="The date as this source gives it (day, month, year or range), if it does."),
         "city": Column("city", null=True, description="The city, if this source gives it."),
         "hostCountry": _country("host_country", null=True, description="The host country, if this source gives it."),
         "round": Column("round", INTEGER, null=True, description="The round of talks, if this source gives it."),
@@ -387,7 +412,11 @@ TYPES: dict[str, Type] = {
         "text": Column("text"),
         "language": Column("language", description="BCP 47 language tag of `text`."),
         "kind": Column("kind", enum(StatementKind)),
-        "date": Column("date", DATE, null=True),
+        "date": Column("date_day", DATE, null=True, description="The day it was said, when its source gives the day."),
+        "when": _span("date", description=(
+            "When it was said, as its source dates it; undated, no later than its source was published "
+            "(`../2025-03-01`, with inferred evidence for `date`)."
+        ), edtf="when_edtf", latest="when_latest", precision="when_precision"),
         "occasion": Column("occasion", null=True),
         "translation": Localized("translations", None),
         "speaker": One("Person", "speaker"),
@@ -397,6 +426,18 @@ TYPES: dict[str, Type] = {
         "source": One("Source", "source", null=False),
         "evidence": _evidence("statement", "{a}.key", "{a}.source"),
     }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
+    # A value embedded in its row: no rows of its own.
+    "DateSpan": Type("", {
+        "edtf": Column("edtf", description=(
+            "The date in EDTF (ISO 8601-2): `2025-02-27`, `2025-02`, `2025`, qualified `2025-02~` (approximate), "
+            "`2025?` (uncertain), `2025%` (both), or a range `2025-02-25/2025-02-28` with `..` for an open end."
+        )),
+        "earliest": Column("earliest", DATE, null=True, description="Its first possible day; null when open."),
+        "latest": Column("latest", DATE, null=True, description="Its last possible day; null when open."),
+        "precision": Column("precision", enum(DatePrecision), description="How precisely it is known."),
+        "approximate": Column("approximate", BOOLEAN, description="Approximately so (`~`); bounds not widened."),
+        "uncertain": Column("uncertain", BOOLEAN, description="Possibly so (`?`): the source is not sure of it."),
+    }),
     "Evidence": Type("evidence", {
         "field": Column("field", description="The field it supports, by its GraphQL name (`hostCountry`)."),
         "basis": Column("basis", enum(Basis), description="How the source knows it."),

@@ -85,6 +85,7 @@ ENCODERS: dict[str, Callable[[str], str]] = {
     "timestamp": timestamp,
     "json": json_text,
     "enum": enum,
+    "boolean": boolean,
     "country_name": country_name,
 }
 

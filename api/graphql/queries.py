@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import marks
+from ..store import date_order, marks
 from . import ids
 from .pagination import Position
 
@@ -27,11 +27,8 @@ class Listing:
         return f"{self.name} {self.alias}"
 
 
-# Undated records sort last both ways: '~' sorts after every date, '' before. The store indexes these expressions.
-_BY_DATE = {
-    "DATE_ASC": ("ifnull({a}.date, '~')", "{a}.key", "ASC"),
-    "DATE_DESC": ("ifnull({a}.date, '')", "{a}.key", "DESC"),
-}
+# By date as the store indexes it (`store.date_order`), the key breaking ties.
+_BY_DATE = {f"DATE_{direction}": (date_order(direction, "{a}"), "{a}.key", direction) for direction in ("ASC", "DESC")}
 
 
 def _listing(name: str, alias: str, orders: Mapping[str, tuple[str, str, str]]) -> Listing:
@@ -239,6 +236,21 @@ def fts_query(search: str) -> str | None:
     return " ".join('"' + term.replace('"', '""') + '"' for term in cleaned.split()) or '""'
 
 
+def _overlapping(alias: str, f: Mapping[str, Any]) -> list[tuple[str, Sequence[Any]]]:
+    """`dateFrom` and `dateTo`: the records whose reported date has a day between them (an open end reaches every
+    day on its side); a record without a reported date matches neither."""
+    pairs: list[tuple[str, Sequence[Any]]] = []
+    if f.get("date_from") is not None:
+        pairs.append(
+            (f"{alias}.date IS NOT NULL AND ifnull({alias}.date_latest >= ?, 1)", [f["date_from"].isoformat()])
+        )
+    if f.get("date_to") is not None:
+        pairs.append(
+            (f"{alias}.date IS NOT NULL AND ifnull({alias}.date_earliest <= ?, 1)", [f["date_to"].isoformat()])
+        )
+    return pairs
+
+
 def meeting_where(f: Mapping[str, Any]) -> Where:
     pairs: list[tuple[str, Sequence[Any]]] = []
     if f.get("status") is not None:
@@ -251,10 +263,7 @@ def meeting_where(f: Mapping[str, Any]) -> Where:
         pairs.append(("m.host_country = ?", [f["host_country"]]))
     if f.get("city") is not None:
         pairs.append(("m.city = ? COLLATE NOCASE", [f["city"]]))
-    if f.get("date_from") is not None:
-        pairs.append(("m.date >= ?", [f["date_from"].isoformat()]))
-    if f.get("date_to") is not None:
-        pairs.append(("m.date <= ?", [f["date_to"].isoformat()]))
+    pairs += _overlapping("m", f)
     if f.get("topic") is not None:
         pairs.append(
             ("EXISTS (SELECT 1 FROM meeting_topics mt WHERE mt.meeting = m.key AND mt.topic = ?)", [f["topic"]])
@@ -287,10 +296,7 @@ def statement_where(f: Mapping[str, Any]) -> Where:
         pairs.append(
             ("EXISTS (SELECT 1 FROM statement_topics st WHERE st.statement = s.key AND st.topic = ?)", [f["topic"]])
         )
-    if f.get("date_from") is not None:
-        pairs.append(("s.date >= ?", [f["date_from"].isoformat()]))
-    if f.get("date_to") is not None:
-        pairs.append(("s.date <= ?", [f["date_to"].isoformat()]))
+    pairs += _overlapping("s", f)
     return _where(pairs)
 
 

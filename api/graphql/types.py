@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 
 import strawberry
 
-from ..vocabulary import Basis, MeetingFormat, MeetingStatus, StatementKind
+from ..vocabulary import Basis, DatePrecision, MeetingFormat, MeetingStatus, StatementKind
 from .batching import Context, Row
 from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One, python_name
 from .ids import global_id, path_of
@@ -25,7 +25,7 @@ K = TypeVar("K", bound=Hashable)
 
 # The vocabulary's enums as GraphQL enums (strawberry marks the classes themselves): the API spells a value by its
 # member's name (`IN_PERSON`), the store by its value (`in_person`).
-for _enum in (MeetingStatus, MeetingFormat, StatementKind, Basis):
+for _enum in (MeetingStatus, MeetingFormat, StatementKind, Basis, DatePrecision):
     strawberry.enum(_enum)
 
 
@@ -134,8 +134,11 @@ def declared(description: str | None = None) -> Callable[[type[T]], type[T]]:
                 continue  # Node's
             if isinstance(spec, Column | Embedded):
                 fields[attribute] = _annotation(spec)
-                if spec.description is not None:
-                    setattr(cls, attribute, strawberry.field(description=spec.description))
+                deprecation = spec.deprecation if isinstance(spec, Column) else None
+                if spec.description is not None or deprecation is not None:
+                    setattr(
+                        cls, attribute, strawberry.field(description=spec.description, deprecation_reason=deprecation)
+                    )
             else:
                 fields[attribute] = _output(spec)
                 setattr(cls, attribute, strawberry.field(resolver=_resolver(spec)))
@@ -323,6 +326,14 @@ def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
 
 
 # --- the declared types: their fields are their declarations' (`catalog.TYPES`) ------------------------------
+
+
+@declared(
+    description="A date as a source gives it, to the precision it gives it: EDTF text and the span of days it allows "
+    "(ACLED's precision code and UCDP's start and end in one)."
+)
+class DateSpan(Value):
+    pass
 
 
 @declared(description="A quote of a source's text, as W3C Web Annotation's TextQuote and TextPosition selectors.")

@@ -126,22 +126,24 @@ _CHECKED = "NOT IN (SELECT key FROM temp.ignored WHERE kind = '{}')"
 def _follow_ups(conn: sqlite3.Connection) -> Iterator[Finding]:
     """`meeting.follows_order` (dates) and `meeting.round_sequence` for follow-ups that this load touched."""
     both = (
-        "SELECT m.key, m.date, m.round, p.key, p.date, p.round FROM meetings m JOIN meetings p ON p.key = m.follows "
+        "SELECT m.key, m.date, m.date_latest, m.round, p.key, p.date, p.date_earliest, p.round "
+        "FROM meetings m JOIN meetings p ON p.key = m.follows "
         f"WHERE m.key {_CHECKED.format('meetings')} AND p.key {_CHECKED.format('meetings')} AND "
     )
     pairs = f"{both} m.key IN {_CHANGED_MEETINGS} UNION {both} m.follows IN {_CHANGED_MEETINGS}"
-    for key, date, round_, previous, previous_date, previous_round in conn.execute(pairs):
-        if date is not None and previous_date is not None and date <= previous_date:
+    for key, date, latest, round_, previous, previous_date, earliest, round_before in conn.execute(pairs):
+        # Compared as spans: an error only when no day of this one is after a day of the one it follows.
+        if latest is not None and earliest is not None and latest <= earliest:
             yield Finding(
                 Place(reporter(conn, "meeting_reports", "meeting", key, "date"), "meetings", key, ".date"),
                 "meeting.follows_order",
                 f"dated {date}, not after {previous!r} which it follows ({previous_date})",
             )
-        if round_ is not None and previous_round is not None and round_ != previous_round + 1:
+        if round_ is not None and round_before is not None and round_ != round_before + 1:
             yield Finding(
                 Place(reporter(conn, "meeting_reports", "meeting", key, "round"), "meetings", key, ".round"),
                 "meeting.round_sequence",
-                f"round {round_} follows {previous!r} of round {previous_round}; expected {previous_round + 1}",
+                f"round {round_} follows {previous!r} of round {round_before}; expected {round_before + 1}",
             )
 
 

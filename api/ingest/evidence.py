@@ -266,6 +266,7 @@ def rows(evidence: list[Evidence], source: str) -> dict[str, list[dict[str, Any]
                 "position": position,
                 "basis": e.basis.value,
                 "note": e.note,
+                "derived": 0,
             }
         )
         for q, quote in enumerate(e.quotes):

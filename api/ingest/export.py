@@ -123,7 +123,8 @@ def _written_evidence(conn: sqlite3.Connection, source: str, text: str | None) -
         quotes.setdefault((kind, record, seed_field), []).append(TextQuote(*selector))
     entries = _rows(
         conn,
-        "SELECT kind, record, seed_field, basis, note FROM evidence WHERE source = ? ORDER BY kind, record, position",
+        "SELECT kind, record, seed_field, basis, note FROM evidence WHERE source = ? AND NOT derived "
+        "ORDER BY kind, record, position",
         source,
     )
     if not entries:

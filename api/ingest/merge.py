@@ -7,16 +7,15 @@ meeting was held supersedes what planned reports gave for its date, place and fo
 order. Each function here takes the reports of one key and returns the record's rows and what is wrong.
 """
 
-import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import store
+from .. import dates, store
 from ..vocabulary import MeetingStatus
-from .reports import REPORT_TABLES
+from .reports import REPORT_TABLES, span_columns
 from .rules import Finding, Place
 from .seeds import RecordKind
 
@@ -41,6 +40,8 @@ REPORT_TABLE: dict[RecordKind, tuple[str, str]] = {
 }
 # Which meeting fields are facts, and which of them a held report settles over planned ones.
 MEETING_FACTS = ("status", "format", "date", "city", "host_country", "round", "follows")
+# Facts whose reports agree when their spans intersect, and which the intersection gives (`diplo.dates`).
+SPANS = ("date",)
 SETTLED_BY_HELD = ("format", "date", "city", "host_country")
 
 
@@ -64,19 +65,21 @@ class Merged:
 
 
 class ReportOrder:
-    """Report order: a source's publication instant, then its key (read once per source and cached)."""
+    """Report order (`store.REPORT_ORDER`), each source's place read once and cached."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.known: dict[str, tuple[dt.datetime, str]] = {}
+        self.known: dict[str, tuple[Any, ...]] = {}
 
     def sort(self, reports: list[Report]) -> list[Report]:
         # Not `set - self.known.keys()`, which walks every source known (thousands, in a large load) each time.
         missing = sorted({r.source for r in reports if r.source not in self.known})
         if missing:
-            sql = f"SELECT key, published_at FROM sources WHERE key IN ({store.marks(missing)})"
-            for key, published in self.conn.execute(sql, missing):
-                self.known[key] = (dt.datetime.fromisoformat(published), key)
+            sql = (
+                f"SELECT s.key, {store.REPORT_ORDER.format(s='s')} FROM sources s WHERE key IN ({store.marks(missing)})"
+            )
+            for key, *ordered in self.conn.execute(sql, missing):
+                self.known[key] = tuple(ordered)
         return sorted(reports, key=lambda r: self.known[r.source])
 
     def forget(self, source: str) -> None:
@@ -150,6 +153,27 @@ def _agree(kind: RecordKind, key: str, name: str, given: Iterable[tuple[Report, 
     return first[1] if first else None
 
 
+def _narrowed(key: str, name: str, given: Iterable[tuple[Report, Any, str]], merged: Merged) -> dates.Span | None:
+    """The intersection of the spans the reports give for a date fact; a report whose span is disjoint from the
+    ones before it is `report.disagree`, naming the first report it excludes."""
+    spans: list[tuple[Report, dates.Span, str]] = []
+    for report, value, suffix in given:
+        if value is None:
+            continue
+        span = dates.span_of(value)
+        clash = next((s for s in spans if not s[1].overlaps(span)), None)
+        if clash is not None:
+            merged.findings.append(Finding(
+                Place(report.source, "meetings", key, suffix), "report.disagree",
+                f"{name} {value!r} disagrees with {clash[1].edtf!r} given by {{other}}: the two spans share no day; "
+                "correct whichever is wrong (a report may also leave the fact out, or give a wider span)",
+                Place(clash[0].source, "meetings", key, clash[2]),
+            ))  # fmt: skip
+            continue
+        spans.append((report, span, suffix))
+    return dates.intersect(s for _, s, _ in spans)
+
+
 def _field(reports: Iterable[Report], name: str) -> Iterable[tuple[Report, Any, str]]:
     return ((r, r.values[name], f".{name}") for r in reports)
 
@@ -189,7 +213,10 @@ def _merge_meeting(key: str, reports: list[Report], merged: Merged) -> None:
     values: dict[str, Any] = {"key": key, "status": MeetingStatus.HELD if held else MeetingStatus.PLANNED}
     for name in MEETING_FACTS[1:]:
         pool = held if held and name in SETTLED_BY_HELD else reports
-        values[name] = _agree("meetings", key, name, _field(pool, name), merged)
+        if name in SPANS:
+            values.update(span_columns(_narrowed(key, name, _field(pool, name), merged), name))
+        else:
+            values[name] = _agree("meetings", key, name, _field(pool, name), merged)
     values["title"] = _first(r.values["title"] for r in reports)
     values["summary"] = _first(r.values["summary"] for r in reports)
     complete = True

@@ -4,16 +4,18 @@ Each rule raises `PydanticCustomError` with its code from `diplo.ingest.rules`, 
 rule code; anything else pydantic reports (missing field, wrong type, unknown field) is `seed.schema`.
 """
 
+import contextlib
 import datetime as dt
 import functools
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -23,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .. import dates
 from ..vocabulary import (
     BIDI_CONTROLS,
     BLANK,
@@ -236,6 +239,66 @@ StatementText = Annotated[
 WikidataId = Annotated[
     str, AfterValidator(check_wikidata), WithJsonSchema({"type": "string", "pattern": WIKIDATA_PATTERN.pattern})
 ]
+
+
+def check_date(value: Any) -> str:
+    """A date of the EDTF subset (`diplo.dates`), as its text; YAML's integer `2025` is the year."""
+    try:
+        return dates.parse(value).edtf
+    except dates.DateError as error:
+        raise PydanticCustomError("date.invalid", escape_unseen(str(error))) from None
+
+
+T = TypeVar("T")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+PUBLISHED_FORMS = (
+    "a date-time with its offset, 2025-02-28T10:00:00+07:00, or a day, 2025-02-28, when the source gives no time"
+)
+
+
+def check_published(value: Any) -> dt.datetime | dt.date:
+    """A publication: a date-time with its offset, or a day."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # then not a date: refused below
+            value = dt.date.fromisoformat(value) if _DAY.match(value) else dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.date):
+        raise PydanticCustomError(
+            "date.invalid", f"{shown(str(value))} is not a publication time; accepted: {PUBLISHED_FORMS}"
+        )
+    return _aware(value, "published_at")
+
+
+def _aware(value: T, name: str) -> T:
+    if isinstance(value, dt.datetime) and (value.tzinfo is None or value.utcoffset() is None):
+        raise PydanticCustomError("source.naive_datetime", f"{name} must carry a timezone offset")
+    return value
+
+
+def published_day(value: dt.datetime | dt.date) -> dt.date:
+    """The day of a publication, in its own offset."""
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+DateText = Annotated[
+    str,
+    BeforeValidator(check_date),
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "string", "pattern": dates.PATTERN.pattern},
+            {"type": "integer", "minimum": 1, "maximum": 9999},
+        ],
+        "description": "EDTF: " + dates.ACCEPTED_FORMS,
+    }),
+]  # fmt: skip
+Published = Annotated[
+    dt.datetime | dt.date,
+    BeforeValidator(check_published),
+    WithJsonSchema({
+        "type": "string",
+        "anyOf": [{"format": "date-time"}, {"format": "date"}],
+        "description": "When it was published: " + PUBLISHED_FORMS,
+    }),
+]  # fmt: skip
 Url = Annotated[
     str,
     AfterValidator(check_url),
@@ -337,7 +400,7 @@ class Source(Record):
     outlet: Label
     title: Label
     url: Url | None = None
-    published_at: dt.datetime = Field(description="Publication time, with its timezone offset.")
+    published_at: Published
     language: Language
     dateline: Label | None = None
     via: list[Label] = Field(
@@ -348,12 +411,15 @@ class Source(Record):
     retrieved_at: dt.datetime | None = Field(default=None, description="When the text was read, with its offset.")
     archive_url: Url | None = Field(default=None, description="A lasting copy of the article.")
 
-    @field_validator("published_at", "retrieved_at")
+    @property
+    def published_on(self) -> dt.date:
+        """The publication day, in the source's own offset."""
+        return published_day(self.published_at)
+
+    @field_validator("retrieved_at")
     @classmethod
-    def _aware(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-            raise PydanticCustomError("source.naive_datetime", f"{info.field_name} must carry a timezone offset")
-        return value
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return _aware(value, "retrieved_at")
 
 
 class Named(Record):
@@ -410,7 +476,7 @@ class Meeting(Record):
     title: Label | None = Field(default=None, description="Required of the merged record: some report gives it.")
     status: MeetingStatus
     format: MeetingFormat | None = Field(default=None, description="Required of the merged record.")
-    date: dt.date | None = Field(default=None, description="Required of the merged record when it is held.")
+    date: DateText | None = Field(default=None, description="Required of the merged record when it is held.")
     city: Label | None = None
     host_country: Country | None = None
     round: int | None = Field(default=None, ge=1, le=INT_MAX)
@@ -443,7 +509,7 @@ class Statement(Record):
     language: Language
     kind: StatementKind
     translations: dict[Language, StatementText] = Field(default_factory=dict)
-    date: dt.date | None = None
+    date: DateText | None = None
     speaker: Key | None = None
     organization: Key | None = Field(default=None, validate_default=True)
     meeting: Key | None = Field(default=None, description="Key of the meeting the statement is about.")

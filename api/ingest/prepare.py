@@ -20,7 +20,7 @@ from typing import IO, Any, Self
 
 from .. import store
 from . import evidence
-from .reports import check_report, report_rows, source_row
+from .reports import check_report, date_readings, report_rows, source_row
 from .rules import Bounded, SeedError
 from .seeds import RecordKind, read_seed_file
 
@@ -62,13 +62,14 @@ def prepare_file(path: Path, max_bytes: int, max_errors: int) -> tuple[bytes, by
     every_key = {kind: sorted({*report.invalid[kind], *(r.key for _, r in records)})
                  for kind, records in report.records.items()}  # fmt: skip
     if report.source is None:
-        return marshal.dumps((report.file, errors, report.more_errors, None, {}, every_key, [], None, None)), b""
+        return marshal.dumps((report.file, errors, report.more_errors, None, {}, every_key, [], None, None, [])), b""
     checked = [dataclasses.astuple(error) for error in check_report(report)]
     facts, missing = evidence.coverage(report, report.evidence)
     coverage = (facts - len(missing), facts, [(f"{item.path}.{fact}", item.kind, fact) for item, fact in missing])
     row, rows = source_row(report.source), report_rows(report)
     key, summary = report.source.key, digest(row, rows)
-    header = (report.file, errors, report.more_errors, key, invalid, every_key, checked, summary, coverage)
+    notices = [dataclasses.astuple(notice) for notice in date_readings(report)]
+    header = (report.file, errors, report.more_errors, key, invalid, every_key, checked, summary, coverage, notices)
     return marshal.dumps(header), marshal.dumps((row, rows))
 
 
@@ -111,6 +112,7 @@ class Reading:
         self.errors = Bounded[SeedError](self._max_errors)
         self.digests: dict[str, str] = {}  # source key -> digest, for every file that can be written
         self.coverage: dict[str, tuple[int, int]] = {}  # file -> (facts with evidence or a basis, facts)
+        self.notices: list[SeedError] = []  # what the checks understood, where that could surprise (`rules.NOTICES`)
         self._sources: dict[str, str] = {}  # source key -> the file that reports it
         self._read: list[_Kept] = []
         self._answers = self._start()
@@ -155,7 +157,8 @@ class Reading:
     def _read_next(self) -> bytes:
         assert self._answers is not None
         header, body = next(self._answers)
-        file, errors, more, source, invalid, every_key, checked, source_digest, coverage = marshal.loads(header)
+        file, errors, more, source, invalid, every_key, checked, digest_, coverage, notices = marshal.loads(header)
+        self.notices.extend(SeedError(*notice) for notice in notices)
         self.errors.extend(SeedError(*error) for error in errors)
         self.errors.more += more
         if source is not None and source in self._sources:
@@ -173,12 +176,12 @@ class Reading:
             if self.require_evidence:
                 self.errors.extend(SeedError(file, path, "evidence.missing", MISSING.format(kind=kind, fact=fact))
                                    for path, kind, fact in missing)  # fmt: skip
-            self.digests[source] = source_digest
+            self.digests[source] = digest_
             at = 0
             if self._kept is not None:
                 at = self._kept.seek(0, 2)
                 self._kept.write(body)
-            self._read.append(_Kept(file, source, invalid, source_digest, at, len(body)))
+            self._read.append(_Kept(file, source, invalid, digest_, at, len(body)))
         self.step()
         if len(self._read) == self.files:  # the last one: workers are not kept through the rest of the load
             self._stop()

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .. import store
-from ..vocabulary import MeetingStatus, StatementKind
+from .. import dates, store
+from ..vocabulary import Basis, MeetingStatus, StatementKind
 from . import evidence
 from .duplicates import fold, skeleton
 from .models import Meeting, Named, Record, Source, Statement, Topic
@@ -62,10 +62,11 @@ def check_report(report: SeedReport) -> list[SeedError]:
             errors.append(_error(report, "meetings", index, ".sources", "report.source",
                                  f"this file reports for source {source.key!r} only; remove `sources` or make it "
                                  f"[{source.key}] (found {meeting.sources})"))  # fmt: skip
-        if meeting.status is MeetingStatus.HELD and meeting.date and meeting.date > source.published_at.date():
+        held_on = dates.span_of(meeting.date) if meeting.status is MeetingStatus.HELD and meeting.date else None
+        if held_on is not None and held_on.earliest is not None and held_on.earliest > source.published_on:
             errors.append(_error(report, "meetings", index, ".date", "meeting.date_after_source",
                                  f"reported held on {meeting.date}, after this file's source {source.key!r} was "
-                                 f"published ({source.published_at.date()})"))  # fmt: skip
+                                 f"published ({source.published_on})"))  # fmt: skip
     errors.extend(_statement_rules(report, source))
     evidence_errors, found = evidence.resolve(report, source)
     errors.extend(evidence_errors)
@@ -82,6 +83,19 @@ def check_report(report: SeedReport) -> list[SeedError]:
     report.evidence = [e for e in found if (e.kind, e.record) in written]
     report.errors.extend(errors)
     return errors
+
+
+def date_readings(report: SeedReport) -> list[SeedError]:
+    """Notices (`date.read`) of the dates whose reading could surprise, anything but a day: what span each is."""
+    notices = []
+    for kind in ("meetings", "statements"):
+        for index, record in report.of(kind):
+            text = getattr(record, "date", None)
+            if text is not None and (span := dates.span_of(text)).day is None:
+                bounds = f"{span.earliest or 'open'} to {span.latest or 'open'}"
+                notices.append(_error(report, kind, index, ".date", "date.read",
+                                      f"{text} is read as {span.describe()} ({bounds})"))  # fmt: skip
+    return notices
 
 
 def _error(report: SeedReport, kind: str, index: int, suffix: str, code: str, message: str) -> SeedError:
@@ -114,7 +128,7 @@ def _repeats(report: SeedReport) -> Iterator[SeedError]:
 
 
 def _statement_rules(report: SeedReport, source: Source) -> Iterator[SeedError]:
-    published = source.published_at.date()
+    published = source.published_on
     source_text = evidence.normalise(source.text) if source.text is not None else None
     held = {m.key: m.date for _, m in report.of("meetings") if m.status is MeetingStatus.HELD and m.date}
     for index, statement in report.of("statements"):
@@ -130,11 +144,13 @@ def _statement_rules(report: SeedReport, source: Source) -> Iterator[SeedError]:
                              f"{source.key!r}; correct the quote or make it a paraphrase")  # fmt: skip
         if statement.date is None:
             continue
-        if statement.date > published:
+        said = dates.span_of(statement.date)
+        # An error only when no day of the span is possible.
+        if said.earliest is not None and said.earliest > published:
             yield _error(report, "statements", index, ".date", "statement.date_order",
                          f"dated {statement.date}, after its source was published ({published})")  # fmt: skip
         meeting_date = held.get(statement.meeting) if statement.meeting else None
-        if meeting_date is not None and statement.date < meeting_date:
+        if meeting_date is not None and dates.span_of(meeting_date).certainly_after(said):
             yield _error(report, "statements", index, ".date", "statement.date_order",
                          f"dated {statement.date}, before the meeting it is about was held ({meeting_date}, as "
                          f"this file reports it)")  # fmt: skip
@@ -151,7 +167,7 @@ def source_row(s: Source) -> store.Values:
     # isoformat keeps the offset as +00:00 where JSON mode would write Z, which the store's CHECK refuses.
     values = {
         **s.model_dump(mode="json", exclude={"evidence"}),
-        "published_at": s.published_at.isoformat(),
+        "published_at": s.published_at.isoformat(),  # a day, or a date-time with its offset
         "retrieved_at": s.retrieved_at.isoformat() if s.retrieved_at is not None else None,
         "via": store.to_json(s.via),
         "text_sha256": hashlib.sha256(s.text.encode()).hexdigest() if s.text is not None else None,
@@ -159,10 +175,35 @@ def source_row(s: Source) -> store.Values:
     return store.as_row("sources", values)
 
 
+# The note of the evidence derived for an undated statement's date (`Statement.when`).
+UNDATED_NOTE = "Undated in its source: said no later than the source was published, on {day}."
+
+
+def span_values(text: str | None, column: str = "date") -> dict[str, Any]:
+    """The store's columns of a date (`store._span`), from its EDTF text."""
+    span = dates.span_of(text) if text is not None else None
+    return span_columns(span, column)
+
+
+def span_columns(span: dates.Span | None, column: str = "date") -> dict[str, Any]:
+    if span is None:
+        return {column: None, f"{column}_earliest": None, f"{column}_latest": None, f"{column}_precision": None,
+                f"{column}_approximate": 0, f"{column}_uncertain": 0}  # fmt: skip
+    return {
+        column: span.edtf,
+        f"{column}_earliest": span.earliest.isoformat() if span.earliest else None,
+        f"{column}_latest": span.latest.isoformat() if span.latest else None,
+        f"{column}_precision": span.precision.value,
+        f"{column}_approximate": int(span.approximate),
+        f"{column}_uncertain": int(span.uncertain),
+    }
+
+
 def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
     """The rows of every report table for this file's source."""
     assert report.source is not None
     src = report.source.key
+    reported_on = report.source.published_on.isoformat()
     rows: dict[str, list[store.Values]] = {table.name: [] for table in REPORT_TABLES}
 
     def add(table: str, **values: Any) -> None:
@@ -179,8 +220,8 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
         add("topic_reports", topic=t.key, label=t.label, labels=store.to_json(t.labels))
     for _, m in report.of("meetings"):
         assert isinstance(m, Meeting)
-        facts = m.model_dump(mode="json", exclude={"key", "topics", "sources", "delegations", "evidence"})
-        add("meeting_reports", meeting=m.key, **facts)
+        facts = m.model_dump(mode="json", exclude={"key", "topics", "sources", "delegations", "evidence", "date"})
+        add("meeting_reports", meeting=m.key, **facts, **span_values(m.date))
         for i, topic in enumerate(m.topics):
             add("meeting_report_topics", meeting=m.key, position=i, topic=topic)
         for d, delegation in enumerate(m.delegations):
@@ -190,8 +231,12 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
                 add("delegation_report_members", meeting=m.key, country=delegation.country, position=i, person=person)
     for _, s in report.of("statements"):
         assert isinstance(s, Statement)
-        values = s.model_dump(mode="json", exclude={"topics", "evidence"})
-        add("statements", **values | {"source": src, "translations": store.to_json(s.translations)})
+        values = s.model_dump(mode="json", exclude={"topics", "evidence", "date"})
+        add("statements", **values | {"source": src, "translations": store.to_json(s.translations)},
+            **span_values(s.date), reported_on=reported_on)  # fmt: skip
+        if s.date is None and "date" not in s.evidence:
+            add("evidence", kind="statement", record=s.key, seed_field="date", field="date", position=-1,
+                basis=Basis.INFERRED.value, note=UNDATED_NOTE.format(day=reported_on), derived=1)  # fmt: skip
         for i, topic in enumerate(s.topics):
             add("statement_topics", statement=s.key, position=i, topic=topic)
     for table, evidence_rows in evidence.rows(report.evidence, src).items():

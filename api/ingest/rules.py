@@ -42,7 +42,8 @@ RULES: dict[str, str] = {
     "name that file's source.",
     "report.disagree": "Reports of one record agree on its facts: a person's or organization's country and Wikidata "
     "id, a delegation's head, a meeting's status, format, date, city, host country, round and follows (a held "
-    "report supersedes what planned ones gave for date, place and format).",
+    "report supersedes what planned ones gave for date, place and format). Dates agree when their spans share a "
+    "day; the meeting's date is their intersection.",
     "report.incomplete": "A merged meeting has a title and a format from at least one of its reports.",
     "text.invalid": "Text has no control characters (names and labels are one line; long text may have line "
     "breaks and tabs) nor bidirectional embedding, override or isolate controls (U+202A–U+202E, U+2066–U+2069; "
@@ -55,10 +56,15 @@ RULES: dict[str, str] = {
     "wikidata.invalid": "A Wikidata id is `Q` followed by digits.",
     "source.url": "A source URL is an absolute http or https URL.",
     "source.naive_datetime": "A source's publication time carries a timezone.",
-    "meeting.held_requires_date": "A held meeting has a date.",
-    "meeting.date_after_source": "A held report of a meeting is not dated after the publication of its source.",
+    "date.invalid": "A date is a day `2025-02-27`, a month `2025-02` or a year `2025` (EDTF), qualified as a whole "
+    "by `~` (approximate), `?` (uncertain) or `%` (both), or an interval of two of those, either end open "
+    "(`2025-03-01/..`), that starts before it ends; a source's publication is a date-time with its offset, or a day.",
+    "meeting.held_requires_date": "A held meeting has a date, of any precision.",
+    "meeting.date_after_source": "A held report of a meeting is not dated after the publication day of its source: "
+    "its date's earliest day is not after it.",
     "meeting.delegations": "A meeting has at least two delegations, of distinct countries.",
-    "meeting.follows_order": "A follow-up is dated after its predecessor when both are dated; no cycles.",
+    "meeting.follows_order": "A follow-up is dated after its predecessor when both are dated (for spans: some "
+    "day of the follow-up's is after some day of its predecessor's); no cycles.",
     "meeting.round_sequence": "A follow-up's round is its predecessor's round + 1 when both are set.",
     "delegation.head_country": "A delegation's head with a known country belongs to the delegation's country.",
     "statement.text": "A statement's text and each translation are not empty once whitespace and invisible "
@@ -66,8 +72,9 @@ RULES: dict[str, str] = {
     f"{STATEMENT_MAX_LENGTH:,} characters.",
     "statement.attribution": "A statement has a speaker or an organization.",
     "statement.quote_not_in_source": "A direct quote occurs verbatim in its source's text, when present.",
-    "statement.date_order": "A statement is not dated after its source, nor before the meeting it is about when "
-    "its own source reports that meeting as held.",
+    "statement.date_order": "A statement is not dated after its source's publication day, nor before the meeting "
+    "it is about when its own source reports that meeting as held (for spans: an error only when no day of the "
+    "statement's span is possible).",
     "evidence.note": "Evidence whose basis is `inferred`, `assumed` or `external` has a `note` saying why; `stated` "
     "evidence quotes the source.",
     "evidence.no_text": "Evidence quotes need the source's `text` to be checked against.",
@@ -85,6 +92,8 @@ RULES: dict[str, str] = {
 
 # Rules whose violations are warnings: what may be a mistake, which `--strict` (CI) makes errors.
 WARNINGS = frozenset({"key.duplicate"})
+# Not rules: what a check says it understood, where that could surprise (a date's span), never an error.
+NOTICES = frozenset({"date.read"})
 
 MAX_ERRORS = 1000  # errors a validation keeps; past them it only counts, so that memory stays bounded
 
@@ -128,6 +137,11 @@ class SeedError:
         return self.code in WARNINGS
 
     @property
+    def severity(self) -> str:
+        """`error`, `warning` or `notice` (what GitHub Actions annotations call them too)."""
+        return "notice" if self.code in NOTICES else "warning" if self.is_warning else "error"
+
+    @property
     def where(self) -> str:
         """`file:line:col`, the form editors and CI annotations understand, or the file alone."""
         return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
@@ -142,7 +156,7 @@ class SeedError:
             "column": self.column or None,
             "path": self.path,
             "code": self.code,
-            "severity": "warning" if self.is_warning else "error",
+            "severity": self.severity,
             "message": self.message,
         }
 

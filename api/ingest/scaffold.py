@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 from ..vocabulary import KEY_MAX_LENGTH
 from .export import seed_yaml
-from .models import RECORD_TYPES, Source
+from .models import RECORD_TYPES, Source, check_published, published_day
 from .seeds import RECORD_LISTS, RecordKind, parse_seed_text, validation_errors
 
 SCHEMA_PATH = Path("schema") / "seed.schema.json"
@@ -83,9 +84,9 @@ def slug(text: str, words: int = 6) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", ascii_text)[:words])
 
 
-def source_key(outlet: str, published_at: dt.datetime, title: str) -> str:
+def source_key(outlet: str, published_on: dt.date, title: str) -> str:
     """`outlet-yyyy-mm-dd-title-words`, cut at a word to fit the key limit."""
-    parts = [p for p in (slug(outlet, 4), published_at.date().isoformat(), slug(title)) if p]
+    parts = [p for p in (slug(outlet, 4), published_on.isoformat(), slug(title)) if p]
     key = "-".join(parts)
     while len(key) > KEY_MAX_LENGTH:
         key = key.rsplit("-", 1)[0]
@@ -137,10 +138,10 @@ def scaffold(
     the line that tells an editor where the JSON Schema is (`schema`, a path or URL; none when None)."""
     details: dict[str, Any] = {"outlet": outlet, "title": title, "published_at": published_at, "language": language}
     try:
-        when: dt.datetime | None = dt.datetime.fromisoformat(published_at)
-    except ValueError:  # the model says what is wrong with it, below
-        when = None
-    source = {"key": key or (source_key(outlet, when, title) if when else "source"), **details}
+        day: dt.date | None = published_day(check_published(published_at))
+    except PydanticCustomError:  # the model says what is wrong with it, below
+        day = None
+    source = {"key": key or (source_key(outlet, day, title) if day else "source"), **details}
     source |= {"url": url} if url else {}
     source |= {"via": list(via)} if via else {}
     if text is not None and text.strip():

@@ -74,6 +74,7 @@ class LoadResult:
     written: bool = False
     warnings: list[SeedError] = field(default_factory=list)  # possible mistakes (`rules.WARNINGS`), not errors
     evidence: dict[str, Coverage] = field(default_factory=dict)  # per file read
+    notices: list[SeedError] = field(default_factory=list)  # what was understood where it could surprise
 
     def total(self, change: str) -> int:
         return sum(keys.count for keys in self.changes[change].values())
@@ -95,6 +96,7 @@ class LoadResult:
             "written": self.written,
             "files": self.files,
             "warnings": [w.as_dict() for w in self.warnings],
+            "notices": [n.as_dict() for n in self.notices],
             "evidence": {file: {"covered": c.covered, "facts": c.facts} for file, c in self.evidence.items()},
             **{
                 change: {kind: {"count": k.count, "keys": k.keys} for kind, k in kinds.items() if k.count}
@@ -355,6 +357,11 @@ def _reading(paths: Sequence[Path], progress: Progress | None, options: Options,
             raise store.StoreError(f"{problem}; nothing was written") from None
 
 
+def _notices(reading: Reading) -> list[SeedError]:
+    locator = Locator()  # composes only the files that have a notice
+    return [locator.locate(notice) for notice in reading.notices]
+
+
 def _coverage(reading: Reading) -> dict[str, Coverage]:
     return {file: Coverage(covered, facts) for file, (covered, facts) in reading.coverage.items()}
 
@@ -378,7 +385,7 @@ def _unchanged(db_path: Path, reading: Reading, options: Options) -> LoadResult 
     if store.stored_digests(db_path, list(reading.digests), options.wait) != reading.digests:
         return None
     reading.finished()
-    return LoadResult(files=reading.files, evidence=_coverage(reading))
+    return LoadResult(files=reading.files, evidence=_coverage(reading), notices=_notices(reading))
 
 
 def _files(reading: Reading, refuse: bool) -> Work:
@@ -395,6 +402,7 @@ def _files(reading: Reading, refuse: bool) -> Work:
             raise _refused(reading)
         load.result.files = reading.files
         load.result.evidence = _coverage(reading)
+        load.result.notices = _notices(reading)
         load.errors.extend(reading.errors.items)
         load.errors.more += reading.errors.more
 

@@ -16,7 +16,7 @@ export default [
         {
           acceptedIdNames: ['id'],
           acceptedIdTypes: ['ID'],
-          exceptions: { types: ['PageInfo', 'Evidence', 'TextQuote'], suffixes: ['Connection', 'Edge'] },
+          exceptions: { types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan'], suffixes: ['Connection', 'Edge'] },
         },
       ],
     },
