@@ -228,3 +228,15 @@ def test_a_backward_page_is_read_from_the_index_backwards(article_db: Path) -> N
         conn.close()
     assert "USING INDEX" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def test_a_planned_document_refuses_first_with_last_in_its_variables(synthetic: Paths) -> None:
+    """The compiled plan of a document is reused across variables; paging that the spec forbids still falls back to
+    the resolver path, which refuses it, and the plan's variants answer both directions."""
+    listing = LISTINGS[0]
+    query = _document(listing, "nodes { key }")
+    assert synthetic.same(query, {"first": 2})
+    assert synthetic.same(query, {"last": 2})
+    assert synthetic.compiled_only(query, {"first": 2, "last": 2}) is None
+    refused = orjson.loads(orjson.dumps(_answer(synthetic.reference, query, {"first": 2, "last": 2})))
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_USER_INPUT"]
