@@ -37,19 +37,23 @@ class DatabaseProblem(click.ClickException):
     exit_code = EXIT_DATABASE
 
 
-def _github(error: SeedError) -> str:
-    """A GitHub Actions workflow command, which shows the error on its line of a pull request's diff."""
+def _annotation(level: str, file: str, line: int | None, column: int | None, title: str, message: str) -> str:
+    """A GitHub Actions workflow command, which shows a problem on its line of a pull request's diff."""
 
     def escape(text: str, *also: str) -> str:
         for character in ("%", "\r", "\n", *also):
             text = text.replace(character, f"%{ord(character):02X}")
         return text
 
-    where = [f"file={escape(error.file, ':', ',')}"]
-    if error.line:
-        where += [f"line={error.line}", f"col={error.column}"]
+    where = [f"file={escape(file, ':', ',')}"]
+    if line:
+        where += [f"line={line}", f"col={column}"]
+    return f"::{level} {','.join(where)},title={escape(title, ':', ',')}::{escape(message)}"
+
+
+def _github(error: SeedError) -> str:
     message = f"{error.path}: {error.message}" if error.path else error.message
-    return f"::{error.severity} {','.join(where)},title={escape(error.code, ':', ',')}::{escape(message)}"
+    return _annotation(error.severity, error.file, error.line, error.column, error.code, message)
 
 
 def _lines(errors: list[SeedError], output_format: str) -> None:
@@ -513,20 +517,26 @@ def serve(
 @click.option(
     "--operations",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Check a folder of consumer operations (.graphql) against the working schema; exit 1 if one fails.",
+    help="Check a folder of consumer operations (.graphql) against the working schema; exit 1 if one fails or the "
+    "folder has none.",
 )
 @click.option("--apollo", is_flag=True, help="Print the client kit's schema/client/apollo.json instead.")
-def schema(check: bool, operations: Path | None, apollo: bool) -> None:
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+    help="Of --check and --operations: text (FILE:LINE:COL: operation: message); json; github: GitHub Actions "
+    "annotations.",
+)  # fmt: skip
+def schema(check: bool, operations: Path | None, apollo: bool, output_format: str) -> None:
     """Print the GraphQL SDL, or check it against the committed contract and against consumers' operations.
 
     With --check, every difference is listed as BREAKING, DANGEROUS (graphql-core's classification) or SAFE
     (additions, descriptions), and every deprecation as a NOTICE (not a difference). With --operations DIR, every
-    operation that would not validate is listed. With --apollo, the client kit's schema/client/apollo.json is
-    printed.
+    problem of an operation that would not validate is listed at its FILE:LINE:COL with the operation's name, and a
+    folder without any operation fails too. With --apollo, the client kit's schema/client/apollo.json is printed.
 
     Example:
 
-        diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql
+        diplo schema > schema/schema.graphql && diplo schema --check --operations ../web-app/src/graphql --format github
     """
     from .contract import check_committed, check_operations, deprecations
     from .graphql.schema import print_sdl
@@ -540,25 +550,43 @@ def schema(check: bool, operations: Path | None, apollo: bool) -> None:
     if not check and operations is None:
         click.echo(print_sdl(), nl=False)
         return
-    failed = False
+    failed, lines, summary = False, [], []
+    found: dict[str, Any] = {}
     if check:
         changes = check_committed()
-        for change in [*changes, *deprecations(print_sdl())]:
-            click.echo(str(change))
-        if changes:
-            click.echo(f"{len(changes)} difference(s) from schema/schema.graphql", err=True)
-            failed = True
-        else:
-            click.echo("schema/schema.graphql is current")
+        notices = deprecations(print_sdl())
+        found["changes"] = [{"severity": c.severity.upper(), "description": c.description} for c in changes]
+        found["notices"] = [{"severity": c.severity.upper(), "description": c.description} for c in notices]
+        levels = {"breaking": "error", "dangerous": "warning", "safe": "notice", "notice": "notice"}
+        for change in [*changes, *notices]:
+            sdl = "schema/schema.graphql"
+            shown = _annotation(levels[change.severity], sdl, None, None, change.severity.upper(), change.description)
+            lines.append(shown if output_format == "github" else str(change))
+        failed = bool(changes)
+        summary.append(f"{len(changes)} difference(s) from schema/schema.graphql" if changes
+                       else "schema/schema.graphql is current")  # fmt: skip
     if operations is not None:
-        problems = check_operations(operations)
-        for problem in problems:
-            click.echo(f"OPERATION: {problem}")
-        if problems:
-            click.echo(f"{len(problems)} problem(s) in the operations of {operations}", err=True)
-            failed = True
+        report = check_operations(operations)
+        found["operations"] = {"folder": str(operations), "count": report.operations,
+                               "problems": [p.as_dict() for p in report.problems]}  # fmt: skip
+        for problem in report.problems:
+            title = problem.definition or "syntax"
+            annotation = _annotation("error", problem.file, problem.line, problem.column, title, problem.message)
+            lines.append(annotation if output_format == "github" else str(problem))
+        if report.problems:
+            summary.append(f"{len(report.problems)} problem(s) in the operations of {operations}")
+        elif report.operations == 0:
+            summary.append(f"no operation in {operations}: no .graphql file there holds a query")
         else:
-            click.echo(f"every operation in {operations} is valid against the working schema")
+            summary.append(f"{report.operations} operation(s) in {operations} valid against the working schema")
+        failed = failed or bool(report.problems) or report.operations == 0
+    if output_format == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)
+    for line in summary:
+        click.echo(line, err=failed or output_format != "text")
     if failed:
         sys.exit(1)
 

@@ -1,11 +1,14 @@
-"""What a normalized client cache needs to know of the schema (schema/client/apollo.json): the types behind each
-interface (Apollo's `possibleTypes`) and the key arguments of each connection field (`relayStylePagination`)."""
+"""What a normalized client cache needs to know of the schema (schema/client/apollo.json), which the kit's Apollo
+type policies and urql graphcache options both read: the types behind each interface (Apollo's `possibleTypes`),
+the key arguments of each connection field (`relayStylePagination`, urql's `relayPagination`), and the object types
+without an id (kept inside the object that holds them, not normalized: graphcache's `keys`)."""
 
 from typing import Any
 
 from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, get_named_type
 
-PAGE_ARGUMENTS = ("first", "after")  # what moves along a listing; every other argument keys a separate listing
+# What moves along a listing, either way; every other argument keys a separate listing.
+PAGE_ARGUMENTS = ("first", "after", "last", "before")
 
 
 def apollo_config(schema: GraphQLSchema) -> dict[str, Any]:
@@ -23,4 +26,10 @@ def apollo_config(schema: GraphQLSchema) -> dict[str, Any]:
             if get_named_type(field.type).name.endswith("Connection"):
                 keys = [arg for arg in field.args if arg not in PAGE_ARGUMENTS]
                 connections.setdefault(named.name, {})[field_name] = keys
-    return {"possibleTypes": possible, "connections": connections}
+    roots = {schema.query_type.name if schema.query_type is not None else None}
+    unkeyed = [t.name for t in objects if isinstance(t, GraphQLObjectType) and "id" not in t.fields]
+    return {
+        "possibleTypes": possible,
+        "connections": connections,
+        "unkeyed": [name for name in unkeyed if name not in roots],
+    }

@@ -1,6 +1,7 @@
 """The committed SDL is the public contract; this tells how the current schema differs from it, and whether a
 consumer's operations still run against it."""
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -14,6 +15,7 @@ from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
     GraphQLEnumValue,
+    GraphQLError,
     GraphQLField,
     GraphQLInputField,
     GraphQLInputObjectType,
@@ -23,6 +25,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     NoUnusedFragmentsRule,
+    OperationDefinitionNode,
     Source,
     build_schema,
     find_breaking_changes,
@@ -118,35 +121,94 @@ def check_committed(path: Traversable = SDL_PATH) -> list[SchemaChange]:
     return compare(path.read_text(encoding="utf-8"), print_sdl())
 
 
-def check_operations(folder: Path, sdl: str | None = None) -> list[str]:
-    """Each `.graphql` document under `folder` (a consumer's operations) that does not validate against the
-    working schema, as `FILE: message` lines; empty when every one would run.
+@dataclass(frozen=True)
+class OperationProblem:
+    """Why one operation (or fragment) of a consumer's folder would not run: where, in which definition, and why."""
+
+    file: str
+    line: int
+    column: int
+    definition: str | None  # the operation's name (`anonymous` without one), `fragment NAME`, or None (syntax)
+    message: str
+
+    def __str__(self) -> str:
+        named = f" {self.definition}:" if self.definition is not None else ""
+        return f"{self.file}:{self.line}:{self.column}:{named} {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column, "operation": self.definition,
+                "message": self.message}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OperationsReport:
+    """What `check_operations` found in a folder: how many operations, and every problem."""
+
+    operations: int
+    problems: list[OperationProblem]
+
+
+def _definition_name(definition: ExecutableDefinitionNode) -> str:
+    if isinstance(definition, FragmentDefinitionNode):
+        return f"fragment {definition.name.value}"
+    return definition.name.value if definition.name is not None else "anonymous"
+
+
+def _problem(error: GraphQLError, path: Path, documents: dict[str, list[ExecutableDefinitionNode]]) -> OperationProblem:
+    """The problem at the error's first place, named by the definition that holds it."""
+    file = error.source.name if error.source is not None else str(path)
+    line, column = (error.locations[0].line, error.locations[0].column) if error.locations else (1, 1)
+    position = next(iter(error.positions), None) if error.positions else None
+    holding = [
+        _definition_name(d)
+        for d in documents.get(file, [])
+        if position is not None and d.loc is not None and d.loc.start <= position < d.loc.end
+    ]
+    return OperationProblem(file, line, column, holding[0] if holding else None, error.message)
+
+
+def _graphql_files(folder: Path) -> list[Path]:
+    """The `.graphql` files under `folder`, sorted; folders that vanish or cannot be read while walked are passed."""
+    found = [Path(top) / name for top, _, names in os.walk(folder) for name in names if name.endswith(".graphql")]
+    return sorted(found)
+
+
+def check_operations(folder: Path, sdl: str | None = None) -> OperationsReport:
+    """Each `.graphql` document under `folder` (a consumer's operations) checked against the working schema: how
+    many operations there are, and each problem at its file, line and column, with the operation it is in.
 
     Fragments may live in files of their own, as codegen projects keep them: each file is validated with the
     fragments of every other file beside its own, and an error is reported once, against the file it is in. Type
     definitions (a copy of a schema in the folder) are not operations and are left out."""
     schema = build_schema(sdl if sdl is not None else print_sdl())
-    problems: list[str] = []
-    documents: dict[Path, list[ExecutableDefinitionNode]] = {}
-    for path in sorted(folder.rglob("*.graphql")):
+    problems: list[OperationProblem] = []
+    documents: dict[str, list[ExecutableDefinitionNode]] = {}
+    for path in _graphql_files(folder):
         try:
-            document = parse(Source(path.read_text(encoding="utf-8"), str(path)))
+            data = path.read_bytes()
+            document = parse(Source(data.decode("utf-8"), str(path)))
         except GraphQLSyntaxError as error:
-            problems.append(f"{path}: {error.message}")
+            problems.append(_problem(error, path, documents))
             continue
-        except UnicodeDecodeError:
-            problems.append(f"{path}: not UTF-8 text")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            problems.append(OperationProblem(str(path), line, 1, None, "not UTF-8 text"))
             continue
-        documents[path] = [d for d in document.definitions if isinstance(d, ExecutableDefinitionNode)]
-    fragments = {d.name.value: d for ds in documents.values() for d in ds if isinstance(d, FragmentDefinitionNode)}
+        except OSError as error:
+            problems.append(OperationProblem(str(path), 1, 1, None, f"cannot read: {error.strerror}"))
+            continue
+        documents[str(path)] = [d for d in document.definitions if isinstance(d, ExecutableDefinitionNode)]
+    every = [d for ds in documents.values() for d in ds]
+    fragments = {d.name.value: d for d in every if isinstance(d, FragmentDefinitionNode)}
     rules = [rule for rule in specified_rules if rule is not NoUnusedFragmentsRule]
-    seen: set[tuple[str, str]] = set()
-    for path, definitions in documents.items():
+    seen: set[tuple[str, int, int, str]] = set()
+    for file, definitions in documents.items():
         own = {d.name.value for d in definitions if isinstance(d, FragmentDefinitionNode)}
         borrowed = [fragment for name, fragment in fragments.items() if name not in own]
         for invalid in validate(schema, DocumentNode(definitions=(*definitions, *borrowed)), rules):
-            where = invalid.source.name if invalid.source is not None else str(path)
-            if (where, invalid.message) not in seen:
-                seen.add((where, invalid.message))
-                problems.append(f"{where}: {invalid.message}")
-    return problems
+            problem = _problem(invalid, Path(file), documents)
+            if (problem.file, problem.line, problem.column, problem.message) not in seen:
+                seen.add((problem.file, problem.line, problem.column, problem.message))
+                problems.append(problem)
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in every)
+    return OperationsReport(operations, problems)

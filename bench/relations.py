@@ -73,6 +73,7 @@ SELECTIONS: dict[str, tuple[str, str]] = {
     "Country": ("code name", _country("{r}.code")),
     "DateSpan": ("edtf earliest latest precision approximate uncertain", _span("{r}.edtf", "{r}.earliest", "{r}.latest",
                  "{r}.precision", "{r}.approximate", "{r}.uncertain")),
+    "Translation": ("language text", "json_object('language', {r}.language, 'text', {r}.text)"),
     "Evidence": ("field basis note", "json_object('field', {r}.field, 'basis', upper({r}.basis), 'note', {r}.note)"),
     "TextQuote": ("exact start end", "json_object('exact', {r}.exact, 'start', {r}.start_offset, "
                   "'end', {r}.end_offset)"),
@@ -213,6 +214,8 @@ HAND_WRITTEN: dict[str, str] = {
     "Statement.topics": _array("Topic", "SELECT t.* FROM statement_topics x JOIN topics t ON t.key = x.topic "
                                "WHERE x.statement = a.key ORDER BY x.position"),
     "Statement.source": _one("Source", "sources", "a.source"),
+    "Statement.translations": _array("Translation", "SELECT key AS language, value AS text "
+                                     "FROM json_each(a.translations) WHERE type = 'text' ORDER BY key"),
     "Statement.evidence": _evidence("statement", "a.source", "a.key"),
     "Evidence.quotes": _array("TextQuote", "SELECT * FROM evidence_quotes q WHERE q.source = a.source "
                               "AND q.kind = a.kind AND q.record = a.record AND q.seed_field = a.seed_field "

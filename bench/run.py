@@ -39,6 +39,8 @@ SEARCH_QUERY = '{ statements(first: 20, filter: {search: "ref4242"}) { totalCoun
 # Two of the synthetic vocabulary's forty-odd words: matches a large share of all statements.
 BROAD_SEARCH_QUERY = '{ statements(first: 20, filter: {search: "embassy dialogue"}) { totalCount nodes { key } } }'
 PAGE_QUERY = "query ($after: String) { statements(first: 20, after: $after) { nodes { key text date } } }"
+# The same listing backwards: the 20 statements before a cursor.
+PAGE_BACK_QUERY = "query ($before: String) { statements(last: 20, before: $before) { nodes { key text date } } }"
 
 
 # --- child processes: each measures its own peak memory ----------------------------------------------------
@@ -305,17 +307,28 @@ def p50_ms(url: str, body: dict[str, Any], count: int = 50) -> float:
     return statistics.median(times) * 1000
 
 
-def p50_pair_ms(url: str, first: dict[str, Any], second: dict[str, Any], count: int = 100) -> tuple[float, float]:
-    """p50s of two requests sent in turn, so that both see the same load from whatever else runs."""
+def p50_turns_ms(url: str, bodies: list[dict[str, Any]], count: int = 100) -> list[float]:
+    """p50s of requests sent in turn, so that all see the same load from whatever else runs."""
     with httpx.Client(base_url=url, timeout=30) as http:
-        times: tuple[list[float], list[float]] = ([], [])
+        times: list[list[float]] = [[] for _ in bodies]
         for _ in range(count):
-            for body, found in zip((first, second), times, strict=True):
+            for body, found in zip(bodies, times, strict=True):
                 started = time.perf_counter()
                 response = http.post("/graphql", json=body)
                 found.append(time.perf_counter() - started)
                 assert "errors" not in response.json(), response.text
-    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+    return [statistics.median(found) * 1000 for found in times]
+
+
+def page_p50s(url: str, db: Path, depth: int) -> dict[str, float]:
+    """Page 1 of the statements, the page after the `depth`th and the page before it (backwards), in turn."""
+    cursor = deep_cursor(db, depth)
+    bodies = [
+        {"query": PAGE_QUERY, "variables": {"after": None}},
+        {"query": PAGE_QUERY, "variables": {"after": cursor}},
+        {"query": PAGE_BACK_QUERY, "variables": {"before": cursor}},
+    ]
+    return dict(zip(("page_1_ms", "page_deep_ms", "page_back_ms"), p50_turns_ms(url, bodies), strict=True))
 
 
 def statements_per_request(db: Path, query: str) -> int:
@@ -433,9 +446,7 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
     if args.reads:
         with server([sys.executable, "-m", "diplo", "serve", "--db", str(db), "--no-graphiql", "--workers", "1"],
                     "/healthz") as (url, _):  # fmt: skip
-            deep = {"query": PAGE_QUERY, "variables": {"after": deep_cursor(db, statements // 2)}}
-            page_1 = {"query": PAGE_QUERY, "variables": {"after": None}}
-            results["page_1_ms"], results["page_deep_ms"] = p50_pair_ms(url, page_1, deep)
+            results |= page_p50s(url, db, statements // 2)
         (out / "results.json").write_text(json.dumps(results, indent=2))
         report_shapes(results)
         return 0
@@ -453,9 +464,7 @@ def run(args: argparse.Namespace, out: Path, use_wrk: bool) -> int:
             print("FAILED: Diplo and the floor answer the nested query differently", file=sys.stderr)
             return 1
         results["diplo_1"] = dict(zip(("rps", "p50_ms"), throughput(url, body, args.seconds, use_wrk), strict=True))
-        cursor = deep_cursor(db, 100_000)
-        results["page_1_ms"] = p50_ms(url, {"query": PAGE_QUERY, "variables": {"after": None}})
-        results["page_deep_ms"] = p50_ms(url, {"query": PAGE_QUERY, "variables": {"after": cursor}})
+        results |= page_p50s(url, db, 100_000)
         results["search_ms"] = p50_ms(url, {"query": SEARCH_QUERY})
         results["broad_search_ms"] = p50_ms(url, {"query": BROAD_SEARCH_QUERY}, count=10)
         results["serve_peak_rss_mb"] = peak_rss_mb(process.pid)
@@ -495,7 +504,8 @@ def report_shapes(r: dict[str, Any]) -> None:
     if "page_1_ms" in r:
         lines.append(
             f"statements page half-way down (p50): {r['page_deep_ms']:.1f} ms against {r['page_1_ms']:.1f} ms for "
-            f"page 1 ({r['page_deep_ms'] / r['page_1_ms']:.2f}x)"
+            f"page 1 ({r['page_deep_ms'] / r['page_1_ms']:.2f}x); the page before it, backwards: "
+            f"{r['page_back_ms']:.1f} ms ({r['page_back_ms'] / r['page_1_ms']:.2f}x)"
         )
     print("\n".join(lines))
 
@@ -526,6 +536,8 @@ def report(r: dict[str, Any], workers: int) -> None:
         f"| SQL statements per request | {r['sql_per_request']['diplo']} | {r['sql_per_request']['floor']} | |",
         f"| statements page past the 100,000th: p50 | {r['page_deep_ms']:.1f} ms | {r['page_1_ms']:.1f} ms "
         f"(page 1) | {r['page_deep_ms'] / r['page_1_ms']:.2f}x |",
+        f"| statements page before the 100,000th, backwards: p50 | {r['page_back_ms']:.1f} ms | "
+        f"{r['page_1_ms']:.1f} ms (page 1) | {r['page_back_ms'] / r['page_1_ms']:.2f}x |",
         f"| full-text search, a rare word: p50 (with the client's round trip) | {r['search_ms']:.1f} ms | | |",
         f"| full-text search, two common words: p50 | {r['broad_search_ms']:.1f} ms | | |",
         f"| load: rows/s | {load_rows_rate:,.0f} | {floor_rate:,.0f} | {load_rows_rate / floor_rate:.0%} |",

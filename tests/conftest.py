@@ -14,6 +14,7 @@ import httpx
 import pytest
 from diplo import store
 from diplo.ingest.session import load_seeds
+from diplo.ingest.synth import write_synthetic
 from diplo.server.app import Settings, create_app
 from hypothesis import HealthCheck, settings
 from starlette.types import ASGIApp
@@ -114,6 +115,15 @@ def model_accepts(check: Callable[[str], str], value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@pytest.fixture(scope="session")
+def synthetic_db() -> Iterator[Path]:
+    """A small synthetic database: 40 meetings, 120 statements."""
+    with tempfile.TemporaryDirectory() as tmp:
+        write_synthetic(Path(tmp) / "seeds", meetings=40, statements_per_meeting=3, seed=3)
+        load_seeds(Path(tmp) / "synthetic.db", [Path(tmp) / "seeds"])
+        yield Path(tmp) / "synthetic.db"
 
 
 @pytest.fixture(scope="session")

@@ -190,7 +190,7 @@ ROOT_QUERIES = _root_queries()
 
 def test_every_declared_type_is_queried() -> None:
     reached = {t for _, t in LISTINGS.values()} | set(ROSTERS.values())
-    reached |= {"MeetingReport", "DelegationReport", "Evidence", "TextQuote"}
+    reached |= {"MeetingReport", "DelegationReport", "Evidence", "TextQuote", "Translation"}
     reached |= {spec.target for t in TYPES.values() for spec in t.fields.values() if isinstance(spec, Embedded)}
     assert reached == set(TYPES)
 

@@ -10,10 +10,9 @@ import gc
 import json
 import logging
 import sqlite3
-import tempfile
 import threading
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ from diplo.graphql import plans
 from diplo.graphql.compiler import Compiler
 from diplo.graphql.limits import Limits
 from diplo.graphql.schema import print_sdl
-from diplo.ingest.session import load_seeds
-from diplo.ingest.synth import write_synthetic
 from diplo.server import worker
 from diplo.server.app import GraphQLEndpoint, Settings, create_app
 from diplo.server.snapshots import open_snapshot
@@ -37,14 +34,6 @@ from test_fuzz import SCALARS
 
 OPERATIONS = sorted((Path(__file__).resolve().parent.parent / "schema" / "operations").glob("*.graphql"))
 ISTANBUL = "us-russia-talks-istanbul-2025-02-27"
-
-
-@pytest.fixture(scope="module")
-def synthetic_db() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory() as tmp:
-        write_synthetic(Path(tmp) / "seeds", meetings=40, statements_per_meeting=3, seed=3)
-        load_seeds(Path(tmp) / "synthetic.db", [Path(tmp) / "seeds"])
-        yield Path(tmp) / "synthetic.db"
 
 
 class Paths:
@@ -325,14 +314,24 @@ NODE_IDS = [_id("Meeting", ISTANBUL), _id("Delegation", f"{ISTANBUL}/RU"), _id("
 
 
 class Usable(graphql.Visitor):
-    """Generated arguments made ones this API gives out (a page size in range, no cursor, an id of ours), so that
-    most generated queries run instead of stopping at an argument error."""
+    """Generated arguments made ones this API gives out (a page size in range, no cursor, an id of ours, not both
+    `first` and `last`), so that most generated queries run instead of stopping at an argument error."""
+
+    def enter_field(self, node: graphql.FieldNode, *_: Any) -> graphql.FieldNode | None:
+        given = {a.name.value for a in node.arguments or () if not isinstance(a.value, graphql.NullValueNode)}
+        if not {"first", "last"} <= given:
+            return None
+        kept = tuple(a for a in node.arguments if a.name.value != "first")
+        return graphql.FieldNode(
+            alias=node.alias, name=node.name, arguments=kept, directives=node.directives,
+            selection_set=node.selection_set,
+        )  # fmt: skip
 
     def enter_argument(self, node: graphql.ArgumentNode, *_: Any) -> graphql.ArgumentNode | None:
         value: graphql.ValueNode
-        if node.name.value == "first" and isinstance(node.value, graphql.IntValueNode):
+        if node.name.value in ("first", "last") and isinstance(node.value, graphql.IntValueNode):
             value = graphql.IntValueNode(value=str(int(node.value.value) % 6))
-        elif node.name.value == "after":
+        elif node.name.value in ("after", "before"):
             value = graphql.NullValueNode()
         elif node.name.value == "id":
             value = graphql.StringValueNode(value=NODE_IDS[len(graphql.print_ast(node.value)) % len(NODE_IDS)])

@@ -3,6 +3,7 @@ headers, CORS."""
 
 import hashlib
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -121,6 +122,27 @@ def test_persisted_query_store_is_bounded(article_db: Path) -> None:
         for q in queries
     ]
     assert codes == [{"code": "PERSISTED_QUERY_NOT_FOUND"}, None, None]
+
+
+def test_a_persisted_query_miss_is_never_cached_and_is_logged_and_counted(
+    article_db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The miss a client answers by registering its document: a cache that kept it would answer that next try."""
+    client = Client(create_app(Settings(db_path=article_db)))
+    with caplog.at_level(logging.INFO, logger="diplo.access"):
+        missed = [
+            client.get("/graphql", params={"extensions": json.dumps(persisted(QUERY)), "operationName": "Missed"}),
+            client.post("/graphql", json={"extensions": persisted(QUERY), "operationName": "Missed"}),
+        ]
+    for response in missed:
+        assert response.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["vary"] == "Accept, Accept-Encoding"
+    logged = [r.getMessage() for r in caplog.records if r.name == "diplo.access"]
+    assert len(logged) == 2
+    assert all(" Missed PERSISTED_QUERY_NOT_FOUND 200 " in line for line in logged), logged
+    exposition = client.get("/metrics").text
+    assert 'diplo_requests_total{operation="other",outcome="PERSISTED_QUERY_NOT_FOUND"} 2.0' in exposition
 
 
 def test_trusted_documents(article_db: Path) -> None:

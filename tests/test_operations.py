@@ -28,6 +28,8 @@ EXAMPLE_VARIABLES = {
     "meeting-with-delegations": {"key": "us-russia-talks-istanbul-2025-02-27"},
     "search-statements": {"search": "dialog"},
     "meetings-page": {"after": None},
+    "meetings-page-back": {"before": None},
+    "statement-translations": {"key": "us-state-department-istanbul-purpose"},
     "meetings-by-country": {},
     "meeting-reports": {"key": "us-russia-talks-istanbul-2025-02-27"},
 }

@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 from ..store import chunks
 from . import ids, queries
 from .catalog import RELATED, TYPES, Many, Nested, One, Type
-from .pagination import Position
+from .pagination import Paging
 from .queries import Joined
 
 
@@ -56,6 +56,12 @@ def _parents(table: Type) -> tuple[str, str]:
 PARENT = "_p"
 
 
+def _joined(parent_type: str, spec: Nested) -> Joined:
+    """A nested connection's rows joined to the parents of `parent_type`."""
+    group, where = _parents(TYPES[parent_type])
+    return Joined(TYPES[parent_type].rows, PARENT, group, where, spec.condition.format(a=PARENT))
+
+
 @dataclass(frozen=True)
 class ChildPageKey:
     """One page of a nested connection (`spec`, a field of `parent_type`) of one parent (by its path)."""
@@ -63,8 +69,9 @@ class ChildPageKey:
     parent_type: str
     spec: Nested
     parent: str
-    first: int
-    after: Position | None
+    order: str
+    where: queries.Where
+    paging: Paging
 
 
 class Loaders:
@@ -95,7 +102,7 @@ class Loaders:
         if (parent_type, spec) not in self._built:
             group, parents = _parents(table)
             sql = (
-                f"SELECT {group} AS _group, {RELATED}.* FROM {table.rows} {PARENT}, {spec.rows} "
+                f"SELECT {group} AS _group, {RELATED}.* FROM {table.rows} {PARENT}, {spec.rows.format(a=PARENT)} "
                 f"WHERE {parents} AND {spec.where.format(a=PARENT)} ORDER BY {spec.order}"
             )
             none: list[sqlite3.Row] = []
@@ -109,44 +116,42 @@ class Loaders:
         return {path: grouped.get(path, []) for path in paths}
 
     def page(
-        self, parent_type: str, spec: Nested, row: Row, first: int, after: Position | None
+        self, parent_type: str, spec: Nested, row: Row, order: str, where: queries.Where, paging: Paging
     ) -> Awaitable[queries.RowPage]:
-        key = ChildPageKey(parent_type, spec, _path(row, TYPES[parent_type]), first, after)
+        key = ChildPageKey(parent_type, spec, _path(row, TYPES[parent_type]), order, where, paging)
         return self.child_page.load(key)
 
-    def count(self, parent_type: str, spec: Nested, row: Row) -> Awaitable[int]:
-        return self.child_count.load((parent_type, spec, _path(row, TYPES[parent_type])))
+    def count(self, parent_type: str, spec: Nested, row: Row, where: queries.Where) -> Awaitable[int]:
+        return self.child_count.load((parent_type, spec, where, _path(row, TYPES[parent_type])))
 
     @cached_property
     def child_page(self) -> DataLoader[ChildPageKey, queries.RowPage]:
         """Nested connections: one query per relation and page arguments, for all parents at once."""
 
         async def load(keys: list[ChildPageKey]) -> list[queries.RowPage]:
-            groups: dict[tuple[str, Nested, int, Position | None], list[str]] = {}
+            groups: dict[tuple[str, Nested, str, queries.Where, Paging], list[str]] = {}
             for key in keys:
-                groups.setdefault((key.parent_type, key.spec, key.first, key.after), []).append(key.parent)
+                groups.setdefault((key.parent_type, key.spec, key.order, key.where, key.paging), []).append(key.parent)
             pages: dict[ChildPageKey, queries.RowPage] = {}
-            for (parent_type, spec, first, after), parents in groups.items():
-                group, where = _parents(TYPES[parent_type])
-                joined = Joined(TYPES[parent_type].rows, PARENT, group, where, spec.condition.format(a=PARENT))
+            for (parent_type, spec, order, where, paging), parents in groups.items():
+                joined = _joined(parent_type, spec)
                 for chunk in chunks(list(dict.fromkeys(parents))):
-                    found = queries.fetch_child_pages(self.conn, spec.listing, joined, chunk, first, after)
-                    pages.update({ChildPageKey(parent_type, spec, p, first, after): found[p] for p in chunk})
+                    found = queries.fetch_child_pages(self.conn, spec.listing, joined, chunk, order, where, paging)
+                    pages.update({ChildPageKey(parent_type, spec, p, order, where, paging): found[p] for p in chunk})
             return [pages[key] for key in keys]
 
         return DataLoader(load)
 
     @cached_property
-    def child_count(self) -> DataLoader[tuple[str, Nested, str], int]:
-        async def load(keys: list[tuple[str, Nested, str]]) -> list[int]:
-            counts: dict[tuple[str, Nested, str], int] = {}
-            for parent_type, spec in dict.fromkeys((t, s) for t, s, _ in keys):
-                group, where = _parents(TYPES[parent_type])
-                joined = Joined(TYPES[parent_type].rows, PARENT, group, where, spec.condition.format(a=PARENT))
-                parents = list(dict.fromkeys(p for t, s, p in keys if (t, s) == (parent_type, spec)))
+    def child_count(self) -> DataLoader[tuple[str, Nested, queries.Where, str], int]:
+        async def load(keys: list[tuple[str, Nested, queries.Where, str]]) -> list[int]:
+            counts: dict[tuple[str, Nested, queries.Where, str], int] = {}
+            for parent_type, spec, where in dict.fromkeys((t, s, w) for t, s, w, _ in keys):
+                joined = _joined(parent_type, spec)
+                parents = list(dict.fromkeys(p for t, s, w, p in keys if (t, s, w) == (parent_type, spec, where)))
                 for chunk in chunks(parents):
-                    found = queries.count_children(self.conn, spec.listing, joined, chunk)
-                    counts.update({(parent_type, spec, parent): n for parent, n in found.items()})
+                    found = queries.count_children(self.conn, spec.listing, joined, chunk, where)
+                    counts.update({(parent_type, spec, where, parent): n for parent, n in found.items()})
             return [counts[key] for key in keys]
 
         return DataLoader(load)

@@ -117,8 +117,8 @@ RELATED = "rel"
 
 @dataclass(frozen=True)
 class Many:
-    """A to-many relation: the rows of `target` (aliased `rel` in `rows`, a FROM clause) where `where` (over them
-    and the row `{a}`), ordered by `order`, as the API gives them."""
+    """A to-many relation: the rows of `target` (aliased `rel` in `rows`, a FROM clause that may read the row `{a}`)
+    where `where` (over them and `{a}`), ordered by `order`, as the API gives them."""
 
     target: str
     rows: str
@@ -139,11 +139,12 @@ class Many:
 @dataclass(frozen=True, eq=False)  # compared by identity: each is one declaration, a key of its loader
 class Nested:
     """A nested connection over `listing`, oldest first, of the rows where `condition` (the listing's alias and
-    `{a}`)."""
+    `{a}`); `filtered`, it takes the `filter` and `orderBy` arguments of its target's root listing, as that does."""
 
     target: str
     listing: queries.Listing
     condition: str
+    filtered: bool = False
 
 
 # --- value objects embedded in a row ------------------------------------------------------------------------------
@@ -276,6 +277,8 @@ _PARTY: dict[str, Field] = {
 }
 
 _DELEGATIONS = Many("Delegation", "delegations rel", "rel.meeting = {a}.key", "rel.position")
+# The entries of a JSON object column of texts by language, by language.
+_TRANSLATIONS = Many("Translation", "json_each({a}.translations) rel", "rel.type = 'text'", "rel.key")
 
 TYPES: dict[str, Type] = {
     # Not a table: the codes the data refers to. A country's object is made from its code alone, so the rows that
@@ -371,7 +374,7 @@ TYPES: dict[str, Type] = {
         "delegations": _DELEGATIONS,
         "participants": EmbeddedList("Country", _DELEGATIONS, {"code": "country"}),
         "topics": _linked("Topic", "topics", "meeting_topics", "x.meeting = {a}.key"),
-        "statements": Nested("Statement", queries.STATEMENTS, "s.meeting = {a}.key"),
+        "statements": Nested("Statement", queries.STATEMENTS, "s.meeting = {a}.key", filtered=True),
         "sources": _linked("Source", "sources", "meeting_sources", "x.meeting = {a}.key"),
         "reports": Many("MeetingReport", (
             "meeting_sources x JOIN meeting_reports rel ON rel.meeting = x.meeting AND rel.source = x.source"
@@ -419,6 +422,7 @@ TYPES: dict[str, Type] = {
         ), edtf="when_edtf", latest="when_latest", precision="when_precision"),
         "occasion": Column("occasion", null=True),
         "translation": Localized("translations", None),
+        "translations": EmbeddedList("Translation", _TRANSLATIONS, {"language": "key", "text": "value"}),
         "speaker": One("Person", "speaker"),
         "organization": One("Organization", "organization"),
         "meeting": One("Meeting", "meeting"),
@@ -448,6 +452,11 @@ TYPES: dict[str, Type] = {
         ), "rel.position"),
         "source": One("Source", "source", null=False),
     }, keys=("source", "kind", "record", "seed_field")),
+    # Not a table: an entry of a statement's translations (`Statement.translations`).
+    "Translation": Type("(SELECT NULL AS language, NULL AS text WHERE 0)", {
+        "language": Column("language", description="BCP 47 language tag of the translation."),
+        "text": Column("text", description="The statement's text in that language."),
+    }, keys=("language",)),
     "TextQuote": Type("evidence_quotes", {
         "exact": Column("exact", description="The quoted words, as the source's stored text has them."),
         "prefix": Column("prefix", description="Up to 32 characters of the text just before them."),
@@ -463,3 +472,9 @@ LISTINGS: dict[str, tuple[RootListing, str]] = {
     t.listing.name: (t.listing, name) for name, t in TYPES.items() if t.listing is not None
 }
 ROSTERS: dict[str, str] = {t.roster: name for name, t in TYPES.items() if t.roster is not None}
+
+
+def filter_where(target: str, values: Mapping[str, Any]) -> queries.Where:
+    """The conditions a `filter` argument (its fields by Python name) makes on the rows of `target`'s root listing."""
+    listing = TYPES[target].listing
+    return listing.where(values) if listing is not None else queries.Where()

@@ -47,10 +47,12 @@ from .catalog import (
     Localized,
     Many,
     One,
+    filter_where,
     python_name,
 )
 from .ids import parse_global_id, path_condition, path_parts
-from .pagination import Position, check_first, decode_cursor
+from .pagination import Paging
+from .pagination import paging as check_paging
 from .queries import NESTED_ORDER, Listing, plain_text
 
 Details = list[FieldDetails]
@@ -245,10 +247,7 @@ class Compiler:
             declared, target = LISTINGS[name]
             listing, where_of = declared.listing, declared.where
             condition = self.bind(args, lambda a: _where_sql(where_of(_filter_values(a.get("filter")))))
-            order = queries.BY_KEY
-            if "orderBy" in definition.args:
-                default = definition.args["orderBy"].default_value
-                order = self.shape(args, lambda a: (a.get("orderBy") or default).value)
+            order = self.order(args, queries.BY_KEY)
             conn_type = self._object_type(get_named_type(definition.type).name)
             return self.connection(conn_type, listing, order, condition, target, args, details)
         if name in LOOKUPS:
@@ -353,8 +352,20 @@ class Compiler:
             return dialect.nested(f"SELECT {dialect.json_array(element)} FROM ({rows}) {r}")
         args = self.arguments(definition, details)
         conn_type = self._object_type(get_named_type(definition.type).name)
-        condition = spec.condition.format(a=a.name)
-        return self.connection(conn_type, spec.listing, NESTED_ORDER, condition, spec.target, args, details)
+        condition, order = spec.condition.format(a=a.name), NESTED_ORDER
+        if spec.filtered:
+            target = spec.target
+            filtered = self.bind(args, lambda a: _where_sql(filter_where(target, _filter_values(a.get("filter")))))
+            condition, order = f"{condition} AND {filtered}", self.order(args, NESTED_ORDER)
+        return self.connection(conn_type, spec.listing, order, condition, spec.target, args, details)
+
+    def order(self, args: Args, default: str) -> str:
+        """The order the `orderBy` argument gives (a null one, the field's default), or `default` without one."""
+        if "orderBy" not in args.definition.args:
+            return default
+        declared = args.definition.args["orderBy"].default_value
+        fallback = declared.value if isinstance(declared, Enum) else default
+        return self.shape(args, lambda a: a["orderBy"].value if a.get("orderBy") is not None else fallback)
 
     # --- connections ----------------------------------------------------------------------------------------------
 
@@ -368,27 +379,51 @@ class Compiler:
         args: Args,
         details: Details,
     ) -> str:
-        """A page of `listing` where `condition`, keyset after the `after` argument, as the connection's JSON.
-        A `first` or a cursor the resolver path refuses raises GraphQLError: it answers."""
+        """A page of `listing` where `condition`, keyset from its cursor (`after` or `before`) forwards (`first`) or
+        backwards (`last`), as the connection's JSON. Paging arguments the resolver path refuses raise GraphQLError:
+        it answers."""
 
-        def after(a: dict[str, Any]) -> Position | None:
-            cursor = a.get("after")
-            return None if cursor is None else decode_cursor(cursor, listing.name, order)
+        def paging(a: dict[str, Any]) -> Paging:
+            return check_paging(a, listing.name, order)
 
-        first = self.param(args, lambda a: check_first(a.get("first")))
-        after_sql = self.bind(args, lambda a: queries.after_condition(listing, order, after(a)))
-        paging = self.shape(args, lambda a: a.get("after") is not None)
+        backward, cursor_given, cursor_behind = self.shape(
+            args, lambda a: (lambda p: (p.backward, p.cursor is not None, p.cursor_behind))(paging(a))
+        )
+        size = self.param(args, lambda a: paging(a).size)
+        window = self.bind(args, lambda a: queries.window_condition(listing, order, paging(a)))
         direction = listing.orders[order][2]
+        reading = direction if not backward else ("ASC" if direction == "DESC" else "DESC")
         r = self.alias()
         grouped = self.subfields(conn_type, details)
         names = {sub[0].node.name.value for sub in grouped.values()}
-        # pageInfo needs one row more (is there a next page?) and each row's place; nodes alone need neither.
+        # pageInfo needs one row more (is there a next page?) and each row's place; nodes alone need neither. Rows
+        # are read from the window's end when paging backwards, and put back in the listing's order.
         numbered = "pageInfo" in names
-        inner = queries.page_select(listing, order, condition, after_sql, f"{first} + 1" if numbered else first)
+        limit = f"{size} + 1" if numbered else size
+        inner = queries.page_select(listing, order, condition, window, limit, backward)
         ordered = f"ORDER BY _sort {direction}, _tie {direction}"
-        page = f"SELECT *, row_number() OVER ({ordered}) AS _n, count(*) OVER () AS _rows FROM ({inner}) {ordered}"
+        numbering = f"row_number() OVER (ORDER BY _sort {reading}, _tie {reading}) AS _n, count(*) OVER () AS _rows"
+        page = f"SELECT *, {numbering} FROM ({inner}) {ordered}"
+        if not numbered and backward:
+            inner = f"SELECT * FROM ({inner}) {ordered}"
         cursor = dialect.cursor(listing.name, order, f"{r}._sort", f"{r}._tie")
-        shown = f"{r}._n <= {first}" if numbered else None
+        shown = f"{r}._n <= {size}" if numbered else None
+        outside = "0"
+        if cursor_given and numbered:
+            rows = f"SELECT 1 FROM {listing.select()} WHERE {condition} AND " + self.bind(
+                args, lambda a: queries.outside_condition(listing, order, paging(a))
+            )
+            outside = f"EXISTS ({rows})"
+        more = f"coalesce(max({r}._rows), 0) > {size}"
+        ahead = more if cursor_behind or not cursor_given else f"({more} OR {outside})"
+        behind = outside if cursor_behind else "0"
+        first_n, last_n = f"{r}._n = 1 AND {r}._n <= {size}", f"{r}._n = min({r}._rows, {size})"
+        info = {
+            "hasNextPage": behind if backward else ahead,
+            "hasPreviousPage": ahead if backward else behind,
+            "startCursor": f"max(CASE WHEN {last_n if backward else first_n} THEN {cursor} END)",
+            "endCursor": f"max(CASE WHEN {first_n if backward else last_n} THEN {cursor} END)",
+        }
         pairs = []
         for key, sub in grouped.items():
             name = sub[0].node.name.value
@@ -401,7 +436,7 @@ class Compiler:
             elif name == "edges":
                 value = dialect.json_array(self.edge(conn_type, target, r, cursor, sub), shown)
             elif name == "pageInfo":
-                value = self.page_info(r, first, paging, cursor, sub)
+                value = self.page_info(info, sub)
             else:
                 raise Unsupported(f"field {conn_type.name}.{name}")
             pairs.append((key, value))
@@ -427,14 +462,10 @@ class Compiler:
                 raise Unsupported(f"field {edge_type.name}.{name}")
         return self.json_object(pairs)
 
-    def page_info(self, r: str, first: str, paging: bool, cursor: str, details: Details) -> str:
-        values = {
-            "__typename": dialect.quote("PageInfo"),
-            "hasNextPage": dialect.boolean(f"coalesce(max({r}._rows), 0) > {first}"),
-            "hasPreviousPage": dialect.boolean("1" if paging else "0"),
-            "startCursor": f"max(CASE WHEN {r}._n = 1 AND {r}._n <= {first} THEN {cursor} END)",
-            "endCursor": f"max(CASE WHEN {r}._n = min({r}._rows, {first}) THEN {cursor} END)",
-        }
+    def page_info(self, info: dict[str, str], details: Details) -> str:
+        """PageInfo's fields from `info`, their SQL (over the page's rows) by name; its booleans are conditions."""
+        values = {"__typename": dialect.quote("PageInfo")}
+        values |= {name: dialect.boolean(sql) if name.startswith("has") else sql for name, sql in info.items()}
         pairs = []
         for key, sub in self.subfields(self._object_type("PageInfo"), details).items():
             name = sub[0].node.name.value

@@ -115,6 +115,7 @@ SPECIFIC = {
     "MeetingReport.delegations": "The delegations as this source states them, in its order.",
     "MeetingReport.topics": "The topics as this source lists them, in its order.",
     "Statement.translation": "The text translated into `language` (BCP 47), when a translation exists.",
+    "Statement.translations": "Every translation of the text, by language tag.",
     "Statement.meeting": "The meeting the statement is about.",
     "Evidence.quotes": "The source's words that support it, in the order cited.",
     "Evidence.source": "The source whose report it is.",

@@ -4,8 +4,8 @@ Parser limits (document length, tokens, comments) stop hostile documents before 
 (selections with fragments expanded, fields of one name merged into one selection set, depth, aliases) are checked
 on the AST before graphql-core validates it: validation cannot be interrupted, and its overlapping-fields rule is
 quadratic in the fields of one name that merge (a 9 KB document repeating one field 270 times took 0.7 s in it).
-The result-size limit (GitHub's method: multiply the `first` of nested connections) is checked per request, as it
-depends on the variables. A rejected query costs no SQL.
+The result-size limit (GitHub's method: multiply the `first` or `last` of nested connections) is checked per
+request, as it depends on the variables. A rejected query costs no SQL.
 """
 
 from collections.abc import Callable, Iterator
@@ -198,8 +198,9 @@ def estimate(
     multiplier: int = 1,
     found: Estimate | None = None,
 ) -> Estimate:
-    """Each connection multiplies by its `first` (default 20) the count above it; each field adds, per object it
-    sits in, its name and the quotes, colon and comma around it (a lower bound on its size: values come on top)."""
+    """Each connection multiplies by its page size (`first` or `last`, default 20) the count above it; each field
+    adds, per object it sits in, its name and the quotes, colon and comma around it (a lower bound on its size:
+    values come on top)."""
     found = found or Estimate()
     for node, condition in _fields(selection_set, fragments):
         owner = resolve_type(condition) if condition else parent
@@ -212,22 +213,30 @@ def estimate(
         field_type = get_named_type(definition.type)
         factor = multiplier
         if "first" in definition.args and field_type.name.endswith("Connection"):
-            factor = multiplier * _first(node, variables, definition.args["first"].default_value)
+            factor = multiplier * _page_size(node, variables)
             found.nodes += factor
         estimate(node.selection_set, field_type, resolve_type, fragments, variables, factor, found)
     return found
 
 
-def _first(node: FieldNode, variables: dict[str, Any], default: Any) -> int:
-    value: Any = default
+def _page_size(node: FieldNode, variables: dict[str, Any]) -> int:
+    """A connection's page size: its `last` or its `first` (the larger, when both are given, which is refused when
+    the field runs), 20 when neither is."""
+    sizes = [_argument(node, variables, name) for name in ("first", "last")]
+    given = [size for size in sizes if size is not None]
+    return max(given) if given else DEFAULT_FIRST
+
+
+def _argument(node: FieldNode, variables: dict[str, Any], name: str) -> int | None:
+    value: Any = None
     for argument in node.arguments or ():
-        if argument.name.value == "first":
+        if argument.name.value == name:
             if isinstance(argument.value, IntValueNode):
                 value = int(argument.value.value)
             elif isinstance(argument.value, VariableNode):
-                value = variables.get(argument.value.name.value, default)
+                value = variables.get(argument.value.name.value)
     if value is None:
-        return DEFAULT_FIRST
+        return None
     # Out-of-range values are refused as BAD_USER_INPUT when the field runs, which says more than a size estimate.
     return min(max(value, 0), MAX_FIRST) if isinstance(value, int) else 0
 
@@ -370,7 +379,7 @@ def _nesting(operation: OperationDefinitionNode, fragments: _Fragments, limits: 
 
 def check_size(definitions: Any, schema: Any, variables: dict[str, Any], limits: Limits) -> list[GraphQLError]:
     """The limits that depend on the variables: their strings' length, and the response's size (each connection at
-    its `first`). For a document within `check_shape`'s limits, which bound the walk."""
+    its `first` or `last`). For a document within `check_shape`'s limits, which bound the walk."""
     too_long = long_strings((), variables, limits.max_string_chars)
     if too_long:
         return [_string_too_long(what, limits) for what in too_long]
@@ -388,11 +397,11 @@ def check_size(definitions: Any, schema: Any, variables: dict[str, Any], limits:
         if most.nodes > limits.max_nodes:
             errors.append(too_complex(
                 f"{name}: up to {most.nodes} objects could be returned, over the limit of {limits.max_nodes}; "
-                "lower `first` on nested connections"
+                "lower `first` or `last` on nested connections"
             ))  # fmt: skip
         elif most.bytes > limits.max_response_bytes:
             errors.append(too_complex(
                 f"{name}: the response could take {most.bytes} bytes before any value, over the limit of "
-                f"{limits.max_response_bytes}; lower `first` on nested connections or select fewer fields"
+                f"{limits.max_response_bytes}; lower `first` or `last` on nested connections or select fewer fields"
             ))  # fmt: skip
     return errors

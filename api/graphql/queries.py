@@ -4,13 +4,13 @@ Every function takes an open read-only connection and returns `sqlite3.Row`s; no
 """
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..store import date_order, marks
 from . import ids
-from .pagination import Position
+from .pagination import Paging, Position
 
 Params = list[Any]
 
@@ -47,10 +47,11 @@ SOURCES = _listing("sources", "src", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
 
 @dataclass(frozen=True)
 class RowPage:
-    """The rows of one page of a listing, and whether more follow."""
+    """The rows of one page of a listing, in the listing's order, and whether rows follow and precede them."""
 
     rows: list[sqlite3.Row]  # each with `_sort` and `_tie`, the position a cursor encodes
     has_next: bool
+    has_previous: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,28 +79,45 @@ def _where(pairs: Iterable[tuple[str, Sequence[Any]]]) -> Where:
     return Where(tuple(conditions), tuple(params))
 
 
-def after_condition(listing: Listing, order: str, after: Position | None) -> tuple[str, Params]:
-    if after is None:
-        return "1", []
+def _side(listing: Listing, order: str, position: Position, later: bool, inclusive: bool) -> tuple[str, Params]:
+    """The rows later than `position` in `order` (or earlier), and the row at it when `inclusive`."""
     sort, tie, direction = listing.orders[order]
-    beyond = ">" if direction == "ASC" else "<"
+    beyond = ">" if later == (direction == "ASC") else "<"
     # Spelled out rather than as a row value `(sort, tie) > (?, ?)`, which SQLite answers by scanning the index
-    # from its start; the leading `sort >= ?` lets it seek, so a page 100,000 records deep costs what page 1 does.
+    # from its start; the leading `sort >= ?` lets it seek, so a page 100,000 records deep costs what page 1 does,
+    # in either direction.
     return (
-        f"{sort} {beyond}= ? AND ({sort} {beyond} ? OR {tie} {beyond} ?)",
-        [after.sort, after.sort, after.tie],
+        f"{sort} {beyond}= ? AND ({sort} {beyond} ? OR {tie} {beyond}{'=' if inclusive else ''} ?)",
+        [position.sort, position.sort, position.tie],
     )
 
 
-def page_select(listing: Listing, order: str, condition: str, after: str, limit: str) -> str:
+def window_condition(listing: Listing, order: str, paging: Paging) -> tuple[str, Params]:
+    """The rows a page is taken from: those past its `after` cursor, or before its `before` cursor."""
+    if paging.cursor is None:
+        return "1", []
+    return _side(listing, order, paging.cursor, later=not paging.before, inclusive=False)
+
+
+def outside_condition(listing: Listing, order: str, paging: Paging) -> tuple[str, Params]:
+    """The rows on the other side of the page's cursor, its own row included (none without a cursor)."""
+    if paging.cursor is None:
+        return "0", []
+    return _side(listing, order, paging.cursor, later=paging.before, inclusive=True)
+
+
+def page_select(listing: Listing, order: str, condition: str, window: str, limit: str, backward: bool = False) -> str:
     """The rows of a page of `listing` in `order`, each with its place (`_sort`, `_tie`, what its cursor encodes):
-    those where `condition` past the cursor condition `after`, at most `limit` (SQL: a number or a parameter)."""
+    those where `condition` in the window `window`, at most `limit` (SQL: a number or a parameter), read from the
+    window's start, or from its end when `backward` (the index walked the other way; the caller reverses them)."""
     sort, tie, direction = listing.orders[order]
+    if backward:
+        direction = "ASC" if direction == "DESC" else "DESC"
     # A listing by key breaks no ties: ordering by the key twice cost SQLite a sort of its own.
     by = f"{sort} {direction}" if sort == tie else f"{sort} {direction}, {tie} {direction}"
     return (
         f"SELECT {listing.alias}.*, {sort} AS _sort, {tie} AS _tie FROM {listing.select()} "
-        f"WHERE {condition} AND {after} ORDER BY {by} LIMIT {limit}"
+        f"WHERE {condition} AND {window} ORDER BY {by} LIMIT {limit}"
     )
 
 
@@ -107,14 +125,33 @@ def count_select(listing: Listing, condition: str) -> str:
     return f"SELECT count(*) FROM {listing.select()} WHERE {condition}"
 
 
-def fetch_page(
-    conn: sqlite3.Connection, listing: Listing, order: str, where: Where, first: int, after: Position | None
-) -> RowPage:
-    """One page of a listing: `first` rows after `after`, and whether more follow (one row more is read)."""
-    after_sql, after_params = after_condition(listing, order, after)
-    sql = page_select(listing, order, where.sql(), after_sql, "?")
-    rows = conn.execute(sql, [*where.params, *after_params, first + 1]).fetchall()
-    return RowPage(rows[:first], len(rows) > first)
+def row_page(rows: list[sqlite3.Row], paging: Paging, outside: Callable[[], bool]) -> RowPage:
+    """A page from the rows read (at most one more than its size, in reading order), exact about what follows and
+    precedes it: a row past its size, or `outside()` (rows on the cursor's other side), asked only when needed."""
+    more = len(rows) > paging.size
+    rows = rows[: paging.size]
+    if paging.backward:
+        rows.reverse()
+    ahead = more or (paging.cursor is not None and not paging.cursor_behind and outside())
+    behind = paging.cursor_behind and outside()
+    if paging.backward:
+        return RowPage(rows, has_next=behind, has_previous=ahead)
+    return RowPage(rows, has_next=ahead, has_previous=behind)
+
+
+def fetch_page(conn: sqlite3.Connection, listing: Listing, order: str, where: Where, paging: Paging) -> RowPage:
+    """One page of a listing and whether rows follow and precede it (one row more is read, and, past a cursor,
+    whether a row is on its other side: an index seek each)."""
+    window_sql, window_params = window_condition(listing, order, paging)
+    sql = page_select(listing, order, where.sql(), window_sql, "?", paging.backward)
+    rows = conn.execute(sql, [*where.params, *window_params, paging.size + 1]).fetchall()
+
+    def outside() -> bool:
+        outside_sql, outside_params = outside_condition(listing, order, paging)
+        found = f"SELECT EXISTS (SELECT 1 FROM {listing.select()} WHERE {where.sql()} AND {outside_sql})"
+        return bool(conn.execute(found, [*where.params, *outside_params]).fetchone()[0])
+
+    return row_page(rows, paging, outside)
 
 
 def count(conn: sqlite3.Connection, listing: Listing, where: Where) -> int:
@@ -151,32 +188,49 @@ def _heads(paths: Sequence[str]) -> list[str]:
 
 
 def fetch_child_pages(
-    conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str], first: int,
-    after: Position | None,
+    conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str], order: str, where: Where,
+    paging: Paging,
 ) -> dict[str, RowPage]:  # fmt: skip
-    """A page of the listing's rows for each parent (by path), all in one query."""
-    sort, tie, direction = listing.orders[NESTED_ORDER]
-    after_sql, after_params = after_condition(listing, NESTED_ORDER, after)
+    """A page of the listing's rows where `where` for each parent (by path), all in one query (and one more, past a
+    cursor, for the parents with rows on its other side)."""
+    sort, tie, direction = listing.orders[order]
+    if paging.backward:
+        direction = "ASC" if direction == "DESC" else "DESC"
+    window_sql, window_params = window_condition(listing, order, paging)
     heads = _heads(parents)
     sql = (
         f"SELECT * FROM (SELECT {joined.group} AS _parent, {listing.alias}.*, {sort} AS _sort, {tie} AS _tie, "
         f"row_number() OVER (PARTITION BY {joined.group} ORDER BY {sort} {direction}, {tie} {direction}) AS _n "
-        f"{joined.sql(listing, heads)} AND {after_sql}) WHERE _n <= ? ORDER BY _parent, _n"
+        f"{joined.sql(listing, heads)} AND {where.sql()} AND {window_sql}) WHERE _n <= ? ORDER BY _parent, _n"
     )
     grouped: dict[str, list[sqlite3.Row]] = {key: [] for key in parents}
-    for row in conn.execute(sql, [*heads, *after_params, first + 1]):
+    for row in conn.execute(sql, [*heads, *where.params, *window_params, paging.size + 1]):
         if row["_parent"] in grouped:
             grouped[row["_parent"]].append(row)
-    return {key: RowPage(rows[:first], len(rows) > first) for key, rows in grouped.items()}
+    beyond: set[str] | None = None
+
+    def outside(parent: str) -> bool:
+        nonlocal beyond
+        if beyond is None:
+            outside_sql, outside_params = outside_condition(listing, order, paging)
+            rows = f"SELECT 1 FROM {listing.select()} WHERE {joined.condition} AND {where.sql()} AND {outside_sql}"
+            found = (
+                f"SELECT {joined.group} FROM {joined.table} {joined.alias} "
+                f"WHERE {joined.parents.format(keys=marks(heads))} AND EXISTS ({rows})"
+            )
+            beyond = {p for (p,) in conn.execute(found, [*heads, *where.params, *outside_params])}
+        return parent in beyond
+
+    return {key: row_page(rows, paging, lambda key=key: outside(key)) for key, rows in grouped.items()}  # type: ignore[misc]
 
 
 def count_children(
-    conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str]
+    conn: sqlite3.Connection, listing: Listing, joined: Joined, parents: Sequence[str], where: Where
 ) -> dict[str, int]:
     heads = _heads(parents)
     counts = dict.fromkeys(parents, 0)
-    sql = f"SELECT {joined.group}, count(*) {joined.sql(listing, heads)} GROUP BY 1"
-    counts.update((parent, n) for parent, n in conn.execute(sql, heads) if parent in counts)
+    sql = f"SELECT {joined.group}, count(*) {joined.sql(listing, heads)} AND {where.sql()} GROUP BY 1"
+    counts.update((parent, n) for parent, n in conn.execute(sql, [*heads, *where.params]) if parent in counts)
     return counts
 
 

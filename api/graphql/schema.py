@@ -1,6 +1,5 @@
 """The GraphQL schema: the Query root, its filters and orders, and the SDL that is the public contract."""
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -16,16 +15,18 @@ from . import queries
 from .catalog import LISTINGS, LOOKUPS, ROSTERS, TYPES
 from .descriptions import describe
 from .ids import parse_global_id
-from .pagination import check_first, decode_cursor
+from .pagination import paging as check_paging
 from .scalars import SCALARS
 from .types import (
     CLASSES,
     After,
+    Before,
     Connection,
     Country,
     Delegation,
     First,
     Info,
+    Last,
     Meeting,
     Node,
     Organization,
@@ -34,6 +35,7 @@ from .types import (
     Statement,
     Topic,
     connection,
+    filter_values,
 )
 
 
@@ -85,31 +87,19 @@ class DelegationFilter:
     person: str | None = strawberry.field(default=None, description="A person key: the head or a member.")
 
 
-def _values(filter_: object | None) -> dict[str, Any]:
-    if filter_ is None:
-        return {}
-    return {
-        f.name: (v.value if isinstance(v := getattr(filter_, f.name), Enum) else v)
-        for f in dataclasses.fields(filter_)  # type: ignore[arg-type]
-    }
-
-
-def listing(
-    info: Info, filter_: object | None, order_by: Enum | None, first: int | None, after: str | None
-) -> Connection[Any]:
+def listing(info: Info, filter_: object | None, order_by: Enum | None, **paging: Any) -> Connection[Any]:
     """A page of the root listing the field is declared as in `catalog.LISTINGS`."""
     declared, type_name = LISTINGS[info.field_name]
     rows = declared.listing
     order = order_by.value if order_by is not None else queries.BY_KEY
-    where = declared.where(_values(filter_))
-    position = decode_cursor(after, rows.name, order) if after is not None else None
+    where = declared.where(filter_values(filter_))
     conn = info.context.conn
-    page = queries.fetch_page(conn, rows, order, where, check_first(first), position)
+    page = queries.fetch_page(conn, rows, order, where, check_paging(paging, rows.name, order))
 
     async def total() -> int:
         return queries.count(conn, rows, where)
 
-    return connection(page, rows.name, order, position, CLASSES[type_name].from_row, total)
+    return connection(page, rows.name, order, CLASSES[type_name].from_row, total)
 
 
 async def find(info: Info, type_name: str, key: str) -> Any:
@@ -148,10 +138,14 @@ class Query:
         info: Info,
         filter: MeetingFilter | None = None,
         order_by: MeetingOrder | None = MeetingOrder.DATE_ASC,
-        first: First = 20,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Meeting]:
-        return listing(info, filter, order_by or MeetingOrder.DATE_ASC, first, after)
+        return listing(
+            info, filter, order_by or MeetingOrder.DATE_ASC, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field
     def statements(
@@ -159,32 +153,50 @@ class Query:
         info: Info,
         filter: StatementFilter | None = None,
         order_by: StatementOrder | None = StatementOrder.DATE_ASC,
-        first: First = 20,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Statement]:
-        return listing(info, filter, order_by or StatementOrder.DATE_ASC, first, after)
+        return listing(
+            info, filter, order_by or StatementOrder.DATE_ASC, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="Delegations, by meeting key and country.")
     def delegations(
-        self, info: Info, filter: DelegationFilter | None = None, first: First = 20, after: After = None
+        self,
+        info: Info,
+        filter: DelegationFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Delegation]:
-        return listing(info, filter, None, first, after)
+        return listing(info, filter, None, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Topics, by key.")
-    def topics(self, info: Info, first: First = 20, after: After = None) -> Connection[Topic]:
-        return listing(info, None, None, first, after)
+    def topics(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Topic]:
+        return listing(info, None, None, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Persons, by key.")
-    def persons(self, info: Info, first: First = 20, after: After = None) -> Connection[Person]:
-        return listing(info, None, None, first, after)
+    def persons(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Person]:
+        return listing(info, None, None, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Organizations, by key.")
-    def organizations(self, info: Info, first: First = 20, after: After = None) -> Connection[Organization]:
-        return listing(info, None, None, first, after)
+    def organizations(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Organization]:
+        return listing(info, None, None, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="Sources, by key.")
-    def sources(self, info: Info, first: First = 20, after: After = None) -> Connection[Source]:
-        return listing(info, None, None, first, after)
+    def sources(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Source]:
+        return listing(info, None, None, first=first, after=after, last=last, before=before)
 
     @strawberry.field(description="The countries the data refers to, by code.")
     def countries(self, info: Info) -> list[Country]:

@@ -4,9 +4,11 @@ declaration by the field's type and name and loads through a per-request DataLoa
 costs one query per level, not per item. The classes here give the GraphQL shape: names, types, arguments and
 descriptions."""
 
+import dataclasses
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -14,9 +16,10 @@ import strawberry
 
 from ..vocabulary import Basis, DatePrecision, MeetingFormat, MeetingStatus, StatementKind
 from .batching import Context, Row
-from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One, python_name
+from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One, filter_where, python_name
 from .ids import global_id, path_of
-from .pagination import Position, check_first, decode_cursor, encode_cursor
+from .pagination import Position, encode_cursor
+from .pagination import paging as check_paging
 from .queries import NESTED_ORDER, RowPage
 
 Info = strawberry.Info[Context, None]
@@ -78,8 +81,15 @@ def _arguments(spec: Resolved) -> list[inspect.Parameter]:
             return [inspect.Parameter("language", _ARGUMENT, annotation=str)]
         return [inspect.Parameter("language", _ARGUMENT, annotation=str | None, default=None)]
     if isinstance(spec, Nested):
-        return [inspect.Parameter("first", _ARGUMENT, annotation=First, default=20),
-                inspect.Parameter("after", _ARGUMENT, annotation=After, default=None)]  # fmt: skip
+        paging = [inspect.Parameter(name, _ARGUMENT, annotation=about, default=None) for name, about in PAGING.items()]
+        if not spec.filtered:
+            return paging
+        # The root listing's arguments, declared with it in `schema.py` (which imports this module).
+        lazy: Any = Annotated  # of a name, which mypy cannot read as a type
+        filter_ = lazy[f"{spec.target}Filter", strawberry.lazy("diplo.graphql.schema")] | None
+        order = lazy[f"{spec.target}Order", strawberry.lazy("diplo.graphql.schema")] | None
+        return [inspect.Parameter("filter", _ARGUMENT, annotation=filter_, default=None),
+                inspect.Parameter("order_by", _ARGUMENT, annotation=order, default=None), *paging]  # fmt: skip
     if isinstance(spec, Many):
         return [
             inspect.Parameter(
@@ -113,7 +123,7 @@ def _resolver(spec: Resolved) -> Callable[..., Any]:
             return many(info, self.row, **arguments)
         if isinstance(spec, EmbeddedList):
             return embedded_list(info, self.row)
-        return page(info, self.row, arguments.get("first"), arguments.get("after"))
+        return page(info, self.row, arguments)
 
     parameters = [inspect.Parameter("self", _ARGUMENT), inspect.Parameter("info", _ARGUMENT, annotation=Info)]
     parameters += _arguments(spec)
@@ -208,12 +218,7 @@ class Connection(Generic[T]):
 
 
 def connection(
-    page: RowPage,
-    listing: str,
-    order: str,
-    after: Position | None,
-    node: Callable[[Row], T],
-    counter: Callable[[], Awaitable[int]],
+    page: RowPage, listing: str, order: str, node: Callable[[Row], T], counter: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
     nodes = [node(row) for row in page.rows]
     cursors = [encode_cursor(listing, order, Position(row["_sort"], row["_tie"])) for row in page.rows]
@@ -222,7 +227,7 @@ def connection(
         nodes=nodes,
         page_info=PageInfo(
             has_next_page=page.has_next,
-            has_previous_page=after is not None,
+            has_previous_page=page.has_previous,
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
         ),
@@ -230,8 +235,18 @@ def connection(
     )
 
 
-First = Annotated[int | None, strawberry.argument(description="Page size, 0 to 100 (null means 20).")]
+First = Annotated[int | None, strawberry.argument(
+    description="Page size from the start, 0 to 100 (null means 20, or is ignored when `last` is given)."
+)]  # fmt: skip
 After = Annotated[str | None, strawberry.argument(description="A cursor from `pageInfo.endCursor` or an edge.")]
+Last = Annotated[int | None, strawberry.argument(
+    description="Page size from the end, 0 to 100, paging backwards; not with `first`."
+)]  # fmt: skip
+Before = Annotated[str | None, strawberry.argument(
+    description="A cursor from `pageInfo.startCursor` or an edge: the rows before it; not with `after`."
+)]  # fmt: skip
+# A connection's paging arguments, in the order fields declare them.
+PAGING: dict[str, Any] = {"first": First, "after": After, "last": Last, "before": Before}
 
 
 # --- fields with arguments and relations: each found in `catalog.py` by the field's type and name --------------
@@ -310,19 +325,32 @@ def embedded_list(info: Info, row: Row) -> Any:
     return deferred(resolve())
 
 
-def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
+def page(info: Info, row: Row, arguments: dict[str, Any]) -> Any:
     """A nested connection of the object read from `row`, batched with every other parent's in the response."""
     spec = _declared(info, Nested)
     loaders, parent_type = info.context.loaders, _parent(info)
-    position = decode_cursor(after, spec.listing.name, NESTED_ORDER) if after is not None else None
-    pending = loaders.page(parent_type, spec, row, check_first(first), position)
+    order_by = arguments.get("order_by")
+    order = order_by.value if order_by is not None else NESTED_ORDER
+    where = filter_where(spec.target, filter_values(arguments.get("filter")))
+    paging = check_paging(arguments, spec.listing.name, order)
+    pending = loaders.page(parent_type, spec, row, order, where, paging)
     build = _build(spec)
 
     async def resolve() -> Connection[Any]:
-        counter = lambda: loaders.count(parent_type, spec, row)  # noqa: E731
-        return connection(await pending, spec.listing.name, NESTED_ORDER, position, build, counter)
+        counter = lambda: loaders.count(parent_type, spec, row, where)  # noqa: E731
+        return connection(await pending, spec.listing.name, order, build, counter)
 
     return deferred(resolve())
+
+
+def filter_values(filter_: object | None) -> dict[str, Any]:
+    """A filter argument's fields by their Python names, enums by their values, as `queries` takes them."""
+    if filter_ is None:
+        return {}
+    return {
+        f.name: (v.value if isinstance(v := getattr(filter_, f.name), Enum) else v)
+        for f in dataclasses.fields(filter_)  # type: ignore[arg-type]
+    }
 
 
 # --- the declared types: their fields are their declarations' (`catalog.TYPES`) ------------------------------
@@ -333,6 +361,11 @@ def page(info: Info, row: Row, first: int | None, after: str | None) -> Any:
     "(ACLED's precision code and UCDP's start and end in one)."
 )
 class DateSpan(Value):
+    pass
+
+
+@declared(description="A statement's text translated into one language.")
+class Translation(Value):
     pass
 
 

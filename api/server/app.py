@@ -35,6 +35,7 @@ from .graphiql import asset, graphiql_page
 from .health import healthz, readyz
 from .http import (
     JSON,
+    VARY,
     GraphQLRequest,
     PersistedQueries,
     RequestError,
@@ -213,7 +214,7 @@ class GraphQLEndpoint:
         and the compiled path cannot answer."""
         with self.snapshots.snapshot(budget) as conn:
             if method != "POST":  # GET and HEAD are cacheable; a POST never is
-                headers["Vary"] = "Accept, Accept-Encoding"
+                headers["Vary"] = VARY
                 build = build_id(conn)  # one row, read once per request, in the snapshot that answers it
                 if build is not None:
                     headers["ETag"] = etag(build, params, media_type)

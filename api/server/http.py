@@ -244,10 +244,16 @@ def graphql_response(body: dict[str, Any], media_type: str, headers: dict[str, s
     return Response(orjson.dumps(body), status, headers, media_type=f"{media_type}; charset=utf-8")
 
 
+# What a GET or HEAD answer varies with besides its URL: its media type, and its encoding.
+VARY = "Accept, Accept-Encoding"
+
+
 def error_response(error: RequestError, media_type: str, headers: dict[str, str]) -> Response:
     """An answer without a GraphQL result (a request refused before any GraphQL work, or a bug), in the shape of
-    every other error (`format_error`)."""
+    every other error (`format_error`). Never stored by a cache (a `PERSISTED_QUERY_NOT_FOUND` kept by a browser or
+    a CDN would answer the client's next try, which registers the document), and it varies as every answer does."""
     shown = format_error(GraphQLError(error.message, extensions={"code": error.code}), headers["X-Request-Id"], True)
+    headers = headers | {"Cache-Control": "no-store", "Vary": VARY}
     return Response(orjson.dumps({"errors": [shown]}), error.status, headers, media_type=f"{media_type}; charset=utf-8")
 
 

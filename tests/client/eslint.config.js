@@ -9,14 +9,17 @@ export default [
     plugins: { '@graphql-eslint': graphql },
     rules: {
       ...graphql.configs['flat/schema-recommended'].rules,
-      // Pages, edges and page info are positions in a listing, not records; evidence and its quotes are values of
-      // the record that holds them: no id to normalize them by.
+      // Pages, edges and page info are positions in a listing, not records; evidence, its quotes and translations
+      // are values of the record that holds them: no id to normalize them by.
       '@graphql-eslint/strict-id-in-types': [
         'error',
         {
           acceptedIdNames: ['id'],
           acceptedIdTypes: ['ID'],
-          exceptions: { types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan'], suffixes: ['Connection', 'Edge'] },
+          exceptions: {
+            types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation'],
+            suffixes: ['Connection', 'Edge'],
+          },
         },
       ],
     },
