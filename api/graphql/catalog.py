@@ -17,6 +17,7 @@ from typing import Any
 
 from ..vocabulary import COUNTRY_NAMES, Basis, MeetingFormat, MeetingStatus, StatementKind
 from . import ids, queries
+from .errors import bad_input
 
 # --- scalars ------------------------------------------------------------------------------------------------------
 
@@ -190,6 +191,18 @@ class RootListing:
     listing: queries.Listing
     where: Callable[[Mapping[str, Any]], queries.Where] = lambda _: queries.Where()
 
+    def rows(self, values: Mapping[str, Any], order: str) -> tuple[queries.Listing, queries.Where]:
+        """The listing in `order` and the conditions of the filter `values`. In order of relevance, the records its
+        search matches, ranked (`BAD_USER_INPUT` without a search: relevance is to one)."""
+        if order != queries.RELEVANCE:
+            return self.listing, self.where(values)
+        ranked = queries.ranked(self.listing)
+        search = queries.search_where(ranked, values.get("search"))
+        if search is None:
+            raise bad_input("`orderBy: RELEVANCE` orders by relevance to a search: give `filter.search` too")
+        others = self.where({**values, "search": None})
+        return ranked, queries.Where((search[0], *others.conditions), (*search[1], *others.params))
+
 
 @dataclass(frozen=True)
 class Type:
@@ -304,12 +317,13 @@ TYPES: dict[str, Type] = {
         ), "rel.meeting, rel.position"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
         "evidence": _reported_evidence("person", "person_reports", "person"),
-    }, lookup="person", listing=RootListing("persons", queries.PERSONS)),
+    }, lookup="person", listing=RootListing("persons", queries.PERSONS, queries.named_where(queries.PERSONS))),
     "Organization": Type("organizations", {
         **_PARTY,
         "statements": Nested("Statement", queries.STATEMENTS, "s.organization = {a}.key"),
         "evidence": _reported_evidence("organization", "organization_reports", "organization"),
-    }, lookup="organization", listing=RootListing("organizations", queries.ORGANIZATIONS)),
+    }, lookup="organization",
+       listing=RootListing("organizations", queries.ORGANIZATIONS, queries.named_where(queries.ORGANIZATIONS))),
     "Topic": Type("topics", {
         **_RECORD,
         "label": Localized("labels", "label"),
@@ -318,7 +332,7 @@ TYPES: dict[str, Type] = {
         "statements": Nested("Statement", queries.STATEMENTS,
                              "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
         "evidence": _reported_evidence("topic", "topic_reports", "topic"),
-    }, lookup="topic", listing=RootListing("topics", queries.TOPICS)),
+    }, lookup="topic", listing=RootListing("topics", queries.TOPICS, queries.named_where(queries.TOPICS))),
     "Delegation": Type("delegations", {
         "id": Id(("meeting", "country")),
         "country": _country("country"),
@@ -422,3 +436,63 @@ LISTINGS: dict[str, tuple[RootListing, str]] = {
     t.listing.name: (t.listing, name) for name, t in TYPES.items() if t.listing is not None
 }
 ROSTERS: dict[str, str] = {t.roster: name for name, t in TYPES.items() if t.roster is not None}
+
+
+# --- facets: counts per value, for filter UIs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A group of counts: how many of a listing's rows have each value of `value` (SQL over the listing's row and
+    the rows `joined` to it, stored as `encoding` says), under every condition of the filter but those of the fields
+    it `ignores` (its own dimension: a UI still offers that dimension's other values)."""
+
+    value: str
+    ignores: tuple[str, ...]
+    description: str
+    encoding: Encoding = PLAIN
+    joined: str = ""
+
+
+@dataclass(frozen=True)
+class Facets:
+    """A root field giving the object type `type` of facet groups over the rows of the root listing `listing` that
+    its `filter` argument (that listing's) keeps."""
+
+    type: str
+    listing: str
+    groups: dict[str, Facet]
+    description: str
+
+
+def _year_month(listing: queries.Listing, what: str) -> dict[str, Facet]:
+    ignores = ("date_from", "date_to")
+    return {
+        "byYear": Facet(queries.period(listing, 4), ignores, f"{what} per year (`2025`); undated ones in none."),
+        "byMonth": Facet(queries.period(listing, 7), ignores, f"{what} per month (`2025-02`); undated ones in none."),
+    }
+
+
+FACETS: dict[str, Facets] = {
+    "meetingFacets": Facets("MeetingFacets", "meetings", {
+        "byCountry": Facet("fd.country", ("country",), "Meetings per country of a delegation (as `country` filters).",
+                           joined="JOIN delegations fd ON fd.meeting = m.key"),
+        "byHostCountry": Facet("m.host_country", ("host_country",), "Meetings per host country."),
+        "byStatus": Facet("m.status", ("status",), "Meetings per status.", enum(MeetingStatus)),
+        "byFormat": Facet("m.format", ("format",), "Meetings per format.", enum(MeetingFormat)),
+        **_year_month(queries.MEETINGS, "Meetings"),
+    }, "How many meetings the filter keeps have each value, per dimension."),
+    "statementFacets": Facets("StatementFacets", "statements", {
+        "byTopic": Facet("ft.topic", ("topic",), "Statements per topic key.",
+                         joined="JOIN statement_topics ft ON ft.statement = s.key"),
+        "byKind": Facet("s.kind", ("kind",), "Statements per kind.", enum(StatementKind)),
+        "byLanguage": Facet("s.language", ("language",), "Statements per language of their text."),
+    }, "How many statements the filter keeps have each value, per dimension."),
+}  # fmt: skip
+
+
+def facet_sql(facets: Facets, group: str, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of one facet group (rows of `value` and `n`) for the filter `values`, and its parameters."""
+    declared, facet = LISTINGS[facets.listing][0], facets.groups[group]
+    where = declared.where({name: value for name, value in values.items() if name not in facet.ignores})
+    return queries.facet_select(declared.listing, facet.value, facet.joined, where.sql()), where.params

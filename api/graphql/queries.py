@@ -4,11 +4,11 @@ Every function takes an open read-only connection and returns `sqlite3.Row`s; no
 """
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import marks
+from ..store import marks, search_index
 from . import ids
 from .pagination import Position
 
@@ -39,13 +39,44 @@ def _listing(name: str, alias: str, orders: Mapping[str, tuple[str, str, str]]) 
 
 
 BY_KEY = "KEY"
+# By the published name or label folded (`vocabulary.fold`, stored as `sort_name`), the key breaking ties; the store
+# indexes (sort_name, key).
+_BY_NAME = {
+    BY_KEY: ("{a}.key", "{a}.key", "ASC"),
+    "NAME_ASC": ("{a}.sort_name", "{a}.key", "ASC"),
+    "NAME_DESC": ("{a}.sort_name", "{a}.key", "DESC"),
+}
 MEETINGS = _listing("meetings", "m", _BY_DATE)
 STATEMENTS = _listing("statements", "s", _BY_DATE)
 DELEGATIONS = _listing("delegations", "d", {BY_KEY: ("{a}.meeting", "{a}.country", "ASC")})
-TOPICS = _listing("topics", "t", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
-PERSONS = _listing("persons", "p", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
-ORGANIZATIONS = _listing("organizations", "o", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
+TOPICS = _listing("topics", "t", _BY_NAME)
+PERSONS = _listing("persons", "p", _BY_NAME)
+ORGANIZATIONS = _listing("organizations", "o", _BY_NAME)
 SOURCES = _listing("sources", "src", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
+
+
+# In order of relevance to a search: the full-text index's rank (bm25: 0 or less, lower first), written as text that
+# sorts as the number does (cursors carry text): 1 / (1 - rank) is in (0, 1], a fixed-width decimal. The key breaks
+# ties.
+RELEVANCE = "RELEVANCE"
+
+
+@dataclass(frozen=True)
+class Ranked(Listing):
+    """A listing of the records its full-text index (`index`) matches, in order of relevance: its conditions must
+    hold `{index} MATCH ?` (`search_where`), which the rank is of."""
+
+    index: str = ""
+
+    def select(self) -> str:
+        return f"{self.index} JOIN {self.name} {self.alias} ON {self.alias}.rowid = {self.index}.rowid"
+
+
+def ranked(listing: Listing) -> Ranked:
+    """`listing` in order of relevance to a search of its table's full-text index."""
+    index = search_index(listing.name)
+    rank = f"printf('%.17f', 1.0 / (1.0 - {index}.rank))"
+    return Ranked(listing.name, listing.alias, {RELEVANCE: (rank, f"{listing.alias}.key", "ASC")}, index)
 
 
 @dataclass(frozen=True)
@@ -228,19 +259,66 @@ COUNTRY_CODES = (
 # --- filters ----------------------------------------------------------------------------------------------
 
 
-def fts_query(search: str) -> str | None:
-    """User text as an FTS5 query of quoted terms (all must match): never FTS syntax, whatever it holds.
+def fts_query(search: str, prefix: bool = False) -> str | None:
+    """User text as an FTS5 query of quoted terms, all of which must match, in any order: never FTS syntax,
+    whatever it holds. With `prefix` the last word also matches as the start of a word (a typeahead's). A word
+    without a letter or digit (`-`, which holds no word to the index) is left out.
 
     None for a blank search (no condition); a search with no word in it gives a query that matches nothing.
     """
     if not search.strip():
         return None
     cleaned = "".join(" " if c < " " else c for c in plain_text(search))  # a NUL would end the query early
-    return " ".join('"' + term.replace('"', '""') + '"' for term in cleaned.split()) or '""'
+    terms = ['"' + term.replace('"', '""') + '"' for term in cleaned.split() if any(c.isalnum() for c in term)]
+    if prefix and terms:
+        terms[-1] += "*"
+    return " ".join(terms) or '""'
+
+
+def search_where(listing: Listing, search: str | None) -> tuple[str, Sequence[Any]] | None:
+    """The condition that the listing's record matches `search` (a typeahead: `fts_query` with `prefix`) in its
+    table's full-text index, or None for no search: in a `Ranked` listing the index's own MATCH, whose rank orders
+    it, otherwise a lookup of the record's rowid among the matches."""
+    query = fts_query(search, prefix=True) if search is not None else None
+    if query is None:
+        return None
+    index = search_index(listing.name)
+    if isinstance(listing, Ranked):
+        return f"{index} MATCH ?", [query]
+    return f"{listing.alias}.rowid IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)", [query]
+
+
+def named_where(listing: Listing) -> Callable[[Mapping[str, Any]], Where]:
+    """The filter of persons, organizations or topics (in `listing`): a search of their names or labels."""
+
+    def where(f: Mapping[str, Any]) -> Where:
+        condition = search_where(listing, f.get("search"))
+        return _where([condition] if condition is not None else [])
+
+    return where
+
+
+def period(listing: Listing, length: int) -> str:
+    """SQL: the year (`length` 4: `2025`) or month (7: `2025-02`) of the listing's record, NULL when it is undated.
+    The one place a record's date becomes the periods it is counted in."""
+    return f"substr({listing.alias}.date, 1, {length})"
+
+
+def facet_select(listing: Listing, value: str, joined: str, condition: str) -> str:
+    """Each value of `value` (SQL over the listing's row and the rows `joined` to it) among the rows where
+    `condition`, with how many have it (`n`): most first, then by value; a row without a value is not counted."""
+    # A row joined to several rows of one value (a statement may name a topic twice) is counted once.
+    counted = f"count(DISTINCT {listing.alias}.rowid)" if joined else "count(*)"
+    return (
+        f"SELECT {value} AS value, {counted} AS n FROM {listing.select()} {joined} "
+        f"WHERE {condition} AND {value} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    )
 
 
 def meeting_where(f: Mapping[str, Any]) -> Where:
     pairs: list[tuple[str, Sequence[Any]]] = []
+    if (search := search_where(MEETINGS, f.get("search"))) is not None:
+        pairs.append(search)
     if f.get("status") is not None:
         pairs.append(("m.status = ?", [f["status"]]))
     if f.get("format") is not None:
