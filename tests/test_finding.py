@@ -4,6 +4,8 @@ executors (`Paths.same`: the compiled path answers, and gives the resolver path'
 
 import datetime as dt
 import re
+import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -306,3 +308,13 @@ def test_facets_of_the_article(article_db: Path) -> None:
 )
 def test_both_executors_answer_every_new_field_alike(article_db: Path, query: str) -> None:
     assert Paths(article_db).same(query, {"f": {"search": "talks", "country": "RU"}} if "$f" in query else None)
+
+
+def test_the_benchmark_checks_its_answers_against_hand_written_sql(article_db: Path) -> None:
+    bench = Path(__file__).resolve().parent.parent / "bench" / "finding.py"
+    result = subprocess.run(
+        [sys.executable, str(bench), "--db", str(article_db), "--check"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("requests: the compiled SQL answers as the hand-written SQL does")

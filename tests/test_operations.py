@@ -30,6 +30,8 @@ EXAMPLE_VARIABLES = {
     "meetings-page": {"after": None},
     "meetings-by-country": {},
     "meeting-reports": {"key": "us-russia-talks-istanbul-2025-02-27"},
+    "typeahead": {"search": "vladimir pu"},
+    "meeting-facets": {},
 }
 
 
