@@ -192,16 +192,16 @@ class RootListing:
     where: Callable[[Mapping[str, Any]], queries.Where] = lambda _: queries.Where()
 
     def rows(self, values: Mapping[str, Any], order: str) -> tuple[queries.Listing, queries.Where]:
-        """The listing in `order` and the conditions of the filter `values`. In order of relevance, the records its
-        search matches, ranked (`BAD_USER_INPUT` without a search: relevance is to one)."""
-        if order != queries.RELEVANCE:
-            return self.listing, self.where(values)
-        ranked = queries.ranked(self.listing)
-        search = queries.search_where(ranked, values.get("search"))
-        if search is None:
+        """The listing in `order` and the conditions of the filter `values`. With a search of a table that has a
+        full-text index, the records it matches (by relevance too); `BAD_USER_INPUT` for relevance without one."""
+        found = queries.matched(self.listing)
+        search = queries.search_where(found, values.get("search")) if found is not None else None
+        if found is not None and search is not None:
+            others = self.where({**values, "search": None})
+            return found, queries.Where((search[0], *others.conditions), (*search[1], *others.params))
+        if order == queries.RELEVANCE:
             raise bad_input("`orderBy: RELEVANCE` orders by relevance to a search: give `filter.search` too")
-        others = self.where({**values, "search": None})
-        return ranked, queries.Where((search[0], *others.conditions), (*search[1], *others.params))
+        return self.listing, self.where(values)
 
 
 @dataclass(frozen=True)

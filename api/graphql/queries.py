@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import marks, search_index
+from ..store import SEARCHED, marks, search_index
 from . import ids
 from .pagination import Position
 
@@ -62,9 +62,10 @@ RELEVANCE = "RELEVANCE"
 
 
 @dataclass(frozen=True)
-class Ranked(Listing):
-    """A listing of the records its full-text index (`index`) matches, in order of relevance: its conditions must
-    hold `{index} MATCH ?` (`search_where`), which the rank is of."""
+class Matched(Listing):
+    """A listing of the records its table's full-text index (`index`) matches: read from the index's matches (so a
+    search costs what its matches do, not what the listing does), in any of the listing's orders or by relevance.
+    Its conditions must hold `{index} MATCH ?` (`search_where`), which the rank is of."""
 
     index: str = ""
 
@@ -72,11 +73,13 @@ class Ranked(Listing):
         return f"{self.index} JOIN {self.name} {self.alias} ON {self.alias}.rowid = {self.index}.rowid"
 
 
-def ranked(listing: Listing) -> Ranked:
-    """`listing` in order of relevance to a search of its table's full-text index."""
+def matched(listing: Listing) -> Matched | None:
+    """`listing` as the records a search of its table's full-text index matches; None for a table without one."""
+    if listing.name not in SEARCHED:
+        return None
     index = search_index(listing.name)
-    rank = f"printf('%.17f', 1.0 / (1.0 - {index}.rank))"
-    return Ranked(listing.name, listing.alias, {RELEVANCE: (rank, f"{listing.alias}.key", "ASC")}, index)
+    rank = (f"printf('%.17f', 1.0 / (1.0 - {index}.rank))", f"{listing.alias}.key", "ASC")
+    return Matched(listing.name, listing.alias, {**listing.orders, RELEVANCE: rank}, index)
 
 
 @dataclass(frozen=True)
@@ -277,13 +280,13 @@ def fts_query(search: str, prefix: bool = False) -> str | None:
 
 def search_where(listing: Listing, search: str | None) -> tuple[str, Sequence[Any]] | None:
     """The condition that the listing's record matches `search` (a typeahead: `fts_query` with `prefix`) in its
-    table's full-text index, or None for no search: in a `Ranked` listing the index's own MATCH, whose rank orders
-    it, otherwise a lookup of the record's rowid among the matches."""
+    table's full-text index, or None for no search: in a `Matched` listing the index's own MATCH, otherwise a lookup
+    of the record's rowid among the matches."""
     query = fts_query(search, prefix=True) if search is not None else None
     if query is None:
         return None
     index = search_index(listing.name)
-    if isinstance(listing, Ranked):
+    if isinstance(listing, Matched):
         return f"{index} MATCH ?", [query]
     return f"{listing.alias}.rowid IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)", [query]
 
