@@ -10,7 +10,8 @@ statement that reads the same ten records from the full-text index's matches, in
 paging and no count. The target: the compiled request under 5 ms of SQL (median). Sorting by name: a page of 20
 persons by name half-way down the listing (a cursor past half of them) against page 1, in both directions; its
 floor is the hand-written page 1, its answer checked against the same page by OFFSET, and the target is about page
-1's cost (within 1.5 times Diplo's page 1).
+1's cost (within 1.5 times Diplo's page 1). Facets (shown, without a target): the facet root fields over every
+record, and the statements' for the commonest topic, against a hand-written GROUP BY per group.
 
 Each statement is run on one read-only connection, as the server runs it: the compiler's SQL for the request, then
 the floor, in turn, the order alternating, median and 95th percentile of up to `--runs` runs each. The exit status is
@@ -57,6 +58,7 @@ class Case:
     floor: str  # a hand-written statement answering the same nodes (for a deep page: page 1)
     floor_params: dict[str, Any]
     target: str  # "typeahead", "deep" or "" (shown, no target)
+    matches: str  # SQL (with the floor's parameters): how many records the request reads from
     answer: str | None = None  # what answers the same nodes, when the floor does not: the deep page by OFFSET
 
 
@@ -76,7 +78,11 @@ def typeahead(listing: str, search: str, order: str | None = None) -> Case:
     floor = f"SELECT json_group_array(json_object('key', r.key, '{field}', r.{column})) FROM ({rows}) r"
     name = f"{listing} `{search}`" + (f", {order}" if order else "")
     query_terms = fts_query(search, prefix=True)
-    return Case(name, query, {"s": search}, floor, {"q": query_terms}, "" if order else "typeahead")
+    matches = f"SELECT count(*) FROM {index} WHERE {index} MATCH :q"
+    return Case(name, query, {"s": search}, floor, {"q": query_terms}, "" if order else "typeahead", matches)
+
+
+PERSONS = "SELECT count(*) FROM persons"
 
 
 def by_name(conn: sqlite3.Connection, order: str, deep: bool) -> Case:
@@ -97,10 +103,10 @@ def by_name(conn: sqlite3.Connection, order: str, deep: bool) -> Case:
     page = "SELECT json_group_array(json_object('key', r.key, 'name', r.name)) FROM (SELECT key, name FROM persons "
     page += f"ORDER BY sort_name {direction}, key {direction} LIMIT 20{{}}) r"
     if not deep:
-        return Case(f"persons by name, {order}, page 1", query, {"after": None}, page.format(""), {}, "")
+        return Case(f"persons by name, {order}, page 1", query, {"after": None}, page.format(""), {}, "", PERSONS)
     offset = page.format(f" OFFSET {conn.execute('SELECT count(*) FROM persons').fetchone()[0] // 2 + 1}")
     return Case(f"persons by name, {order}, half-way down", query, {"after": after}, page.format(""), {}, "deep",
-                offset)  # fmt: skip
+                PERSONS, offset)  # fmt: skip
 
 
 def searches(conn: sqlite3.Connection, listing: str) -> list[str]:
@@ -115,19 +121,65 @@ def searches(conn: sqlite3.Connection, listing: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _counts(rows: str) -> str:
+    """Hand-written: a facet group's JSON from `rows` of (v, n)."""
+    return f"(SELECT json_group_array(json_object('value', v, 'count', n)) FROM ({rows} GROUP BY 1 ORDER BY 2 DESC, 1))"
+
+
+def _facets(groups: dict[str, str]) -> str:
+    return "SELECT json_object(" + ", ".join(f"'{name}', {_counts(rows)}" for name, rows in groups.items()) + ")"
+
+
+def facets(conn: sqlite3.Connection) -> list[Case]:
+    """The facet root fields over everything, and the statements' with a topic's filter (shown, no target): their
+    floor is a hand-written GROUP BY per group, each in the plan a person would write for that filter."""
+    meetings = _facets({
+        "byCountry": "SELECT country v, count(*) n FROM delegations",
+        "byHostCountry": "SELECT host_country v, count(*) n FROM meetings WHERE host_country IS NOT NULL",
+        "byStatus": "SELECT upper(status) v, count(*) n FROM meetings",
+        "byFormat": "SELECT upper(format) v, count(*) n FROM meetings",
+        "byYear": "SELECT substr(date, 1, 4) v, count(*) n FROM meetings WHERE date IS NOT NULL",
+        "byMonth": "SELECT substr(date, 1, 7) v, count(*) n FROM meetings WHERE date IS NOT NULL",
+    })  # fmt: skip
+    groups = " ".join(f"{g} {{ value count }}" for g in ("byTopic", "byKind", "byLanguage"))
+    statements = _facets({
+        "byTopic": "SELECT topic v, count(*) n FROM statement_topics",
+        "byKind": "SELECT upper(kind) v, count(*) n FROM statements",
+        "byLanguage": "SELECT language v, count(*) n FROM statements",
+    })  # fmt: skip
+    topic = conn.execute("SELECT topic FROM statement_topics GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    of_topic = "FROM statement_topics st JOIN statements s ON s.key = st.statement WHERE st.topic = :t"
+    by_topic = _facets({
+        "byTopic": "SELECT topic v, count(*) n FROM statement_topics",
+        "byKind": f"SELECT upper(s.kind) v, count(*) n {of_topic}",
+        "byLanguage": f"SELECT s.language v, count(*) n {of_topic}",
+    })  # fmt: skip
+    six = " ".join(f"{g} {{ value count }}" for g in ("byCountry", "byHostCountry", "byStatus", "byFormat", "byYear",
+                                                      "byMonth"))  # fmt: skip
+    return [
+        Case("meetingFacets, no filter", f"{{ meetingFacets {{ {six} }} }}", {}, meetings, {}, "",
+             "SELECT count(*) FROM meetings"),
+        Case("statementFacets, no filter", f"{{ statementFacets {{ {groups} }} }}", {}, statements, {}, "",
+             "SELECT count(*) FROM statements"),
+        Case("statementFacets, the commonest topic", f"query ($t: String) {{ statementFacets(filter: {{topic: $t}}) "
+             f"{{ {groups} }} }}", {"t": topic[0] if topic else ""}, by_topic, {"t": topic[0] if topic else ""}, "",
+             "SELECT count(*) FROM statement_topics WHERE topic = :t"),
+    ]  # fmt: skip
+
+
 def cases(conn: sqlite3.Connection) -> list[Case]:
     found = [typeahead(listing, search) for listing in LISTINGS for search in searches(conn, listing)]
     found.append(typeahead("persons", searches(conn, "persons")[-1], "RELEVANCE"))
     for order in ("NAME_ASC", "NAME_DESC"):
         found += [by_name(conn, order, deep=False), by_name(conn, order, deep=True)]
-    return found
+    return found + facets(conn)
 
 
 def compiled(schema: graphql.GraphQLSchema, case: Case) -> tuple[str, dict[str, Any]]:
     """The compiler's one statement for the case's request and its bound parameters."""
     operation = graphql.parse(case.query).definitions[0]
     assert isinstance(operation, graphql.OperationDefinitionNode)
-    variables = get_variable_values(schema, operation.variable_definitions, case.variables)
+    variables = get_variable_values(schema, operation.variable_definitions or (), case.variables)
     assert isinstance(variables, VariableValues), variables
     [(_, sql, binders)] = Compiler(schema, {}, variables, operation).statements()
     return sql, {name: bind(variables) for name, bind in binders.items()}
@@ -140,9 +192,10 @@ def run(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> tuple[flo
 
 
 def nodes(answer: str) -> Any:
+    """A listing's nodes, or a facet field's groups."""
     data = json.loads(answer)
-    (listing,) = data.values()
-    return listing["nodes"]
+    (value,) = data.values()
+    return value.get("nodes", value)
 
 
 @dataclass(frozen=True)
@@ -176,13 +229,7 @@ def measure(conn: sqlite3.Connection, case: Case, sql: str, params: dict[str, An
             times[slot].append(run(conn, *statements[slot])[0])
         if i >= 9 and time.monotonic() > deadline:
             break
-    if case.name.startswith("persons by name"):
-        count = conn.execute("SELECT count(*) FROM persons").fetchone()[0]
-    else:
-        listing = case.query.split("{ ", 1)[1].split("(", 1)[0]
-        index = search_index(listing)
-        count = conn.execute(f"SELECT count(*) FROM {index} WHERE {index} MATCH :q", case.floor_params).fetchone()[0]
-    return Timing(case, times[0], times[1], count)
+    return Timing(case, times[0], times[1], conn.execute(case.matches, case.floor_params).fetchone()[0])
 
 
 def met(timing: Timing, page_one: dict[str, float]) -> str:

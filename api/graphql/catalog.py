@@ -443,15 +443,15 @@ ROSTERS: dict[str, str] = {t.roster: name for name, t in TYPES.items() if t.rost
 
 @dataclass(frozen=True)
 class Facet:
-    """A group of counts: how many of a listing's rows have each value of `value` (SQL over the listing's row and
-    the rows `joined` to it, stored as `encoding` says), under every condition of the filter but those of the fields
-    it `ignores` (its own dimension: a UI still offers that dimension's other values)."""
+    """A group of counts: how many of a listing's rows have each value of `value` (SQL over the listing's row, or
+    over the rows `through` links to it, stored as `encoding` says), under every condition of the filter but those
+    of the fields it `ignores` (its own dimension: a UI still offers that dimension's other values)."""
 
     value: str
     ignores: tuple[str, ...]
     description: str
     encoding: Encoding = PLAIN
-    joined: str = ""
+    through: tuple[str, str] | None = None  # a table (aliased) and its join to the listing's row
 
 
 @dataclass(frozen=True)
@@ -476,7 +476,7 @@ def _year_month(listing: queries.Listing, what: str) -> dict[str, Facet]:
 FACETS: dict[str, Facets] = {
     "meetingFacets": Facets("MeetingFacets", "meetings", {
         "byCountry": Facet("fd.country", ("country",), "Meetings per country of a delegation (as `country` filters).",
-                           joined="JOIN delegations fd ON fd.meeting = m.key"),
+                           through=("delegations fd", "fd.meeting = m.key")),
         "byHostCountry": Facet("m.host_country", ("host_country",), "Meetings per host country."),
         "byStatus": Facet("m.status", ("status",), "Meetings per status.", enum(MeetingStatus)),
         "byFormat": Facet("m.format", ("format",), "Meetings per format.", enum(MeetingFormat)),
@@ -484,7 +484,7 @@ FACETS: dict[str, Facets] = {
     }, "How many meetings the filter keeps have each value, per dimension."),
     "statementFacets": Facets("StatementFacets", "statements", {
         "byTopic": Facet("ft.topic", ("topic",), "Statements per topic key.",
-                         joined="JOIN statement_topics ft ON ft.statement = s.key"),
+                         through=("statement_topics ft", "ft.statement = s.key")),
         "byKind": Facet("s.kind", ("kind",), "Statements per kind.", enum(StatementKind)),
         "byLanguage": Facet("s.language", ("language",), "Statements per language of their text."),
     }, "How many statements the filter keeps have each value, per dimension."),
@@ -495,4 +495,4 @@ def facet_sql(facets: Facets, group: str, values: Mapping[str, Any]) -> tuple[st
     """The SQL of one facet group (rows of `value` and `n`) for the filter `values`, and its parameters."""
     declared, facet = LISTINGS[facets.listing][0], facets.groups[group]
     where = declared.where({name: value for name, value in values.items() if name not in facet.ignores})
-    return queries.facet_select(declared.listing, facet.value, facet.joined, where.sql()), where.params
+    return queries.facet_select(declared.listing, facet.value, facet.through, where.sql()), where.params

@@ -307,14 +307,18 @@ def period(listing: Listing, length: int) -> str:
     return f"substr({listing.alias}.date, 1, {length})"
 
 
-def facet_select(listing: Listing, value: str, joined: str, condition: str) -> str:
-    """Each value of `value` (SQL over the listing's row and the rows `joined` to it) among the rows where
-    `condition`, with how many have it (`n`): most first, then by value; a row without a value is not counted."""
-    # A row joined to several rows of one value (a statement may name a topic twice) is counted once.
-    counted = f"count(DISTINCT {listing.alias}.rowid)" if joined else "count(*)"
+def facet_select(listing: Listing, value: str, through: tuple[str, str] | None, condition: str) -> str:
+    """Each value of `value` (SQL over the listing's row, or over the rows `through` links to it: a table and the
+    join's condition) among the rows where `condition`, with how many have it (`n`): most first, then by value; a
+    row without a value is not counted. A row links to each value once (`delegations` and `statement_topics` are
+    unique by record and value), and each linked row has its record (a foreign key), so without a condition the
+    links are counted alone."""
+    rows = listing.select()
+    if through is not None:
+        rows = through[0] if condition == "1" else f"{rows} JOIN {through[0]} ON {through[1]}"
     return (
-        f"SELECT {value} AS value, {counted} AS n FROM {listing.select()} {joined} "
-        f"WHERE {condition} AND {value} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        f"SELECT {value} AS value, count(*) AS n FROM {rows} WHERE {condition} AND {value} IS NOT NULL "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
     )
 
 

@@ -192,8 +192,9 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
         assert isinstance(s, Statement)
         values = s.model_dump(mode="json", exclude={"topics", "evidence"})
         add("statements", **values | {"source": src, "translations": store.to_json(s.translations)})
-        for i, topic in enumerate(s.topics):
-            add("statement_topics", statement=s.key, position=i, topic=topic)
+        for i, topic in enumerate(s.topics):  # a topic once (counted once), at its first place in the file
+            if topic not in s.topics[:i]:
+                add("statement_topics", statement=s.key, position=i, topic=topic)
     for table, evidence_rows in evidence.rows(report.evidence, src).items():
         rows[table].extend(store.as_row(table, row) for row in evidence_rows)
     return rows
