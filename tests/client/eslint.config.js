@@ -10,13 +10,16 @@ export default [
     rules: {
       ...graphql.configs['flat/schema-recommended'].rules,
       // Pages, edges and page info are positions in a listing, not records; evidence and its quotes are values of
-      // the record that holds them: no id to normalize them by.
+      // the record that holds them; facet counts are answers about a filter: no id to normalize them by.
       '@graphql-eslint/strict-id-in-types': [
         'error',
         {
           acceptedIdNames: ['id'],
           acceptedIdTypes: ['ID'],
-          exceptions: { types: ['PageInfo', 'Evidence', 'TextQuote'], suffixes: ['Connection', 'Edge'] },
+          exceptions: {
+            types: ['PageInfo', 'Evidence', 'TextQuote', 'FacetCount'],
+            suffixes: ['Connection', 'Edge', 'Facets'],
+          },
         },
       ],
     },
