@@ -38,7 +38,9 @@ from .vocabulary import (
     StatementKind,
 )
 
-SCHEMA_VERSION = 6  # 6: dates as spans (EDTF), day-only publication
+# 5: evidence, the sources' retrieval time, archive and text digest; 6: dates as spans (EDTF), day-only
+# publication, searching and sorting by name
+SCHEMA_VERSION = 6
 # The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
 # digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
 # to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
@@ -146,8 +148,52 @@ _STATUS = f"CHECK (status {one_of(MeetingStatus)})"
 _FORMAT = f"CHECK (format {one_of(MeetingFormat)})"
 
 
+# The published name or label folded (`vocabulary.fold`), which listings sort by name on (indexed with the key).
+_SORT_NAME = "sort_name TEXT NOT NULL"
+NAMED = ("persons", "organizations", "topics")  # the tables that have it
+
+
 def _ref(table: str) -> str:
     return f"REFERENCES {table}(key) DEFERRABLE INITIALLY DEFERRED"
+
+
+def _every(value: str, reports: str, column: str) -> str:
+    """SQL: `value` (over a report `x`) of every report of the record `r`, a line each."""
+    return f"(SELECT ifnull(group_concat({value}, char(10)), '') FROM {reports} x WHERE x.{column} = r.key)"
+
+
+def _values(column: str) -> str:
+    """SQL: the values of the JSON object in `column`, a line each."""
+    return f"(SELECT ifnull(group_concat(value, char(10)), '') FROM json_each({column}))"
+
+
+# The records a listing finds by words (`filter.search`), with the columns of their full-text index, `TABLE_fts`,
+# and what each holds: every report's wording, so a record is found by any name a source gave it.
+SEARCHED: dict[str, dict[str, str]] = {
+    "persons": {"names": _every("x.name", "person_reports", "person")},
+    "organizations": {"names": _every("x.name", "organization_reports", "organization")},
+    "topics": {"labels": _every(f"x.label || char(10) || {_values('x.labels')}", "topic_reports", "topic")},
+    "meetings": {
+        "title": _every("x.title", "meeting_reports", "meeting"),
+        "summary": _every("x.summary", "meeting_reports", "meeting"),
+    },
+}
+# Words folded for case and accents, in every full-text index.
+SEARCH_TOKENIZER = "tokenize = 'unicode61 remove_diacritics 2'"
+
+
+def search_index(table: str) -> str:
+    return f"{table}_fts"
+
+
+def _search_index(table: str) -> list[str]:
+    """The full-text index of `table` (rowid = the record's rowid), with prefixes of 2 and 3 characters indexed (a
+    typeahead's last word is one): rows are written by `index_records`, and removed with their record by the trigger."""
+    index = search_index(table)
+    return [
+        f"CREATE VIRTUAL TABLE {index} USING fts5({', '.join(SEARCHED[table])}, prefix = '2 3', {SEARCH_TOKENIZER})",
+        f"CREATE TRIGGER {index}_delete AFTER DELETE ON {table} BEGIN DELETE FROM {index} WHERE rowid = old.rowid; END",
+    ]
 
 
 # Two layers. Reports: what each source said, exactly as its seed file says it; a load replaces one source's
@@ -300,7 +346,7 @@ DDL = [
     ) WITHOUT ROWID""",
     # Full-text index of statement text and translations (rowid = statements.rowid): rows are added by
     # `index_statements` and removed by the trigger below.
-    "CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations, tokenize = 'unicode61 remove_diacritics 2')",
+    f"CREATE VIRTUAL TABLE statements_fts USING fts5(text, translations, {SEARCH_TOKENIZER})",
     """CREATE TRIGGER statements_fts_delete AFTER DELETE ON statements BEGIN
         DELETE FROM statements_fts WHERE rowid = old.rowid;
     END""",
@@ -309,6 +355,7 @@ DDL = [
         f"""CREATE TABLE {table} (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         name TEXT NOT NULL {_c(_LABEL, "name")},
+        {_SORT_NAME},
         aliases TEXT NOT NULL DEFAULT '[]' {_c(_JSON_TEXTS, "aliases")},
         country TEXT {_c(_COUNTRY, "country")},
         wikidata TEXT {_c(_WIKIDATA, "wikidata")}
@@ -318,6 +365,7 @@ DDL = [
     f"""CREATE TABLE topics (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
         label TEXT NOT NULL {_c(_LABEL, "label")},
+        {_SORT_NAME},
         labels TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "labels")}
     )""",
     f"""CREATE TABLE meetings (
@@ -374,6 +422,7 @@ DDL = [
         FOREIGN KEY (meeting, source, country) REFERENCES delegation_reports(meeting, source, country)
             DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
+    *(statement for table in SEARCHED for statement in _search_index(table)),
     # Written with the schema from `COUNTRY_NAMES`, for the compiled read path's `Country.name`.
     "CREATE TABLE country_names (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID",
     *BUILD_TABLES,
@@ -396,6 +445,8 @@ INDEXES = [
     "CREATE INDEX delegations_country ON delegations (country)",
     "CREATE INDEX delegations_head ON delegations (head)",
     "CREATE INDEX delegation_members_person ON delegation_members (person)",
+    # Listings by name: a page past any cursor is a seek in these.
+    *(f"CREATE INDEX {table}_sort_name ON {table} (sort_name, key)" for table in NAMED),
     # A load reads and replaces one source's reports, and finds who still refers to a record it removes.
     "CREATE INDEX person_reports_source ON person_reports (source)",
     "CREATE INDEX organization_reports_source ON organization_reports (source)",
@@ -632,6 +683,22 @@ def index_statements(conn: sqlite3.Connection, keys: Sequence[str]) -> None:
             "INSERT INTO statements_fts (rowid, text, translations) SELECT rowid, text, "
             "(SELECT ifnull(group_concat(value, char(10)), '') FROM json_each(translations)) FROM statements "
             f"WHERE key IN ({marks(chunk)})",
+            chunk,
+        )
+
+
+def index_records(conn: sqlite3.Connection, table: str, keys: Sequence[str]) -> None:
+    """Write the full-text index rows of these records of `table` anew, from their reports (their merge may keep
+    a record's row and change what its reports say); a table without one has nothing to do."""
+    if table not in SEARCHED:
+        return
+    index, texts = search_index(table), SEARCHED[table]
+    for chunk in chunks(keys):
+        rows = f"SELECT rowid FROM {table} WHERE key IN ({marks(chunk)})"
+        conn.execute(f"DELETE FROM {index} WHERE rowid IN ({rows})", chunk)
+        conn.execute(
+            f"INSERT INTO {index} (rowid, {', '.join(texts)}) SELECT r.rowid, {', '.join(texts.values())} "
+            f"FROM {table} r WHERE r.key IN ({marks(chunk)})",
             chunk,
         )
 

@@ -3,6 +3,7 @@ characters text may not hold, and the country names. The seed models (write side
 GraphQL types (read side) import them from here; nothing here imports pydantic or strawberry."""
 
 import re
+import unicodedata
 from enum import StrEnum
 
 import pycountry
@@ -99,3 +100,9 @@ BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + INVISIBLE
 # The English short name of each ISO 3166-1 country: the store writes it to a table the compiled read path reads,
 # and the resolver path reads it here, so both answer the same name.
 COUNTRY_NAMES: dict[str, str] = {c.alpha_2: c.name for c in pycountry.countries}
+
+
+def fold(text: str) -> str:
+    """Text as names are sorted by: case and accents folded (`Žukov` as `zukov`), as the full-text index's tokenizer
+    (`unicode61 remove_diacritics 2`) folds the words it searches."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from diplo import dates
+from diplo.store import SEARCHED
 from hypothesis import strategies as st
 
 COUNTRIES = ["US", "RU", "TR", "SA", "ID", "FR", "DE", "CN"]
@@ -256,12 +257,13 @@ def canonical(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     conn = sqlite3.connect(db)
     try:
         tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'statements_fts%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%_fts%'"
         )]  # fmt: skip
         dump = {table: sorted(conn.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
-        dump["statements_fts"] = sorted(conn.execute(
-            "SELECT s.key, f.text, f.translations FROM statements s JOIN statements_fts f ON f.rowid = s.rowid"
-        ))  # fmt: skip
+        for table in ("statements", *SEARCHED):
+            dump[f"{table}_fts"] = sorted(conn.execute(
+                f"SELECT t.key, f.* FROM {table} t JOIN {table}_fts f ON f.rowid = t.rowid"
+            ))  # fmt: skip
     finally:
         conn.close()
     return dump

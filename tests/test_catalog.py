@@ -11,6 +11,7 @@ import graphql
 import pytest
 from diplo.graphql.catalog import (
     DATE,
+    FACETS,
     LISTINGS,
     ROSTERS,
     TIMESTAMP,
@@ -90,6 +91,14 @@ def disagreements(schema: graphql.GraphQLSchema, types: dict[str, Type]) -> list
     """Every way the declarations and the schema differ; empty when they agree."""
     found = []
     object_types = _object_types(schema)
+    # Facet groups are declared in `FACETS`, each a list of counts.
+    for facets in FACETS.values():
+        fields = object_types.pop(facets.type).fields
+        found += [f"{facets.type}.{name}: not declared" for name in fields if name not in facets.groups]
+        found += [f"{facets.type}.{name}: declared, not in the schema" for name in facets.groups if name not in fields]
+        found += [f"{facets.type}.{name}: not a list of FacetCount" for name in fields
+                  if str(fields[name].type) != "[FacetCount!]!"]  # fmt: skip
+    object_types.pop("FacetCount")
     found += [f"{name}: not declared" for name in sorted(set(object_types) - set(types))]
     found += [f"{name}: declared, not in the schema" for name in sorted(set(types) - set(object_types))]
     for type_name in sorted(set(object_types) & set(types)):
@@ -104,6 +113,7 @@ def disagreements(schema: graphql.GraphQLSchema, types: dict[str, Type]) -> list
         for root in (declared.lookup, declared.listing.name if declared.listing else None, declared.roster):
             if root is not None:
                 roots[root] = type_name
+    roots |= {root: facets.type for root, facets in FACETS.items()}
     query = schema.query_type
     assert query is not None
     for name, field in query.fields.items():

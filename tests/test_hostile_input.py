@@ -367,8 +367,8 @@ def tricky_text(limit: int) -> st.SearchStrategy[str]:
 
 
 def _label_sql(column: str) -> str:
-    tables = {"name": "persons (key, name)", "city": "meetings (key, title, status, format, city)"}
-    values = {"name": "'p', ?", "city": "'m', 't', 'planned', 'in_person', ?"}
+    tables = {"name": "persons (key, sort_name, name)", "city": "meetings (key, title, status, format, city)"}
+    values = {"name": "'p', 'p', ?", "city": "'m', 't', 'planned', 'in_person', ?"}
     return f"INSERT INTO {tables[column]} VALUES ({values[column]})"
 
 
@@ -416,7 +416,7 @@ def test_source_text_rule_matches_the_sql_check(empty_db: sqlite3.Connection, te
 def test_json_text_columns_refuse_bidi_controls_and_nothing_the_models_take(
     empty_db: sqlite3.Connection, texts: list[str]
 ) -> None:
-    sql = "INSERT INTO persons (key, name, aliases) VALUES ('p', 'x', ?)"
+    sql = "INSERT INTO persons (key, name, sort_name, aliases) VALUES ('p', 'x', 'x', ?)"
     sql_ok = sql_accepts(empty_db, sql, (store.to_json(texts),))
     # A CHECK cannot look into each value, so it refuses only bidirectional controls; never what the model takes.
     assert sql_ok == (not any(c in BIDI_CONTROLS for text in texts for c in text))

@@ -32,6 +32,8 @@ EXAMPLE_VARIABLES = {
     "statement-translations": {"key": "us-state-department-istanbul-purpose"},
     "meetings-by-country": {},
     "meeting-reports": {"key": "us-russia-talks-istanbul-2025-02-27"},
+    "typeahead": {"search": "vladimir pu"},
+    "meeting-facets": {},
 }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import graphql
 import pytest
 from diplo.graphql import dialect
-from diplo.graphql.catalog import LISTINGS, LOOKUPS, ROSTERS, TYPES, Embedded, EmbeddedList, Many, Nested, One
+from diplo.graphql.catalog import FACETS, LISTINGS, LOOKUPS, ROSTERS, TYPES, Embedded, EmbeddedList, Many, Nested, One
 from diplo.graphql.compiler import Compiler
 from diplo.graphql.schema import build_schema
 from graphql.execution.values import VariableValues, get_variable_values
@@ -47,6 +47,17 @@ def _cases() -> Iterator[tuple[str, str]]:
             f"Query.{root}",
             "{ " + REACH[LISTINGS[root][1] if root in LISTINGS else ROSTERS[root]] % "__typename" + " }",
         )
+
+    for root, facets in FACETS.items():
+        groups = " ".join(f"{group} {{ value count }}" for group in facets.groups)
+        yield f"Query.{root}", f'{{ {root}(filter: {{search: "x"}}) {{ {groups} }} }}'
+    for root in ("persons", "organizations", "topics"):
+        for order in ("NAME_ASC", "NAME_DESC", "RELEVANCE"):
+            page = f'{root}(first: 20, orderBy: {order}, filter: {{search: "x"}})'
+            yield (
+                f"Query.{root}({order})",
+                f"{{ {page} {{ totalCount nodes {{ __typename }} pageInfo {{ endCursor }} }} }}",
+            )
 
 
 def _id(type_name: str) -> str:

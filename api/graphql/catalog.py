@@ -18,6 +18,7 @@ from typing import Any
 from ..store import REPORT_ORDER, date_order
 from ..vocabulary import COUNTRY_NAMES, Basis, DatePrecision, MeetingFormat, MeetingStatus, StatementKind
 from . import ids, queries
+from .errors import bad_input
 
 # --- scalars ------------------------------------------------------------------------------------------------------
 
@@ -196,6 +197,18 @@ class RootListing:
     listing: queries.Listing
     where: Callable[[Mapping[str, Any]], queries.Where] = lambda _: queries.Where()
 
+    def rows(self, values: Mapping[str, Any], order: str) -> tuple[queries.Listing, queries.Where]:
+        """The listing in `order` and the conditions of the filter `values`. With a search of a table that has a
+        full-text index, the records it matches (by relevance too); `BAD_USER_INPUT` for relevance without one."""
+        found = queries.matched(self.listing)
+        search = queries.search_where(found, values.get("search")) if found is not None else None
+        if found is not None and search is not None:
+            others = self.where({**values, "search": None})
+            return found, queries.Where((search[0], *others.conditions), (*search[1], *others.params))
+        if order == queries.RELEVANCE:
+            raise bad_input("`orderBy: RELEVANCE` orders by relevance to a search: give `filter.search` too")
+        return self.listing, self.where(values)
+
 
 @dataclass(frozen=True)
 class Type:
@@ -326,12 +339,13 @@ TYPES: dict[str, Type] = {
         ), "rel.meeting, rel.position"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
         "evidence": _reported_evidence("person", "person_reports", "person"),
-    }, lookup="person", listing=RootListing("persons", queries.PERSONS)),
+    }, lookup="person", listing=RootListing("persons", queries.PERSONS, queries.named_where(queries.PERSONS))),
     "Organization": Type("organizations", {
         **_PARTY,
         "statements": Nested("Statement", queries.STATEMENTS, "s.organization = {a}.key"),
         "evidence": _reported_evidence("organization", "organization_reports", "organization"),
-    }, lookup="organization", listing=RootListing("organizations", queries.ORGANIZATIONS)),
+    }, lookup="organization",
+       listing=RootListing("organizations", queries.ORGANIZATIONS, queries.named_where(queries.ORGANIZATIONS))),
     "Topic": Type("topics", {
         **_RECORD,
         "label": Localized("labels", "label"),
@@ -340,7 +354,7 @@ TYPES: dict[str, Type] = {
         "statements": Nested("Statement", queries.STATEMENTS,
                              "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
         "evidence": _reported_evidence("topic", "topic_reports", "topic"),
-    }, lookup="topic", listing=RootListing("topics", queries.TOPICS)),
+    }, lookup="topic", listing=RootListing("topics", queries.TOPICS, queries.named_where(queries.TOPICS))),
     "Delegation": Type("delegations", {
         "id": Id(("meeting", "country")),
         "country": _country("country"),
@@ -478,3 +492,68 @@ def filter_where(target: str, values: Mapping[str, Any]) -> queries.Where:
     """The conditions a `filter` argument (its fields by Python name) makes on the rows of `target`'s root listing."""
     listing = TYPES[target].listing
     return listing.where(values) if listing is not None else queries.Where()
+
+
+# --- facets: counts per value, for filter UIs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A group of counts: how many of a listing's rows have each value of `value` (SQL over the listing's row, or
+    over the rows `through` links to it, stored as `encoding` says), under every condition of the filter but those
+    of the fields it `ignores` (its own dimension: a UI still offers that dimension's other values)."""
+
+    value: str
+    ignores: tuple[str, ...]
+    description: str
+    encoding: Encoding = PLAIN
+    through: tuple[str, str] | None = None  # a table (aliased) and its join to the listing's row
+    period: int = 0  # counts per year (4) or month (7) of the dates instead (`queries.period_facet_select`)
+
+
+@dataclass(frozen=True)
+class Facets:
+    """A root field giving the object type `type` of facet groups over the rows of the root listing `listing` that
+    its `filter` argument (that listing's) keeps."""
+
+    type: str
+    listing: str
+    groups: dict[str, Facet]
+    description: str
+
+
+def _year_month(what: str) -> dict[str, Facet]:
+    ignores, spans = ("date_from", "date_to"), "a date that spans several counts in each it has a day in"
+    return {
+        "byYear": Facet("", ignores, f"{what} per year (`2025`), as `dateFrom`/`dateTo` over the year match them "
+                        f"({spans}); undated ones in none.", period=4),
+        "byMonth": Facet("", ignores, f"{what} per month (`2025-02`), as `dateFrom`/`dateTo` over the month match "
+                         f"them ({spans}); undated ones in none.", period=7),
+    }  # fmt: skip
+
+
+FACETS: dict[str, Facets] = {
+    "meetingFacets": Facets("MeetingFacets", "meetings", {
+        "byCountry": Facet("fd.country", ("country",), "Meetings per country of a delegation (as `country` filters).",
+                           through=("delegations fd", "fd.meeting = m.key")),
+        "byHostCountry": Facet("m.host_country", ("host_country",), "Meetings per host country."),
+        "byStatus": Facet("m.status", ("status",), "Meetings per status.", enum(MeetingStatus)),
+        "byFormat": Facet("m.format", ("format",), "Meetings per format.", enum(MeetingFormat)),
+        **_year_month("Meetings"),
+    }, "How many meetings the filter keeps have each value, per dimension."),
+    "statementFacets": Facets("StatementFacets", "statements", {
+        "byTopic": Facet("ft.topic", ("topic",), "Statements per topic key.",
+                         through=("statement_topics ft", "ft.statement = s.key")),
+        "byKind": Facet("s.kind", ("kind",), "Statements per kind.", enum(StatementKind)),
+        "byLanguage": Facet("s.language", ("language",), "Statements per language of their text."),
+    }, "How many statements the filter keeps have each value, per dimension."),
+}  # fmt: skip
+
+
+def facet_sql(facets: Facets, group: str, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of one facet group (rows of `value` and `n`) for the filter `values`, and its parameters."""
+    declared, facet = LISTINGS[facets.listing][0], facets.groups[group]
+    where = declared.where({name: value for name, value in values.items() if name not in facet.ignores})
+    if facet.period:
+        return queries.period_facet_select(declared.listing, facet.period, where.sql()), where.params
+    return queries.facet_select(declared.listing, facet.value, facet.through, where.sql()), where.params

@@ -34,6 +34,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from . import dialect, queries
 from .catalog import (
+    FACETS,
     LISTINGS,
     LOOKUPS,
     RELATED,
@@ -42,11 +43,13 @@ from .catalog import (
     Column,
     Embedded,
     EmbeddedList,
+    Facets,
     Field,
     Id,
     Localized,
     Many,
     One,
+    facet_sql,
     filter_where,
     python_name,
 )
@@ -245,11 +248,17 @@ class Compiler:
         args = self.arguments(definition, details)
         if name in LISTINGS:
             declared, target = LISTINGS[name]
-            listing, where_of = declared.listing, declared.where
-            condition = self.bind(args, lambda a: _where_sql(where_of(_filter_values(a.get("filter")))))
             order = self.order(args, queries.BY_KEY)
+
+            def rows(a: dict[str, Any]) -> tuple[Listing, queries.Where]:
+                return declared.rows(_filter_values(a.get("filter")), order)
+
+            listing = self.shape(args, lambda a: rows(a)[0])
+            condition = self.bind(args, lambda a: _where_sql(rows(a)[1]))
             conn_type = self._object_type(get_named_type(definition.type).name)
             return self.connection(conn_type, listing, order, condition, target, args, details)
+        if name in FACETS:
+            return self.facets(FACETS[name], args, details)
         if name in LOOKUPS:
             return self.lookup(LOOKUPS[name], f"{{r}}.key = {self.param(args, lambda a: a['key'])}", details)
         if name in ROSTERS:
@@ -277,6 +286,33 @@ class Compiler:
             return "NULL"
         values = [self.param(args, lambda a, i=i: parts(a)[i]) for i in range(len(columns))]  # type: ignore[misc, index]
         return self.lookup(type_name, path_condition(columns, "{r}", values), details)
+
+    def facets(self, declared: Facets, args: Args, details: Details) -> str:
+        """Each facet group selected: one subquery that counts its values, under the filter but its own dimension."""
+        object_type = self._object_type(declared.type)
+        pairs = []
+        for key, sub in self.subfields(object_type, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, dialect.quote(declared.type)))
+                continue
+            facet = declared.groups.get(name)
+            if facet is None:
+                raise Unsupported(f"field {declared.type}.{name}")
+            counts = self.bind(args, lambda a, g=name: facet_sql(declared, g, _filter_values(a.get("filter"))))  # type: ignore[misc]
+            r = self.alias()
+            count_type = self._object_type(get_named_type(object_type.fields[name].type).name)
+            values = {"value": dialect.ENCODERS[facet.encoding.kind](f"{r}.value"), "count": f"{r}.n",
+                      "__typename": dialect.quote(count_type.name)}  # fmt: skip
+            element = []
+            for count_key, count_sub in self.subfields(count_type, sub).items():
+                field_name = count_sub[0].node.name.value
+                if field_name not in values:
+                    raise Unsupported(f"field {count_type.name}.{field_name}")
+                element.append((count_key, values[field_name]))
+            array = dialect.json_array(self.json_object(element))
+            pairs.append((key, dialect.nested(f"SELECT {array} FROM ({counts}) {r}")))
+        return self.json_object(pairs)
 
     # --- objects and their fields -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import date_order, marks
+from ..store import SEARCHED, date_order, marks, search_index
 from . import ids
 from .pagination import Paging, Position
 
@@ -36,13 +36,47 @@ def _listing(name: str, alias: str, orders: Mapping[str, tuple[str, str, str]]) 
 
 
 BY_KEY = "KEY"
+# By the published name or label folded (`vocabulary.fold`, stored as `sort_name`), the key breaking ties; the store
+# indexes (sort_name, key).
+_BY_NAME = {
+    BY_KEY: ("{a}.key", "{a}.key", "ASC"),
+    "NAME_ASC": ("{a}.sort_name", "{a}.key", "ASC"),
+    "NAME_DESC": ("{a}.sort_name", "{a}.key", "DESC"),
+}
 MEETINGS = _listing("meetings", "m", _BY_DATE)
 STATEMENTS = _listing("statements", "s", _BY_DATE)
 DELEGATIONS = _listing("delegations", "d", {BY_KEY: ("{a}.meeting", "{a}.country", "ASC")})
-TOPICS = _listing("topics", "t", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
-PERSONS = _listing("persons", "p", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
-ORGANIZATIONS = _listing("organizations", "o", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
+TOPICS = _listing("topics", "t", _BY_NAME)
+PERSONS = _listing("persons", "p", _BY_NAME)
+ORGANIZATIONS = _listing("organizations", "o", _BY_NAME)
 SOURCES = _listing("sources", "src", {BY_KEY: ("{a}.key", "{a}.key", "ASC")})
+
+
+# In order of relevance to a search: the full-text index's rank (bm25: 0 or less, lower first), written as text that
+# sorts as the number does (cursors carry text): 1 / (1 - rank) is in (0, 1], a fixed-width decimal. The key breaks
+# ties.
+RELEVANCE = "RELEVANCE"
+
+
+@dataclass(frozen=True)
+class Matched(Listing):
+    """A listing of the records its table's full-text index (`index`) matches: read from the index's matches (so a
+    search costs what its matches do, not what the listing does), in any of the listing's orders or by relevance.
+    Its conditions must hold `{index} MATCH ?` (`search_where`), which the rank is of."""
+
+    index: str = ""
+
+    def select(self) -> str:
+        return f"{self.index} JOIN {self.name} {self.alias} ON {self.alias}.rowid = {self.index}.rowid"
+
+
+def matched(listing: Listing) -> Matched | None:
+    """`listing` as the records a search of its table's full-text index matches; None for a table without one."""
+    if listing.name not in SEARCHED:
+        return None
+    index = search_index(listing.name)
+    rank = (f"printf('%.17f', 1.0 / (1.0 - {index}.rank))", f"{listing.alias}.key", "ASC")
+    return Matched(listing.name, listing.alias, {**listing.orders, RELEVANCE: rank}, index)
 
 
 @dataclass(frozen=True)
@@ -279,15 +313,79 @@ COUNTRY_CODES = (
 # --- filters ----------------------------------------------------------------------------------------------
 
 
-def fts_query(search: str) -> str | None:
-    """User text as an FTS5 query of quoted terms (all must match): never FTS syntax, whatever it holds.
+def fts_query(search: str, prefix: bool = False) -> str | None:
+    """User text as an FTS5 query of quoted terms, all of which must match, in any order: never FTS syntax,
+    whatever it holds. With `prefix` the last word also matches as the start of a word (a typeahead's). A word
+    without a letter or digit (`-`, which holds no word to the index) is left out.
 
     None for a blank search (no condition); a search with no word in it gives a query that matches nothing.
     """
     if not search.strip():
         return None
     cleaned = "".join(" " if c < " " else c for c in plain_text(search))  # a NUL would end the query early
-    return " ".join('"' + term.replace('"', '""') + '"' for term in cleaned.split()) or '""'
+    terms = ['"' + term.replace('"', '""') + '"' for term in cleaned.split() if any(c.isalnum() for c in term)]
+    if prefix and terms:
+        terms[-1] += "*"
+    return " ".join(terms) or '""'
+
+
+def search_where(listing: Listing, search: str | None) -> tuple[str, Sequence[Any]] | None:
+    """The condition that the listing's record matches `search` (a typeahead: `fts_query` with `prefix`) in its
+    table's full-text index, or None for no search: in a `Matched` listing the index's own MATCH, otherwise a lookup
+    of the record's rowid among the matches."""
+    query = fts_query(search, prefix=True) if search is not None else None
+    if query is None:
+        return None
+    index = search_index(listing.name)
+    if isinstance(listing, Matched):
+        return f"{index} MATCH ?", [query]
+    return f"{listing.alias}.rowid IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)", [query]
+
+
+def named_where(listing: Listing) -> Callable[[Mapping[str, Any]], Where]:
+    """The filter of persons, organizations or topics (in `listing`): a search of their names or labels."""
+
+    def where(f: Mapping[str, Any]) -> Where:
+        condition = search_where(listing, f.get("search"))
+        return _where([condition] if condition is not None else [])
+
+    return where
+
+
+def period_facet_select(listing: Listing, length: int, condition: str) -> str:
+    """The years (`length` 4: `2025`) or months (7: `2025-02`) of the dates of the listing's rows where `condition`,
+    each with how many of those dates have a day in it (`n`), as `dateFrom`/`dateTo` over that period match them:
+    most first, then by period. A date counts in every listed period it overlaps (an open end reaches every period on
+    its side); the periods listed are those an earliest or latest day falls in; an undated record is in none.
+
+    Counted without comparing each date with each period: a date misses a period when its latest day's period is
+    before it or its earliest day's period after it, so a period's count is the dates less those two sums."""
+    a = listing.alias
+    return (
+        f"WITH spans AS (SELECT {a}.date_earliest AS e, {a}.date_latest AS l FROM {listing.select()} "
+        f"WHERE {condition} AND {a}.date IS NOT NULL), "
+        f"starts AS (SELECT substr(e, 1, {length}) AS p, count(*) AS c FROM spans WHERE e IS NOT NULL GROUP BY 1), "
+        f"ends AS (SELECT substr(l, 1, {length}) AS p, count(*) AS c FROM spans WHERE l IS NOT NULL GROUP BY 1), "
+        "periods AS (SELECT p FROM starts UNION SELECT p FROM ends) "
+        "SELECT periods.p AS value, (SELECT count(*) FROM spans) - ifnull((SELECT sum(c) FROM ends WHERE ends.p < "
+        "periods.p), 0) - ifnull((SELECT sum(c) FROM starts WHERE starts.p > periods.p), 0) AS n FROM periods "
+        "ORDER BY 2 DESC, 1"
+    )
+
+
+def facet_select(listing: Listing, value: str, through: tuple[str, str] | None, condition: str) -> str:
+    """Each value of `value` (SQL over the listing's row, or over the rows `through` links to it: a table and the
+    join's condition) among the rows where `condition`, with how many have it (`n`): most first, then by value; a
+    row without a value is not counted. A row links to each value once (`delegations` and `statement_topics` are
+    unique by record and value), and each linked row has its record (a foreign key), so without a condition the
+    links are counted alone."""
+    rows = listing.select()
+    if through is not None:
+        rows = through[0] if condition == "1" else f"{rows} JOIN {through[0]} ON {through[1]}"
+    return (
+        f"SELECT {value} AS value, count(*) AS n FROM {rows} WHERE {condition} AND {value} IS NOT NULL "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
+    )
 
 
 def _overlapping(alias: str, f: Mapping[str, Any]) -> list[tuple[str, Sequence[Any]]]:
@@ -307,6 +405,8 @@ def _overlapping(alias: str, f: Mapping[str, Any]) -> list[tuple[str, Sequence[A
 
 def meeting_where(f: Mapping[str, Any]) -> Where:
     pairs: list[tuple[str, Sequence[Any]]] = []
+    if (search := search_where(MEETINGS, f.get("search"))) is not None:
+        pairs.append(search)
     if f.get("status") is not None:
         pairs.append(("m.status = ?", [f["status"]]))
     if f.get("format") is not None:

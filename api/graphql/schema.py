@@ -3,7 +3,7 @@
 import datetime as dt
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -12,7 +12,7 @@ from strawberry.types import ExecutionContext
 
 from ..vocabulary import MeetingFormat, MeetingStatus, StatementKind
 from . import queries
-from .catalog import LISTINGS, LOOKUPS, ROSTERS, TYPES
+from .catalog import FACETS, LISTINGS, LOOKUPS, ROSTERS, TYPES
 from .descriptions import describe
 from .ids import parse_global_id
 from .pagination import paging as check_paging
@@ -28,11 +28,13 @@ from .types import (
     Info,
     Last,
     Meeting,
+    MeetingFacets,
     Node,
     Organization,
     Person,
     Source,
     Statement,
+    StatementFacets,
     Topic,
     connection,
     filter_values,
@@ -51,8 +53,50 @@ class StatementOrder(Enum):
     DATE_DESC = "DATE_DESC"
 
 
+@strawberry.enum(description="The order of persons, organizations or topics.")
+class NameOrder(Enum):
+    KEY_ASC = strawberry.enum_value(queries.BY_KEY, description="By key (the default).")
+    NAME_ASC = strawberry.enum_value(
+        "NAME_ASC", description="By the published name or label, case and accents folded, then by key."
+    )
+    NAME_DESC = strawberry.enum_value("NAME_DESC", description="By the published name or label, folded, descending.")
+    RELEVANCE = strawberry.enum_value(
+        queries.RELEVANCE, description="Best match to `filter.search` first (which it needs), then by key."
+    )
+
+
+SEARCH = (
+    "Words to find, in any order, each a whole word but the last, which may also be the start of one (a "
+    "typeahead); case and accents are folded."
+)
+
+
+@strawberry.input(description="All given conditions must hold.")
+class PersonFilter:
+    search: str | None = strawberry.field(
+        default=None, description=f"{SEARCH} Matches the name, its aliases and every report's spelling."
+    )
+
+
+@strawberry.input(description="All given conditions must hold.")
+class OrganizationFilter:
+    search: str | None = strawberry.field(
+        default=None, description=f"{SEARCH} Matches the name, its aliases and every report's spelling."
+    )
+
+
+@strawberry.input(description="All given conditions must hold.")
+class TopicFilter:
+    search: str | None = strawberry.field(
+        default=None, description=f"{SEARCH} Matches every label, in every language, of every report."
+    )
+
+
 @strawberry.input(description="All given conditions must hold. Dates bounds are inclusive.")
 class MeetingFilter:
+    search: str | None = strawberry.field(
+        default=None, description=f"{SEARCH} Matches the title and summary, every report's wording included."
+    )
     status: MeetingStatus | None = None
     format: MeetingFormat | None = None
     country: str | None = strawberry.field(default=None, description="Any delegation is of this country.")
@@ -90,9 +134,8 @@ class DelegationFilter:
 def listing(info: Info, filter_: object | None, order_by: Enum | None, **paging: Any) -> Connection[Any]:
     """A page of the root listing the field is declared as in `catalog.LISTINGS`."""
     declared, type_name = LISTINGS[info.field_name]
-    rows = declared.listing
     order = order_by.value if order_by is not None else queries.BY_KEY
-    where = declared.where(filter_values(filter_))
+    rows, where = declared.rows(filter_values(filter_), order)
     conn = info.context.conn
     page = queries.fetch_page(conn, rows, order, where, check_paging(paging, rows.name, order))
 
@@ -100,6 +143,14 @@ def listing(info: Info, filter_: object | None, order_by: Enum | None, **paging:
         return queries.count(conn, rows, where)
 
     return connection(page, rows.name, order, CLASSES[type_name].from_row, total)
+
+
+ByName = Annotated[NameOrder | None, strawberry.argument(description="The order; `RELEVANCE` needs `filter.search`.")]
+
+
+def facets(info: Info, filter_: object | None) -> Any:
+    """The facet groups of the root field, as `catalog.FACETS` declares them, for the filter's values."""
+    return CLASSES[FACETS[info.field_name].type](values=filter_values(filter_))
 
 
 async def find(info: Info, type_name: str, key: str) -> Any:
@@ -174,23 +225,60 @@ class Query:
     ) -> Connection[Delegation]:
         return listing(info, filter, None, first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Topics, by key.")
+    @strawberry.field(description="Topics, by key unless `orderBy` says otherwise.")
     def topics(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+        self,
+        info: Info,
+        filter: Annotated[TopicFilter | None, strawberry.argument(description="Which topics.")] = None,
+        order_by: ByName = NameOrder.KEY_ASC,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Topic]:
-        return listing(info, None, None, first=first, after=after, last=last, before=before)
+        return listing(info, filter, order_by or NameOrder.KEY_ASC, first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Persons, by key.")
+    @strawberry.field(description="Persons, by key unless `orderBy` says otherwise.")
     def persons(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+        self,
+        info: Info,
+        filter: Annotated[PersonFilter | None, strawberry.argument(description="Which persons.")] = None,
+        order_by: ByName = NameOrder.KEY_ASC,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Person]:
-        return listing(info, None, None, first=first, after=after, last=last, before=before)
+        return listing(info, filter, order_by or NameOrder.KEY_ASC, first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Organizations, by key.")
+    @strawberry.field(description="Organizations, by key unless `orderBy` says otherwise.")
     def organizations(
-        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+        self,
+        info: Info,
+        filter: Annotated[OrganizationFilter | None, strawberry.argument(description="Which organizations.")] = None,
+        order_by: ByName = NameOrder.KEY_ASC,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Organization]:
-        return listing(info, None, None, first=first, after=after, last=last, before=before)
+        return listing(info, filter, order_by or NameOrder.KEY_ASC, first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description=FACETS["meetingFacets"].description)
+    def meeting_facets(
+        self,
+        info: Info,
+        filter: Annotated[MeetingFilter | None, strawberry.argument(description="Which meetings to count.")] = None,
+    ) -> MeetingFacets:
+        return facets(info, filter)
+
+    @strawberry.field(description=FACETS["statementFacets"].description)
+    def statement_facets(
+        self,
+        info: Info,
+        filter: Annotated[StatementFilter | None, strawberry.argument(description="Which statements to count.")] = None,
+    ) -> StatementFacets:
+        return facets(info, filter)
 
     @strawberry.field(description="Sources, by key.")
     def sources(

@@ -16,7 +16,21 @@ import strawberry
 
 from ..vocabulary import Basis, DatePrecision, MeetingFormat, MeetingStatus, StatementKind
 from .batching import Context, Row
-from .catalog import TYPES, Column, Embedded, EmbeddedList, Id, Localized, Many, Nested, One, filter_where, python_name
+from .catalog import (
+    FACETS,
+    TYPES,
+    Column,
+    Embedded,
+    EmbeddedList,
+    Id,
+    Localized,
+    Many,
+    Nested,
+    One,
+    facet_sql,
+    filter_where,
+    python_name,
+)
 from .ids import global_id, path_of
 from .pagination import Position, encode_cursor
 from .pagination import paging as check_paging
@@ -428,3 +442,43 @@ class MeetingReport(Declared):
 @declared(description="Something said, quoted verbatim or paraphrased, in its original language.")
 class Statement(Declared):
     pass
+
+
+# --- facets: counts per value, each group as `catalog.FACETS` declares it -----------------------------------------
+
+
+@strawberry.type(description="One value of a facet group and how many records have it.")
+class FacetCount:
+    value: str = strawberry.field(
+        description="The value as the filter takes it: a key, a code, an enum value (`HELD`), a year or a month."
+    )
+    count: int = strawberry.field(description="How many records the filter keeps have it.")
+
+
+def _facet_resolver(root: str, group: str) -> Callable[..., list[FacetCount]]:
+    def resolve(self: Any, info: Info) -> list[FacetCount]:
+        sql, params = facet_sql(FACETS[root], group, self.values)
+        decode = FACETS[root].groups[group].encoding.value
+        counts = []
+        for stored, n in info.context.conn.execute(sql, params):
+            value = decode(stored)
+            counts.append(FacetCount(value=value.name if isinstance(value, Enum) else value, count=n))
+        return counts
+
+    return resolve
+
+
+def _facets(root: str) -> Any:
+    """The object type of a facet root field: a resolver per group, each one SQL statement."""
+    declared = FACETS[root]
+    namespace: dict[str, Any] = {"__annotations__": {"values": strawberry.Private[dict[str, Any]]}}
+    for group, facet in declared.groups.items():
+        resolver = _facet_resolver(root, group)
+        namespace[python_name(group)] = strawberry.field(resolver=resolver, description=facet.description)
+    return strawberry.type(type(declared.type, (), namespace), description=declared.description)
+
+
+MeetingFacets = _facets("meetingFacets")
+StatementFacets = _facets("statementFacets")
+CLASSES.update({FACETS[root].type: cls for root, cls in (("meetingFacets", MeetingFacets),
+                                                          ("statementFacets", StatementFacets))})  # fmt: skip

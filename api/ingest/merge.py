@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import dates, store
-from ..vocabulary import MeetingStatus
+from ..vocabulary import MeetingStatus, fold
 from .reports import REPORT_TABLES, span_columns
 from .rules import Finding, Place
 from .seeds import RecordKind
@@ -192,6 +192,7 @@ def _merge_named(kind: RecordKind, key: str, reports: list[Report], merged: Merg
     values = {
         "key": key,
         "name": names[0],
+        "sort_name": fold(names[0]),
         "aliases": store.to_json(names[1:]),
         "country": _agree(kind, key, "country", _field(reports, "country"), merged),
         "wikidata": _agree(kind, key, "wikidata", _field(reports, "wikidata"), merged),
@@ -204,7 +205,8 @@ def _merge_topic(key: str, reports: list[Report], merged: Merged) -> None:
     for report in reports:
         for language, label in json.loads(report.values["labels"]).items():
             labels.setdefault(language, label)
-    values = {"key": key, "label": reports[0].values["label"], "labels": store.to_json(labels)}
+    label = reports[0].values["label"]
+    values = {"key": key, "label": label, "sort_name": fold(label), "labels": store.to_json(labels)}
     merged.rows["topics"].append(store.as_row("topics", values))
 
 

@@ -237,8 +237,9 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
         if s.date is None and "date" not in s.evidence:
             add("evidence", kind="statement", record=s.key, seed_field="date", field="date", position=-1,
                 basis=Basis.INFERRED.value, note=UNDATED_NOTE.format(day=reported_on), derived=1)  # fmt: skip
-        for i, topic in enumerate(s.topics):
-            add("statement_topics", statement=s.key, position=i, topic=topic)
+        for i, topic in enumerate(s.topics):  # a topic once (counted once), at its first place in the file
+            if topic not in s.topics[:i]:
+                add("statement_topics", statement=s.key, position=i, topic=topic)
     for table, evidence_rows in evidence.rows(report.evidence, src).items():
         rows[table].extend(store.as_row(table, row) for row in evidence_rows)
     return rows

@@ -259,6 +259,7 @@ class _Load:
                                                       chunk)}  # fmt: skip
             for table, column in RECORD_TABLES[kind]:
                 store.replace_rows(self.conn, table, f"{column} IN ({store.marks(chunk)})", chunk, merged.rows[table])
+            store.index_records(self.conn, kind, chunk)
             after = {row[0] for row in merged.rows[kind]} | merged.unwritable
             # A record with a report that could not be written may be right with it: its merge says nothing.
             self.errors.extend(f for f in merged.findings if f.place.key not in self.ignored[kind])

@@ -9,16 +9,17 @@ export default [
     plugins: { '@graphql-eslint': graphql },
     rules: {
       ...graphql.configs['flat/schema-recommended'].rules,
-      // Pages, edges and page info are positions in a listing, not records; evidence, its quotes and translations
-      // are values of the record that holds them: no id to normalize them by.
+      // Pages, edges and page info are positions in a listing, not records; evidence, its quotes, translations and
+      // dates are values of the record that holds them; facet counts are answers about a filter: no id to
+      // normalize them by.
       '@graphql-eslint/strict-id-in-types': [
         'error',
         {
           acceptedIdNames: ['id'],
           acceptedIdTypes: ['ID'],
           exceptions: {
-            types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation'],
-            suffixes: ['Connection', 'Edge'],
+            types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation', 'FacetCount'],
+            suffixes: ['Connection', 'Edge', 'Facets'],
           },
         },
       ],
