@@ -26,7 +26,8 @@ NESTED_QUERY = """{ meetings(first: 50, orderBy: DATE_DESC) { nodes {
 
 def nested(conn: sqlite3.Connection) -> dict[str, Any]:
     meetings = conn.execute(
-        "SELECT key, title, date FROM meetings ORDER BY ifnull(date, '') DESC, key DESC LIMIT 50"
+        "SELECT key, title, date_day FROM meetings "
+        "ORDER BY ifnull(date_earliest || ifnull(date_latest, '~'), '') DESC, key DESC LIMIT 50"
     ).fetchall()
     keys = [m[0] for m in meetings]
     marks = ", ".join("?" * len(keys))
@@ -48,8 +49,9 @@ def nested(conn: sqlite3.Connection) -> dict[str, Any]:
         topics[meeting].append({"label": label})
     statements: dict[str, list[Any]] = defaultdict(list)
     for meeting, text, date, speaker in conn.execute(
-        f"SELECT meeting, text, date, speaker_name FROM (SELECT s.meeting, s.text, s.date, p.name AS speaker_name, "
-        f"row_number() OVER (PARTITION BY s.meeting ORDER BY ifnull(s.date, '~'), s.key) AS n FROM statements s "
+        f"SELECT meeting, text, date_day, speaker_name FROM (SELECT s.meeting, s.text, s.date_day, "
+        "p.name AS speaker_name, row_number() OVER (PARTITION BY s.meeting "
+        f"ORDER BY ifnull(s.date_earliest || ifnull(s.date_latest, '~'), '~'), s.key) AS n FROM statements s "
         f"LEFT JOIN persons p ON p.key = s.speaker WHERE s.meeting IN ({marks})) WHERE n <= 5 ORDER BY meeting, n",
         keys,
     ):
@@ -94,8 +96,8 @@ def _statements(conn: sqlite3.Connection, rows: list[Any], source: bool) -> list
     """Statement rows (key, text, date, kind, speaker, organization, meeting, source) with their relations."""
     persons = _names(conn, "persons", "name", {r[4] for r in rows if r[4]})
     organizations = _names(conn, "organizations", "name", {r[5] for r in rows if r[5]})
-    meetings = _names(conn, "meetings", "title, date", {r[6] for r in rows if r[6]})
-    sources = _names(conn, "sources", "outlet, published_at", {r[7] for r in rows}) if source else {}
+    meetings = _names(conn, "meetings", "title, date_day", {r[6] for r in rows if r[6]})
+    sources = _names(conn, "sources", "outlet, published_instant", {r[7] for r in rows}) if source else {}
     topics = _topics(conn, [r[0] for r in rows])
     nodes = []
     for key, text, date, kind, speaker, organization, meeting, src in rows:
@@ -118,12 +120,13 @@ def _statements(conn: sqlite3.Connection, rows: list[Any], source: bool) -> list
     return nodes
 
 
-_STATEMENT_COLUMNS = "s.key, s.text, s.date, s.kind, s.speaker, s.organization, s.meeting, s.source"
+_STATEMENT_COLUMNS = "s.key, s.text, s.date_day, s.kind, s.speaker, s.organization, s.meeting, s.source"
 
 
 def listing(conn: sqlite3.Connection) -> dict[str, Any]:
     rows = conn.execute(
-        f"SELECT {_STATEMENT_COLUMNS} FROM statements s ORDER BY ifnull(s.date, '') DESC, s.key DESC LIMIT 50"
+        f"SELECT {_STATEMENT_COLUMNS} FROM statements s "
+        "ORDER BY ifnull(s.date_earliest || ifnull(s.date_latest, '~'), '') DESC, s.key DESC LIMIT 50"
     ).fetchall()
     return {"data": {"statements": {"nodes": _statements(conn, rows, source=True)}}}
 
@@ -132,7 +135,8 @@ def search(conn: sqlite3.Connection) -> dict[str, Any]:
     matching = "s.rowid IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH ?)"
     total = conn.execute(f"SELECT count(*) FROM statements s WHERE {matching}", [SEARCH_TERMS]).fetchone()[0]
     rows = conn.execute(
-        f"SELECT {_STATEMENT_COLUMNS} FROM statements s WHERE {matching} ORDER BY ifnull(s.date, '~'), s.key LIMIT 20",
+        f"SELECT {_STATEMENT_COLUMNS} FROM statements s WHERE {matching} "
+        "ORDER BY ifnull(s.date_earliest || ifnull(s.date_latest, '~'), '~'), s.key LIMIT 20",
         [SEARCH_TERMS],
     ).fetchall()
     return {"data": {"statements": {"totalCount": total, "nodes": _statements(conn, rows, source=False)}}}

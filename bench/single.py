@@ -13,6 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+# The date order the store indexes (`store.date_order`), written out as a hand-written statement would.
+_ASC = "ifnull(date_earliest || ifnull(date_latest, '~'), '~')"
+_DESC = "ifnull(date_earliest || ifnull(date_latest, '~'), '')"
 _PERSON_NAME = "(SELECT json_object('name', p.name) FROM persons p WHERE p.key = {column})"
 _TOPIC_LABELS = (
     "(SELECT json_group_array(json_object('label', t.label)) FROM (SELECT t.label FROM {link} x "
@@ -20,17 +23,17 @@ _TOPIC_LABELS = (
 )
 
 NESTED = f"""SELECT json_object('data', json_object('meetings', json_object('nodes', json_group_array(json_object(
-  'key', m.key, 'title', m.title, 'date', m.date,
+  'key', m.key, 'title', m.title, 'date', m.date_day,
   'delegations', (SELECT json_group_array(json_object('country', json_object('code', d.country),
       'head', {_PERSON_NAME.format(column="d.head")}, 'headRole', d.head_role))
     FROM (SELECT * FROM delegations WHERE meeting = m.key ORDER BY position) d),
   'topics', {_TOPIC_LABELS.format(link="meeting_topics", where="x.meeting = m.key")},
-  'statements', json_object('nodes', (SELECT json_group_array(json_object('text', s.text, 'date', s.date,
+  'statements', json_object('nodes', (SELECT json_group_array(json_object('text', s.text, 'date', s.date_day,
       'speaker', {_PERSON_NAME.format(column="s.speaker")}))
-    FROM (SELECT * FROM statements WHERE meeting = m.key ORDER BY ifnull(date, '~'), key LIMIT 5) s)))))))
-FROM (SELECT * FROM meetings ORDER BY ifnull(date, '') DESC, key DESC LIMIT 50) m"""
+    FROM (SELECT * FROM statements WHERE meeting = m.key ORDER BY {_ASC}, key LIMIT 5) s)))))))
+FROM (SELECT * FROM meetings ORDER BY {_DESC} DESC, key DESC LIMIT 50) m"""
 
-_STATEMENT = """'key', s.key, 'text', s.text, 'date', s.date, {kind}
+_STATEMENT = """'key', s.key, 'text', s.text, 'date', s.date_day, {kind}
   'speaker', {speaker}, {organization}
   'meeting', (SELECT json_object('key', m.key, 'title', m.title{meeting_date}) FROM meetings m WHERE m.key = s.meeting),
   'topics', {topics}{source}"""
@@ -44,9 +47,9 @@ def _statement(listing: bool) -> str:
         "WHERE o.key = s.organization),"
         if listing
         else "",
-        meeting_date="" if listing else ", 'date', m.date",
+        meeting_date="" if listing else ", 'date', m.date_day",
         topics=_TOPIC_LABELS.format(link="statement_topics", where="x.statement = s.key"),
-        source=", 'source', (SELECT json_object('outlet', src.outlet, 'publishedAt', src.published_at) "
+        source=", 'source', (SELECT json_object('outlet', src.outlet, 'publishedAt', src.published_instant) "
         "FROM sources src WHERE src.key = s.source)"
         if listing
         else "",
@@ -55,13 +58,13 @@ def _statement(listing: bool) -> str:
 
 LISTING = f"""SELECT json_object('data', json_object('statements', json_object('nodes',
   json_group_array(json_object({_statement(listing=True)})))))
-FROM (SELECT * FROM statements ORDER BY ifnull(date, '') DESC, key DESC LIMIT 50) s"""
+FROM (SELECT * FROM statements ORDER BY {_DESC} DESC, key DESC LIMIT 50) s"""
 
 _MATCHING = "rowid IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH :terms)"
 SEARCH = f"""SELECT json_object('data', json_object('statements', json_object(
   'totalCount', (SELECT count(*) FROM statements WHERE {_MATCHING}),
   'nodes', json_group_array(json_object({_statement(listing=False)})))))
-FROM (SELECT * FROM statements WHERE {_MATCHING} ORDER BY ifnull(date, '~'), key LIMIT 20) s"""
+FROM (SELECT * FROM statements WHERE {_MATCHING} ORDER BY {_ASC}, key LIMIT 20) s"""
 
 STATEMENTS = {NESTED_QUERY: NESTED, LISTING_QUERY: LISTING, SEARCH_QUERY: SEARCH}
 
