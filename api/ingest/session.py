@@ -30,10 +30,10 @@ from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
 from .prepare import Prepared, Progress, Reading
 from .reports import REPORT_TABLES
-from .rules import MAX_ERRORS, Bounded, Finding, Place, SeedError, SeedErrors
+from .rules import MAX_ERRORS, WARNINGS, Bounded, Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
-KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
+KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS, "editorials")
 CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
@@ -124,6 +124,8 @@ class _Load:
         self.order = ReportOrder(conn)
         self.locator = Locator()
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
+        self.decided_statements: set[str] = set()  # statements whose decisions changed
+        self.warnings: list[Finding] = []  # found by merging (`editorial.stale`)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
         self.result.changes[change][kind].extend(sorted(keys))
@@ -136,7 +138,49 @@ class _Load:
         if prepared.source is None:  # nothing can be written without its source (`prepare.Prepared`)
             return
         self.files[prepared.source] = prepared.file
+        if "editorials" in prepared.rows:
+            if self._held_by("sources", prepared.source, prepared.file, "editorial.key"):
+                return
+            self.replace_editorial(prepared.source, prepared.rows, prepared.digest)
+            return
+        if self._held_by("editorials", prepared.source, prepared.file, "source.key"):
+            return
         self.replace_source(prepared.source, prepared.source_row, prepared.rows, prepared.digest)
+
+    def _held_by(self, table: str, key: str, file: str, path: str) -> bool:
+        """Whether the database has `key` as the key of the other kind of file (`table`): a key is unique across
+        sources and editorial files (`key.conflict`)."""
+        if self.conn.execute(f"SELECT 1 FROM {table} WHERE key = ?", [key]).fetchone() is None:
+            return False
+        what = "a source" if table == "sources" else "an editorial file"
+        self.errors.append(SeedError(file, path, "key.conflict", f"{key!r} is already the key of {what} in "
+                                     f"{self.label}: a key is unique across sources and editorial files"))  # fmt: skip
+        return True
+
+    def replace_editorial(self, key: str, rows: dict[str, list[store.Values]] | None, digest: str | None) -> None:
+        """Make the editors' file `key` hold exactly `rows` (None: removed); the records its decisions (old and new)
+        address are merged again."""
+        conn = self.conn
+        self.digests[key] = digest
+        new = rows["decisions"] if rows is not None else []
+        existed = conn.execute("SELECT 1 FROM editorials WHERE key = ?", [key]).fetchone() is not None
+        if rows is not None and not existed:
+            conn.execute("INSERT INTO editorials (key) VALUES (?)", [key])
+            self.record("added", "editorials", [key])
+        gone, added = store.replace_rows(conn, "decisions", "editorial = ?", [key], new)
+        names = store.columns("decisions")[0]
+        kind_at, record_at = names.index("kind"), names.index("record")
+        for row in chain(gone, added):
+            kind = "meetings" if row[kind_at] == "delegations" else row[kind_at]
+            if kind in self.touched:
+                self.touched[kind].add(row[record_at])
+            else:  # a statement: one source's report, checked apart
+                self.decided_statements.add(row[record_at])
+        if rows is None:
+            conn.execute("DELETE FROM editorials WHERE key = ?", [key])
+            self.record("removed", "editorials", [key])
+        elif existed and (gone or added):
+            self.record("changed", "editorials", [key])
 
     def replace_source(
         self, key: str, new: store.Values | None, rows: dict[str, list[store.Values]], digest: str | None
@@ -210,16 +254,21 @@ class _Load:
                 self.displaced[statement] = (owner, file)
 
     def remove_source(self, key: str) -> None:
+        if self.conn.execute("SELECT 1 FROM editorials WHERE key = ?", [key]).fetchone() is not None:
+            self.files.setdefault(key, "")
+            self.replace_editorial(key, None, None)
+            return
         if self.conn.execute("SELECT 1 FROM sources WHERE key = ?", [key]).fetchone() is None:
             self.errors.append(SeedError(self.label, f"sources[key={key}]", "ref.unknown",
-                                         f"no source {key!r} in the database to remove"))  # fmt: skip
+                                         f"no source or editorial file {key!r} in the database to remove"))  # fmt: skip
             return
         self.files.setdefault(key, "")
         self.replace_source(key, None, {}, None)
 
     def prune(self) -> None:
         """Remove every source that this load's files do not report."""
-        for (key,) in self.conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
+        sql = "SELECT key FROM sources UNION SELECT key FROM editorials ORDER BY key"
+        for (key,) in self.conn.execute(sql).fetchall():
             if key not in self.files:
                 self.remove_source(key)
 
@@ -241,8 +290,10 @@ class _Load:
                 self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
             )
         )
+        self._statement_decisions()
         named = ("persons", "organizations")
-        warnings = [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
+        warnings: list[Finding | SeedError] = [*self.warnings]
+        warnings += [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
         if self.strict:
             self.errors.extend(warnings)
             warnings = []
@@ -257,17 +308,46 @@ class _Load:
             merged = merge(self.conn, kind, chunk, self.order)
             before = {k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
                                                       chunk)}  # fmt: skip
-            for table, column in RECORD_TABLES[kind]:
-                store.replace_rows(self.conn, table, f"{column} IN ({store.marks(chunk)})", chunk, merged.rows[table])
+            for table, column, kinds in RECORD_TABLES[kind]:
+                where = f"{column} IN ({store.marks(chunk)})" + (
+                    f" AND kind IN ({store.marks(kinds)})" if kinds else ""
+                )
+                store.replace_rows(self.conn, table, where, [*chunk, *kinds], merged.rows[table])
             after = {row[0] for row in merged.rows[kind]} | merged.unwritable
             # A record with a report that could not be written may be right with it: its merge says nothing.
-            self.errors.extend(f for f in merged.findings if f.place.key not in self.ignored[kind])
+            for finding in merged.findings:
+                if finding.code in WARNINGS:
+                    self.warnings.append(finding)
+                elif finding.place.kind == "decisions" or finding.place.key not in self.ignored[kind]:
+                    self.errors.append(self._later(finding))
             self.ignored[kind] |= merged.unwritable
             self.removed[kind] |= before - after
             self.added[kind] |= after - before
             self.record("added", kind, after - before)
             self.record("changed", kind, after & before)
             self.record("removed", kind, before - after)
+
+    def _later(self, finding: Finding) -> Finding:
+        """A disagreement between a report this load writes and one it does not is placed on the file loaded."""
+        other = finding.other
+        loaded = other is not None and not self.files.get(finding.place.source) and self.files.get(other.source)
+        if loaded and other is not None and finding.flipped is not None:
+            return Finding(other, finding.code, finding.flipped, finding.place)
+        return finding
+
+    def _statement_decisions(self) -> None:
+        """Decisions about statements: a statement is one source's report, so no fact of it is in dispute; its
+        occasion is its report's. Each is stale."""
+        keys = sorted(self.decided_statements)
+        for chunk in store.chunks(keys):
+            sql = (
+                "SELECT d.editorial, d.position, d.record, d.seed_field, s.key FROM decisions d LEFT JOIN statements s "
+                f"ON s.key = d.record WHERE d.kind = 'statements' AND d.record IN ({store.marks(chunk)})"
+            )
+            for editorial, position, record, field_name, found in self.conn.execute(sql, chunk):
+                why = "no report gives it" if found is None else "a statement is one source's: nothing to decide"
+                message = f"statement {record!r}, {field_name}: {why}; remove the decision"
+                self.warnings.append(Finding(Place(editorial, "decisions", str(position)), "editorial.stale", message))
 
     # --- locating errors ----------------------------------------------------------------------------------
 
@@ -278,6 +358,9 @@ class _Load:
 
     def _place(self, place: Place) -> tuple[str, str]:
         file = self.files.get(place.source)
+        if place.kind == "decisions":
+            path = f"editorial.decisions[{place.key}]{place.suffix}"
+            return (file, path) if file else (f"{self.label} (editorial {place.source})", path)
         if file:
             return file, f"{place.kind}[{self._index(file, place.kind, place.key)}]{place.suffix}"
         return f"{self.label} (source {place.source})", f"{place.kind}[key={place.key}]{place.suffix}"
