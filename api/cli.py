@@ -107,6 +107,8 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
                 shown = keys.keys[:SHOWN]
                 more = f", and {keys.count - len(shown)} more" if keys.count > len(shown) else ""
                 click.echo(f"  {change} {kind} ({keys.count}): {', '.join(shown)}{more}")
+    for line in result.diff_lines():
+        click.echo(f"    {line}")
     for file, coverage in result.evidence.items():
         click.echo(f"{file}: {coverage}")
 

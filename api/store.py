@@ -399,7 +399,7 @@ DDL = [
         field TEXT NOT NULL,
         preferred TEXT NOT NULL,
         note TEXT NOT NULL,
-        PRIMARY KEY (kind, record, country, seed_field)
+        PRIMARY KEY (record, kind, country, seed_field)
     ) WITHOUT ROWID""",
     """CREATE TABLE dispute_values (
         kind TEXT NOT NULL,
@@ -408,7 +408,7 @@ DDL = [
         seed_field TEXT NOT NULL,
         position INTEGER NOT NULL,
         value TEXT NOT NULL,
-        PRIMARY KEY (kind, record, country, seed_field, position)
+        PRIMARY KEY (record, kind, country, seed_field, position)
     ) WITHOUT ROWID""",
     """CREATE TABLE dispute_sources (
         kind TEXT NOT NULL,
@@ -418,7 +418,7 @@ DDL = [
         value_position INTEGER NOT NULL,
         position INTEGER NOT NULL,
         source TEXT NOT NULL,
-        PRIMARY KEY (kind, record, country, seed_field, value_position, position)
+        PRIMARY KEY (record, kind, country, seed_field, value_position, position)
     ) WITHOUT ROWID""",
     # Each name a person's or organization's reports give, in report order, and the sources that give it.
     """CREATE TABLE names (
@@ -426,7 +426,7 @@ DDL = [
         record TEXT NOT NULL,
         position INTEGER NOT NULL,
         name TEXT NOT NULL,
-        PRIMARY KEY (kind, record, position)
+        PRIMARY KEY (record, kind, position)
     ) WITHOUT ROWID""",
     """CREATE TABLE name_sources (
         kind TEXT NOT NULL,
@@ -434,7 +434,7 @@ DDL = [
         name_position INTEGER NOT NULL,
         position INTEGER NOT NULL,
         source TEXT NOT NULL,
-        PRIMARY KEY (kind, record, name_position, position)
+        PRIMARY KEY (record, kind, name_position, position)
     ) WITHOUT ROWID""",
     # Written with the schema from `COUNTRY_NAMES`, for the compiled read path's `Country.name`.
     "CREATE TABLE country_names (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID",
@@ -472,7 +472,7 @@ INDEXES = [
     "CREATE INDEX delegation_reports_head ON delegation_reports (head)",
     "CREATE INDEX delegation_report_members_source ON delegation_report_members (source)",
     "CREATE INDEX delegation_report_members_person ON delegation_report_members (person)",
-    "CREATE INDEX decisions_record ON decisions (kind, record, country)",
+    "CREATE INDEX decisions_record ON decisions (record, kind, country)",
 ]
 
 

@@ -13,6 +13,7 @@ whole dataset.
 """
 
 import gc
+import json
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -72,6 +73,8 @@ class LoadResult:
     )
     files: int = 0
     written: bool = False
+    # For each changed record (the first `SAMPLE` per type): its fields that changed, old and new value.
+    diffs: dict[RecordKind, dict[str, dict[str, tuple[Any, Any]]]] = field(default_factory=dict)
     warnings: list[SeedError] = field(default_factory=list)  # possible mistakes (`rules.WARNINGS`), not errors
     evidence: dict[str, Coverage] = field(default_factory=dict)  # per file read
     notices: list[SeedError] = field(default_factory=list)  # what was understood where it could surprise
@@ -91,9 +94,26 @@ class LoadResult:
     def removed(self) -> int:
         return self.total("removed")
 
+    def diff_lines(self) -> list[str]:
+        """Each changed field as a reviewer reads it: `persons KEY: name 'Old' → 'New'`."""
+        return [
+            f"{kind} {key}: "
+            + "; ".join(f"{name} {_shown(old)} → {_shown(new)}" for name, (old, new) in fields.items())
+            for kind, records in self.diffs.items()
+            for key, fields in records.items()
+        ]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "written": self.written,
+            "diffs": {
+                kind: {
+                    key: {name: {"old": old, "new": new} for name, (old, new) in fields.items()}
+                    for key, fields in records.items()
+                }
+                for kind, records in self.diffs.items()
+                if records
+            },
             "files": self.files,
             "warnings": [w.as_dict() for w in self.warnings],
             "notices": [n.as_dict() for n in self.notices],
@@ -103,6 +123,26 @@ class LoadResult:
                 for change, kinds in self.changes.items()
             },
         }
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+# A merged record's columns a change report leaves out: derived from the others (a date's span from its text).
+_DERIVED = ("_earliest", "_latest", "_precision", "_approximate", "_uncertain", "_day")
+
+
+def _diff(names: Sequence[str], old: Sequence[Any], new: Sequence[Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields of a record whose value changed, by their seed names."""
+    aliases = {"aliases", "labels"}  # JSON text: shown decoded
+    changed = {}
+    for name, before, after in zip(names, old, new, strict=True):
+        if before != after and not name.endswith(_DERIVED):
+            if name in aliases:
+                before, after = json.loads(before), json.loads(after)
+            changed[name] = (before, after)
+    return changed
 
 
 class _Load:
@@ -306,8 +346,10 @@ class _Load:
     def _merge(self, kind: RecordKind, keys: list[str]) -> None:
         for chunk in store.chunks(keys):
             merged = merge(self.conn, kind, chunk, self.order)
-            before = {k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
-                                                      chunk)}  # fmt: skip
+            names = store.columns(kind)[0]
+            sql = f"SELECT {', '.join(names)} FROM {kind} WHERE key IN ({store.marks(chunk)})"
+            old_rows = {row[0]: row for row in self.conn.execute(sql, chunk)}
+            before = set(old_rows)
             for table, column, kinds in RECORD_TABLES[kind]:
                 where = f"{column} IN ({store.marks(chunk)})" + (
                     f" AND kind IN ({store.marks(kinds)})" if kinds else ""
@@ -325,6 +367,10 @@ class _Load:
             self.added[kind] |= after - before
             self.record("added", kind, after - before)
             self.record("changed", kind, after & before)
+            diffs = self.result.diffs.setdefault(kind, {})
+            for row in merged.rows[kind]:
+                if row[0] in old_rows and len(diffs) < SAMPLE and (changed := _diff(names, old_rows[row[0]], row)):
+                    diffs[row[0]] = changed
             self.record("removed", kind, before - after)
 
     def _later(self, finding: Finding) -> Finding:

@@ -17,7 +17,7 @@ export default [
           acceptedIdNames: ['id'],
           acceptedIdTypes: ['ID'],
           exceptions: {
-            types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation'],
+            types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation', 'Dispute', 'DisputedValue', 'EditorialDecision', 'NameReport'],
             suffixes: ['Connection', 'Edge'],
           },
         },
