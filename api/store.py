@@ -733,6 +733,15 @@ def record_build(conn: sqlite3.Connection, digests: dict[str, str | None]) -> No
     conn.execute("INSERT INTO build (id) VALUES (?)", [content.hexdigest()[:20]])
 
 
+def stored_digest(conn: sqlite3.Connection, source: str) -> str | None:
+    """The digest kept for one source (or editorial file) on a connection inside a load; None when none is."""
+    try:
+        row = conn.execute("SELECT digest FROM source_digests WHERE source = ?", [source]).fetchone()
+    except sqlite3.OperationalError:  # no digests kept yet
+        return None
+    return str(row[0]) if row else None
+
+
 def stored_digests(path: Path, sources: Sequence[str], wait: float) -> dict[str, str] | None:
     """The digests `path` keeps for those of `sources` it holds, read in one snapshot through a read-only
     connection (the file is not opened for writing); None when it cannot say: not a Diplo database of this

@@ -86,7 +86,9 @@ def test_operation_problems_as_github_annotations(tmp_path: Path) -> None:
     assert result.exit_code == 1
     file = str(tmp_path / "gone.graphql").replace(":", "%3A").replace(",", "%2C")
     assert result.stdout.splitlines() == [
-        f"::error file={file},line=2,col=14,title=Gone::Cannot query field 'nickname' on type 'MeetingConnection'."
+        "::notice file=schema/schema.graphql,title=NOTICE::Source.publishedAt is deprecated: use published; a source "
+        "may give only the day, and this field then invents a time",
+        f"::error file={file},line=2,col=14,title=Gone::Cannot query field 'nickname' on type 'MeetingConnection'.",
     ]
 
 

@@ -17,7 +17,9 @@ import jsonschema
 import orjson
 import pytest
 import yaml
+from click.testing import CliRunner
 from conftest import SEEDS
+from diplo.cli import cli
 from diplo.ingest.export import export_seeds
 from diplo.ingest.models import seed_json_schema
 from diplo.ingest.rules import SeedError, SeedErrors
@@ -82,10 +84,12 @@ def test_a_disagreement_in_one_load_is_on_the_later_report_and_shows_the_decisio
     assert INVENTED.name in error.message
 
 
-def test_a_disagreement_with_the_database_is_on_the_file_loaded(tmp: Path) -> None:
+@pytest.mark.parametrize("with_seeds", [False, True], ids=["alone", "with-the-unchanged-seeds"])
+def test_a_disagreement_with_the_database_is_on_the_file_loaded(tmp: Path, with_seeds: bool) -> None:
+    """On the file that changes the database, even when the unchanged file it disagrees with is loaded again."""
     load_seeds(tmp / "d.db", [SEEDS])
     with pytest.raises(SeedErrors) as raised:
-        load_seeds(tmp / "d.db", [INVENTED])
+        load_seeds(tmp / "d.db", [SEEDS, INVENTED] if with_seeds else [INVENTED])
     (error,) = _errors(raised)
     assert (Path(error.file).name, error.path, error.code) == (INVENTED.name, "meetings[0].date", "report.disagree")
     assert "2025-02-28' disagrees with '2025-02-27'" in error.message
@@ -277,11 +281,12 @@ def test_the_dispute_as_graphql_gives_it(disputed_db: Path) -> None:
     meeting = answer["data"]["meeting"]
     assert meeting["date"] == "2025-02-27"
     assert meeting["disputes"] == [{
-        "field": "date", "preferred": "2025-02-27", "note": "The State Department's own statement dates it 27 February.",
+        "field": "date", "preferred": "2025-02-27",
+        "note": "The State Department's own statement dates it 27 February.",
         "values": [{"value": "2025-02-28", "sources": [{"key": "invented-wire-2025-02-28-istanbul"}]},
                    {"value": "2025-02-27", "sources": [{"key": "koran-jakarta-2025-03-01-as-russia"}]}],
     }]  # fmt: skip
-    assert [d["field"] for d in meeting["decisions"]] == ["date"]
+    assert [d["field"] for d in meeting["decisions"]] == ["date", "title"]
     person = _compiled(disputed_db, QUERIES[1])
     assert person["data"]["person"]["names"] == [
         {"name": "Aleksandr Darchiyev", "sources": [{"key": "invented-wire-2025-02-28-istanbul"}]},
@@ -365,3 +370,17 @@ def test_decided_disputes_load_in_any_order_and_removing_the_decisions_undoes_th
 def test_the_invented_source_is_marked_as_test_data() -> None:
     assert "TEST-ONLY, INVENTED" in INVENTED.read_text()
     assert "test data" in _read(INVENTED)["source"]["outlet"]
+
+
+def test_the_cli_change_report_shows_the_field_diffs(tmp: Path) -> None:
+    db = str(tmp / "d.db")
+    runner = CliRunner()
+    runner.invoke(cli, ["load", str(SEEDS), "--db", db])
+    editors = _editors(tmp, DATE)
+    result = runner.invoke(cli, ["load", str(SEEDS), str(INVENTED), str(editors), "--db", db, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "    persons alexander-darchiev: name 'Alexander Darchiev' → 'Aleksandr Darchiyev'" in result.output
+    assert "delegations[RU].head_role 'Ambassador, Director of the North America Department" in result.output
+    shown = json.loads(runner.invoke(cli, ["load", str(SEEDS), str(INVENTED), str(editors), "--db", db,
+                                           "--dry-run", "--format", "json"]).stdout)  # fmt: skip
+    assert shown["diffs"]["persons"]["alexander-darchiev"]["name"]["new"] == "Aleksandr Darchiyev"

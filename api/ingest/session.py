@@ -165,6 +165,7 @@ class _Load:
         self.locator = Locator()
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
         self.decided_statements: set[str] = set()  # statements whose decisions changed
+        self.changing: set[str] = set()  # sources (and editorial files) whose report this load changes
         self.warnings: list[Finding] = []  # found by merging (`editorial.stale`)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
@@ -178,6 +179,8 @@ class _Load:
         if prepared.source is None:  # nothing can be written without its source (`prepare.Prepared`)
             return
         self.files[prepared.source] = prepared.file
+        if store.stored_digest(self.conn, prepared.source) != prepared.digest:
+            self.changing.add(prepared.source)
         if "editorials" in prepared.rows:
             if self._held_by("sources", prepared.source, prepared.file, "editorial.key"):
                 return
@@ -346,10 +349,8 @@ class _Load:
     def _merge(self, kind: RecordKind, keys: list[str]) -> None:
         for chunk in store.chunks(keys):
             merged = merge(self.conn, kind, chunk, self.order)
-            names = store.columns(kind)[0]
-            sql = f"SELECT {', '.join(names)} FROM {kind} WHERE key IN ({store.marks(chunk)})"
-            old_rows = {row[0]: row for row in self.conn.execute(sql, chunk)}
-            before = set(old_rows)
+            old_rows = self._diffed_rows(kind, chunk)
+            before = {key for key, _ in old_rows}
             for table, column, kinds in RECORD_TABLES[kind]:
                 where = f"{column} IN ({store.marks(chunk)})" + (
                     f" AND kind IN ({store.marks(kinds)})" if kinds else ""
@@ -367,16 +368,40 @@ class _Load:
             self.added[kind] |= after - before
             self.record("added", kind, after - before)
             self.record("changed", kind, after & before)
-            diffs = self.result.diffs.setdefault(kind, {})
-            for row in merged.rows[kind]:
-                if row[0] in old_rows and len(diffs) < SAMPLE and (changed := _diff(names, old_rows[row[0]], row)):
-                    diffs[row[0]] = changed
             self.record("removed", kind, before - after)
+            self._diffs(kind, old_rows, self._diffed_rows(kind, chunk))
+
+    def _diffed_rows(self, kind: RecordKind, keys: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """What a change report compares of `keys`' records, by (key, part): the record's fields (part ''), and
+        for a meeting each delegation's head and role (part: its country)."""
+        names = store.columns(kind)[0]
+        sql = f"SELECT {', '.join(names)} FROM {kind} WHERE key IN ({store.marks(keys)})"
+        found = {(row[0], ""): dict(zip(names, row, strict=True)) for row in self.conn.execute(sql, keys)}
+        if kind == "meetings":
+            sql = f"SELECT meeting, country, head, head_role FROM delegations WHERE meeting IN ({store.marks(keys)})"
+            for meeting, country, head, role in self.conn.execute(sql, keys):
+                found[meeting, country] = {"head": head, "head_role": role}
+        return found
+
+    def _diffs(self, kind: RecordKind, old: dict[tuple[str, str], dict[str, Any]],
+               new: dict[tuple[str, str], dict[str, Any]]) -> None:  # fmt: skip
+        """Record the fields of `kind`'s changed records whose values changed (of the first `SAMPLE` records)."""
+        diffs = self.result.diffs.setdefault(kind, {})
+        for (key, part), values in sorted(new.items()):
+            if (key, "") not in old or (len(diffs) >= SAMPLE and key not in diffs):
+                continue
+            before = old.get((key, part), dict.fromkeys(values))
+            prefix = f"delegations[{part}]." if part else ""
+            changed = {f"{prefix}{name}": pair for name, pair in _diff(list(values), list(before.values()),
+                                                                      list(values.values())).items()}  # fmt: skip
+            if changed:
+                diffs.setdefault(key, {}).update(changed)
 
     def _later(self, finding: Finding) -> Finding:
-        """A disagreement between a report this load writes and one it does not is placed on the file loaded."""
+        """A disagreement between a report this load changes and one it does not is placed on the file that
+        changes it (the one a pull request touched), not on the other."""
         other = finding.other
-        loaded = other is not None and not self.files.get(finding.place.source) and self.files.get(other.source)
+        loaded = other is not None and finding.place.source not in self.changing and other.source in self.changing
         if loaded and other is not None and finding.flipped is not None:
             return Finding(other, finding.code, finding.flipped, finding.place)
         return finding
