@@ -384,3 +384,21 @@ def test_the_cli_change_report_shows_the_field_diffs(tmp: Path) -> None:
     shown = json.loads(runner.invoke(cli, ["load", str(SEEDS), str(INVENTED), str(editors), "--db", db,
                                            "--dry-run", "--format", "json"]).stdout)  # fmt: skip
     assert shown["diffs"]["persons"]["alexander-darchiev"]["name"]["new"] == "Aleksandr Darchiyev"
+
+
+def test_the_readme_dispute_workflow_is_true(tmp: Path) -> None:
+    readme = (SEEDS.parent / "README.md").read_text(encoding="utf-8")
+    db = str(tmp / "diplo.db")
+    runner = CliRunner()
+    runner.invoke(cli, ["load", "seeds/", "--db", db])
+    invented = str(INVENTED.relative_to(SEEDS.parent))
+    refused = runner.invoke(cli, ["load", "seeds/", invented, "--db", db, "--dry-run"])
+    assert refused.exit_code == 1
+    assert refused.stdout.strip() in readme
+    editors = _editors(tmp, DATE)
+    report = runner.invoke(cli, ["load", "seeds/", invented, str(editors), "--db", db, "--dry-run"]).stdout
+    lines = [line for line in report.splitlines() if line.startswith(("  changed", "    "))]
+    assert len(lines) == 4
+    assert "\n".join(lines) in readme
+    decided = runner.invoke(cli, ["load", "seeds/", str(DISPUTE.relative_to(SEEDS.parent)), "--db", db])
+    assert decided.exit_code == 0, decided.output
