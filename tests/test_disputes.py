@@ -402,3 +402,41 @@ def test_the_readme_dispute_workflow_is_true(tmp: Path) -> None:
     assert "\n".join(lines) in readme
     decided = runner.invoke(cli, ["load", "seeds/", str(DISPUTE.relative_to(SEEDS.parent)), "--db", db])
     assert decided.exit_code == 0, decided.output
+
+
+def test_a_delegation_head_dispute_and_label_decisions(tmp: Path) -> None:
+    """Another head for Russia's delegation loads with a decision; a topic's label and a head role are pinned to a
+    wording no source used; a decision about a statement is stale (a statement is one source's)."""
+    other = {"source": {"key": "invented-heads", "outlet": "Invented (test data)", "title": "T",
+                        "published_at": "2025-03-02", "language": "en"},
+             "persons": [{"key": "invented-envoy", "name": "An Invented Envoy", "country": "RU"}],
+             "topics": [{"key": "direct-flights", "label": "Air links"}],
+             "meetings": [{"key": ISTANBUL, "status": "held", "delegations": [
+                 {"country": "US"}, {"country": "RU", "head": "invented-envoy"}]}]}  # fmt: skip
+    (tmp / "heads.yaml").write_text(yaml.safe_dump(other, sort_keys=False))
+    with pytest.raises(SeedErrors) as raised:
+        validate_seeds([SEEDS, tmp / "heads.yaml"])
+    assert [(e.path, e.code) for e in _errors(raised)] == [("meetings[0].delegations[1].head", "report.disagree")]
+    russia = {"meeting": ISTANBUL, "country": "RU"}  # copied into each decision: YAML would write an alias
+    editors = _editors(
+        tmp,
+        {"delegation": dict(russia), "field": "head", "prefer": "alexander-darchiev", "note": "The MFA names him."},
+        {"delegation": dict(russia), "field": "head_role", "prefer": "Head of delegation", "note": "Neutral."},
+        {"topic": "direct-flights", "field": "label", "prefer": "Direct air links", "note": "House style."},
+        {"statement": "vladimir-putin-inspires-hope", "field": "occasion", "prefer": "A briefing", "note": "X."},
+    )
+    result = load_seeds(tmp / "d.db", [SEEDS, tmp / "heads.yaml", editors])
+    assert [(w.path, w.code) for w in result.warnings] == [("editorial.decisions[3]", "editorial.stale")]
+    conn = connect_readonly(tmp / "d.db")
+    try:
+        delegation = "SELECT head, head_role FROM delegations WHERE meeting = ? AND country = 'RU'"
+        assert conn.execute(delegation, [ISTANBUL]).fetchone() == ("alexander-darchiev", "Head of delegation")
+        assert conn.execute("SELECT label FROM topics WHERE key = 'direct-flights'").fetchone() == ("Direct air links",)
+    finally:
+        conn.close()
+    query = f'{{ meeting(key: "{ISTANBUL}") {{ delegations {{ {_EDITORIAL} }} }} }}'
+    assert Paths(tmp / "d.db").same(query)
+    russian = next(d for d in _compiled(tmp / "d.db", query)["data"]["meeting"]["delegations"] if d["disputes"])
+    assert russian["disputes"][0]["field"] == "head"
+    assert [v["value"] for v in russian["disputes"][0]["values"]] == ["alexander-darchiev", "invented-envoy"]
+    assert [d["field"] for d in russian["decisions"]] == ["head", "headRole"]
