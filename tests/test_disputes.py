@@ -7,6 +7,7 @@ records its dispute with the bundled article.
 
 import contextlib
 import copy
+import datetime as dt
 import json
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import SEEDS
+from diplo import dates
 from diplo.cli import cli
 from diplo.ingest.export import export_seeds
 from diplo.ingest.models import seed_json_schema
@@ -325,18 +327,26 @@ def test_the_change_report_names_the_fields_that_changed(tmp: Path) -> None:
 
 
 def _disputed(files: Files, prefer_later: bool) -> tuple[Files, dict[str, Any]]:
-    """`files` with a later source that gives every meeting another format, and the editors' file deciding each."""
+    """`files` with a later source that gives every meeting another format, city and date (a span that shares no
+    day with the first report's), and the editors' file deciding each: the format and city for the later report or
+    the first, the date for the first (a follow-up stays after what it follows)."""
     files = copy.deepcopy(files)
     first = files[min(files)]
     formats = ("in_person", "phone_call", "video_call")
     reports, decisions = [], []
     for meeting in first["meetings"]:
-        other = next(f for f in formats if f != meeting["format"])
-        delegations = [{"country": d["country"]} for d in meeting["delegations"][:2]]
-        reports.append({"key": meeting["key"], "status": meeting["status"], "format": other,
-                        "delegations": delegations})  # fmt: skip
-        decisions.append({"meeting": meeting["key"], "field": "format",
-                          "prefer": other if prefer_later else meeting["format"], "note": "Property."})  # fmt: skip
+        key = meeting["key"]
+        other = {"format": next(f for f in formats if f != meeting["format"]), "city": "Nowhere Else"}
+        report = {"key": key, "status": meeting["status"], **other,
+                  "delegations": [{"country": d["country"]} for d in meeting["delegations"][:2]]}  # fmt: skip
+        for name, value in other.items():
+            prefer = value if prefer_later or name not in meeting else meeting[name]
+            decisions.append({"meeting": key, "field": name, "prefer": prefer, "note": "Property."})
+        span = dates.parse(meeting["date"]) if "date" in meeting else None
+        if span is not None and span.earliest is not None:  # a day before its span: disjoint, and not after
+            report["date"] = (span.earliest - dt.timedelta(days=1)).isoformat()  # the later source's publication
+            decisions.append({"meeting": key, "field": "date", "prefer": meeting["date"], "note": "Property."})
+        reports.append(report)
     files["zz-later.yaml"] = {
         "source": {"key": "zz-later", "outlet": "X", "title": "T", "published_at": "2027-01-01T00:00:00Z",
                    "language": "en"},
@@ -360,7 +370,10 @@ def test_decided_disputes_load_in_any_order_and_removing_the_decisions_undoes_th
             with contextlib.suppress(SeedErrors):  # a reference to a file not loaded yet, a dispute not decided yet
                 load_seeds(tmp / "one-by-one.db", order[:i])
         load_seeds(tmp / "one-by-one.db", order)
-        assert canonical(tmp / "one-by-one.db") == canonical(tmp / "together.db")
+        together = canonical(tmp / "together.db")
+        assert canonical(tmp / "one-by-one.db") == together
+        meetings = files[min(files)]["meetings"]
+        assert {(row[0], row[3]) for row in together["disputes"]} >= {(m["key"], "format") for m in meetings}
         write_files(tmp / "plain", files)
         load_seeds(tmp / "never.db", [tmp / "plain"])
         remove_sources(tmp / "together.db", ["zz-editors", "zz-later"])

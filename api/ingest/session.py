@@ -369,7 +369,8 @@ class _Load:
             self.record("added", kind, after - before)
             self.record("changed", kind, after & before)
             self.record("removed", kind, before - after)
-            self._diffs(kind, old_rows, self._diffed_rows(kind, chunk))
+            if old_rows:  # a record changed only if it was there (a first load reads nothing back)
+                self._diffs(kind, old_rows, self._diffed_rows(kind, sorted({key for key, _ in old_rows})))
 
     def _diffed_rows(self, kind: RecordKind, keys: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
         """What a change report compares of `keys`' records, by (key, part): the record's fields (part ''), and
