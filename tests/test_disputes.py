@@ -373,7 +373,7 @@ def test_decided_disputes_load_in_any_order_and_removing_the_decisions_undoes_th
         together = canonical(tmp / "together.db")
         assert canonical(tmp / "one-by-one.db") == together
         meetings = files[min(files)]["meetings"]
-        assert {(row[0], row[3]) for row in together["disputes"]} >= {(m["key"], "format") for m in meetings}
+        assert {(row[1], row[3]) for row in together["disputes"]} >= {(m["key"], "format") for m in meetings}
         write_files(tmp / "plain", files)
         load_seeds(tmp / "never.db", [tmp / "plain"])
         remove_sources(tmp / "together.db", ["zz-editors", "zz-later"])
