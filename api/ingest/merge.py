@@ -103,6 +103,11 @@ def address(kind: str, key: str, country: str = "") -> str:
     return f"delegation: {{meeting: {key}, country: {country}}}" if country else f"{ADDRESS[kind]}: {key}"
 
 
+def named(kind: str, key: str, country: str = "") -> str:
+    """A record as a message names it: `meeting KEY`, `delegation RU of meeting KEY`."""
+    return f"delegation {country} of meeting {key}" if country else f"{ADDRESS[kind]} {key}"
+
+
 class Decisions:
     """The decisions about one record (and, for a meeting, its delegations): each used once, by field; the ones
     no merge step uses are stale (`editorial.stale`), two for one field a conflict (`editorial.conflict`)."""
@@ -114,12 +119,12 @@ class Decisions:
         for d in sorted(decided, key=lambda d: (d.editorial, d.position)):
             if (d.country, d.field) in self.by:
                 first = self.by[d.country, d.field]
-                what = f"{d.field} of {address(d.kind, d.record, d.country)}"
+                what = f"{d.field} of {named(d.kind, d.record, d.country)}"
                 merged.findings.append(Finding(d.place, "editorial.conflict", f"a second decision for {what}; the "
                                                "first is at {other}: keep one", first.place))  # fmt: skip
                 continue
             self.by[d.country, d.field] = d
-            self.stale[d.country, d.field] = f"no report of {address(d.kind, d.record, d.country)} gives {d.field}"
+            self.stale[d.country, d.field] = f"no report of {named(d.kind, d.record, d.country)} gives {d.field}"
 
     def get(self, field_name: str, country: str = "") -> "Decided | None":
         return self.by.get((country, field_name))
@@ -292,7 +297,7 @@ def _settle(fact: Fact, given: list[tuple[Report, Any, str]], disputed: bool, de
         said = ", ".join(map(repr, values))
         merged.findings.append(Finding(decision.place, "editorial.unknown_value",
                                        f"{fact.name} {prefer!r} is not a value any report of "
-                                       f"{address(fact.decided_kind, fact.key, fact.country)} gives (they give "
+                                       f"{named(fact.decided_kind, fact.key, fact.country)} gives (they give "
                                        f"{said}): editors choose between the reports' facts"))  # fmt: skip
         return True, given[0][1]  # refused: what is published does not matter
     if not disputed:
