@@ -107,6 +107,8 @@ def _changes(target: str, result: LoadResult, output_format: str) -> None:
                 shown = keys.keys[:SHOWN]
                 more = f", and {keys.count - len(shown)} more" if keys.count > len(shown) else ""
                 click.echo(f"  {change} {kind} ({keys.count}): {', '.join(shown)}{more}")
+    for line in result.diff_lines():
+        click.echo(f"    {line}")
     for file, coverage in result.evidence.items():
         click.echo(f"{file}: {coverage}")
 
@@ -313,9 +315,11 @@ def new(
 @_FORMAT
 @_WAIT
 def remove(source_keys: tuple[str, ...], db_path: Path, dry_run: bool, output_format: str, wait: float) -> None:
-    """Remove sources and everything only they reported, in one transaction.
+    """Remove sources (or editorial files) and everything only they reported, in one transaction.
 
-    Refused, with every record that still refers to something removed, while other sources refer to it.
+    Refused, with every record that still refers to something removed, while other sources refer to it; and
+    with report.disagree when it would leave a dispute undecided (removing an editorial file, or a source whose
+    report agreed with one side).
 
     Example:
 

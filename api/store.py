@@ -24,6 +24,7 @@ from .vocabulary import (
     BIDI_CONTROLS,
     BLANK,
     COUNTRY_NAMES,
+    DECISION_KINDS,
     EVIDENCE_KINDS,
     KEY_MAX_LENGTH,
     LABEL_MAX_LENGTH,
@@ -423,6 +424,67 @@ DDL = [
             DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
     *(statement for table in SEARCHED for statement in _search_index(table)),
+    # --- the editors' decisions (`editorial:` seed files): not a source's report, loaded per file like one ---
+    f"""CREATE TABLE editorials (key TEXT PRIMARY KEY {_c(_KEY, "key")}) WITHOUT ROWID""",
+    f"""CREATE TABLE decisions (
+        editorial TEXT NOT NULL REFERENCES editorials(key) DEFERRABLE INITIALLY DEFERRED,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ({", ".join(f"'{k}'" for k in DECISION_KINDS)})),
+        record TEXT NOT NULL {_c(_KEY, "record")},
+        country TEXT NOT NULL CHECK (country = '' OR country GLOB '[A-Z][A-Z]'),
+        seed_field TEXT NOT NULL,
+        field TEXT NOT NULL,
+        prefer TEXT NOT NULL {_c(_SUMMARY, "prefer")},
+        note TEXT NOT NULL {_c(_SUMMARY, "note")},
+        PRIMARY KEY (editorial, position)
+    ) WITHOUT ROWID""",
+    # Facts the reports disagree on and a decision settles, merged with their record (`kind`: its seed list;
+    # a delegation's `record` is its meeting's key and `country` its country, '' for other records).
+    """CREATE TABLE disputes (
+        kind TEXT NOT NULL,
+        record TEXT NOT NULL,
+        country TEXT NOT NULL,
+        seed_field TEXT NOT NULL,
+        field TEXT NOT NULL,
+        preferred TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (record, kind, country, seed_field)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE dispute_values (
+        kind TEXT NOT NULL,
+        record TEXT NOT NULL,
+        country TEXT NOT NULL,
+        seed_field TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (record, kind, country, seed_field, position)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE dispute_sources (
+        kind TEXT NOT NULL,
+        record TEXT NOT NULL,
+        country TEXT NOT NULL,
+        seed_field TEXT NOT NULL,
+        value_position INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (record, kind, country, seed_field, value_position, position)
+    ) WITHOUT ROWID""",
+    # Each name a person's or organization's reports give, in report order, and the sources that give it.
+    """CREATE TABLE names (
+        kind TEXT NOT NULL,
+        record TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (record, kind, position)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE name_sources (
+        kind TEXT NOT NULL,
+        record TEXT NOT NULL,
+        name_position INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (record, kind, name_position, position)
+    ) WITHOUT ROWID""",
     # Written with the schema from `COUNTRY_NAMES`, for the compiled read path's `Country.name`.
     "CREATE TABLE country_names (code TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID",
     *BUILD_TABLES,
@@ -461,6 +523,7 @@ INDEXES = [
     "CREATE INDEX delegation_reports_head ON delegation_reports (head)",
     "CREATE INDEX delegation_report_members_source ON delegation_report_members (source)",
     "CREATE INDEX delegation_report_members_person ON delegation_report_members (person)",
+    "CREATE INDEX decisions_record ON decisions (record, kind, country)",
 ]
 
 
@@ -735,6 +798,15 @@ def record_build(conn: sqlite3.Connection, digests: dict[str, str | None]) -> No
         content.update(f"{source}\0{digest}\n".encode())
     conn.execute("DELETE FROM build")
     conn.execute("INSERT INTO build (id) VALUES (?)", [content.hexdigest()[:20]])
+
+
+def stored_digest(conn: sqlite3.Connection, source: str) -> str | None:
+    """The digest kept for one source (or editorial file) on a connection inside a load; None when none is."""
+    try:
+        row = conn.execute("SELECT digest FROM source_digests WHERE source = ?", [source]).fetchone()
+    except sqlite3.OperationalError:  # no digests kept yet
+        return None
+    return str(row[0]) if row else None
 
 
 def stored_digests(path: Path, sources: Sequence[str], wait: float) -> dict[str, str] | None:

@@ -73,6 +73,8 @@ DISTINCT_FROM_MAX = 100
 QUOTE_CONTEXT = 32
 QUOTES_MAX = 20
 # The records evidence is kept for, as the store names them (a delegation's record is `meeting/country`).
+# The record types an editorial decision addresses, by their seed list (a delegation by meeting and country).
+DECISION_KINDS = ("persons", "organizations", "topics", "meetings", "delegations", "statements")
 EVIDENCE_KINDS = ("source", "person", "organization", "topic", "meeting", "delegation", "statement")
 
 # Text limits, in characters (code points, as Python's len() and SQLite's length() count): generous for any real

@@ -77,6 +77,12 @@ SELECTIONS: dict[str, tuple[str, str]] = {
     "Evidence": ("field basis note", "json_object('field', {r}.field, 'basis', upper({r}.basis), 'note', {r}.note)"),
     "TextQuote": ("exact start end", "json_object('exact', {r}.exact, 'start', {r}.start_offset, "
                   "'end', {r}.end_offset)"),
+    "Dispute": ("field preferred note", "json_object('field', {r}.field, 'preferred', {r}.preferred, 'note', "
+                "{r}.note)"),
+    "DisputedValue": ("value", "json_object('value', {r}.value)"),
+    "EditorialDecision": ("field prefer note", "json_object('field', {r}.field, 'prefer', {r}.prefer, 'note', "
+                          "{r}.note)"),
+    "NameReport": ("name", "json_object('name', {r}.name)"),
 }  # fmt: skip
 
 
@@ -135,8 +141,40 @@ def _statements(condition: str) -> str:
     return _page("Statement", f"SELECT * FROM statements s WHERE {condition} {_STATEMENTS_BY_DATE}")
 
 
+def _editorial(kind: str, record: str = "a.key", country: str = "''") -> dict[str, str]:
+    """A record's disputes and decisions (`kind` its seed list)."""
+    where = f"record = {record} AND kind = '{kind}' AND country = {country}"
+    return {
+        "disputes": _array("Dispute", f"SELECT * FROM disputes WHERE {where} ORDER BY seed_field"),
+        "decisions": _array("EditorialDecision", f"SELECT * FROM decisions WHERE {where} ORDER BY editorial, position"),
+    }
+
+
+def _each_editorial() -> dict[str, str]:
+    found = {}
+    for type_name, kind in (("Person", "persons"), ("Organization", "organizations"), ("Topic", "topics"),
+                            ("Meeting", "meetings"), ("Statement", "statements")):  # fmt: skip
+        found |= {f"{type_name}.{field}": sql for field, sql in _editorial(kind).items()}
+    found |= {f"Delegation.{field}": sql for field, sql in _editorial("delegations", "a.meeting", "a.country").items()}
+    for type_name, kind in (("Person", "persons"), ("Organization", "organizations")):
+        found[f"{type_name}.names"] = _array("NameReport", f"SELECT * FROM names WHERE record = a.key AND kind = "
+                                             f"'{kind}' ORDER BY position")  # fmt: skip
+    return found
+
+
 # The hand-written SQL of each relation, over the parent's row `a`: what a careful engineer writes for SQLite.
 HAND_WRITTEN: dict[str, str] = {
+    **_each_editorial(),
+    "Dispute.values": _array("DisputedValue", "SELECT * FROM dispute_values v WHERE v.record = a.record AND "
+                             "v.kind = a.kind AND v.country = a.country AND v.seed_field = a.seed_field "
+                             "ORDER BY v.position"),
+    "DisputedValue.sources": _array("Source", "SELECT src.* FROM dispute_sources x JOIN sources src ON src.key = "
+                                    "x.source WHERE x.record = a.record AND x.kind = a.kind AND x.country = a.country "
+                                    "AND x.seed_field = a.seed_field AND x.value_position = a.position "
+                                    "ORDER BY x.position"),
+    "NameReport.sources": _array("Source", "SELECT src.* FROM name_sources x JOIN sources src ON src.key = x.source "
+                                 "WHERE x.record = a.record AND x.kind = a.kind AND x.name_position = a.position "
+                                 "ORDER BY x.position"),
     "Source.meetings": _page("Meeting", "SELECT m.* FROM meeting_sources x JOIN meetings m ON m.key = x.meeting "
                              f"WHERE x.source = a.key {_MEETINGS_BY_DATE}"),
     "Source.statements": _statements("s.source = a.key"),
@@ -279,6 +317,31 @@ PARENT_PAGES: dict[str, Parents] = {
         ("meetings", "nodes", "reports", "delegations"),
         "SELECT json_object('meetings', json_object('nodes', json_group_array(json_object('reports', "
         f"{_REPORTS.format(inner=_DELEGATIONS_OF_REPORT, alias='mr')})))) FROM {_MEETING_PAGE}",
+    ),
+    # Nor have disputes, their values and names: a page of meetings' disputes, the first's values, persons' names.
+    "Dispute": Parents(
+        f"{{ meetings(first: {PARENTS}) {{ nodes {{ disputes {{ %s }} }} }} }}",
+        ("meetings", "nodes", "disputes"),
+        "SELECT json_object('meetings', json_object('nodes', json_group_array(json_object('disputes', "
+        "(SELECT json_group_array(json_object({pairs})) FROM (SELECT * FROM disputes d WHERE d.record = m.key AND "
+        f"d.kind = 'meetings' AND d.country = '' ORDER BY d.seed_field) a))))) FROM {_MEETING_PAGE}",
+    ),
+    "DisputedValue": Parents(
+        f"{{ meetings(first: {PARENTS}) {{ nodes {{ disputes {{ values {{ %s }} }} }} }} }}",
+        ("meetings", "nodes", "disputes", "values"),
+        "SELECT json_object('meetings', json_object('nodes', json_group_array(json_object('disputes', "
+        "(SELECT json_group_array(json_object('values', (SELECT json_group_array(json_object({pairs})) FROM "
+        "(SELECT * FROM dispute_values v WHERE v.record = d.record AND v.kind = d.kind AND v.country = d.country "
+        "AND v.seed_field = d.seed_field ORDER BY v.position) a))) FROM (SELECT * FROM disputes d WHERE "
+        "d.record = m.key AND d.kind = 'meetings' AND d.country = '' ORDER BY d.seed_field) d))))) "
+        f"FROM {_MEETING_PAGE}",
+    ),
+    "NameReport": Parents(
+        f"{{ persons(first: {PARENTS}) {{ nodes {{ names {{ %s }} }} }} }}",
+        ("persons", "nodes", "names"),
+        "SELECT json_object('persons', json_object('nodes', json_group_array(json_object('names', "
+        "(SELECT json_group_array(json_object({pairs})) FROM (SELECT * FROM names n WHERE n.record = p.key AND "
+        f"n.kind = 'persons' ORDER BY n.position) a))))) FROM (SELECT * FROM persons ORDER BY key LIMIT {PARENTS}) p",
     ),
     # Nor has evidence: a page of meetings' evidence.
     "Evidence": Parents(

@@ -277,7 +277,51 @@ def seed_schema(files: Files) -> Expected:
     return _append(files, "topics", {"key": "mutation-topic", "label": "X", "colour": "red"}, ".colour")
 
 
+def _editors(files: Files, *decisions: dict[str, Any]) -> str:
+    """An editors' file beside the others."""
+    name = "zz-editors.yaml"
+    files[name] = {"editorial": {"key": "zz-editors", "decisions": list(decisions)}}
+    return name
+
+
+def _format_dispute(files: Files) -> tuple[dict[str, Any], str, str]:
+    """A later report that gives the first meeting another format: (the meeting, its format, the other one)."""
+    _, content = _main(files)
+    meeting = content["meetings"][0]
+    other = next(f for f in ("in_person", "phone_call", "video_call") if f != meeting["format"])
+    delegations = [{"country": d["country"]} for d in meeting["delegations"][:2]]
+    _extra_file(files, meetings=[{"key": meeting["key"], "status": meeting["status"], "format": other,
+                                  "delegations": delegations}])  # fmt: skip
+    return meeting, meeting["format"], other
+
+
+def editorial_unknown_value(files: Files) -> Expected:
+    """The reports dispute a meeting's format, and the decision prefers a format neither gives."""
+    meeting, first, other = _format_dispute(files)
+    unknown = next(f for f in ("in_person", "phone_call", "video_call") if f not in (first, other))
+    decision = {"meeting": meeting["key"], "field": "format", "prefer": unknown, "note": "Mutation."}
+    return {(_editors(files, decision), "editorial.decisions[0]")}
+
+
+def editorial_conflict(files: Files) -> Expected:
+    """Two decisions settle one disputed format."""
+    meeting, first, _ = _format_dispute(files)
+    decision = {"meeting": meeting["key"], "field": "format", "prefer": first, "note": "Mutation."}
+    return {(_editors(files, decision, decision | {"note": "Again."}), "editorial.decisions[1]")}
+
+
+def editorial_stale(files: Files) -> Expected:
+    """A decision about a fact the reports do not dispute (a warning)."""
+    _, content = _main(files)
+    meeting = content["meetings"][0]
+    decision = {"meeting": meeting["key"], "field": "format", "prefer": meeting["format"], "note": "Mutation."}
+    return {(_editors(files, decision), "editorial.decisions[0]")}
+
+
 MUTATIONS: dict[str, list[Mutation]] = {
+    "editorial.unknown_value": [editorial_unknown_value],
+    "editorial.conflict": [editorial_conflict],
+    "editorial.stale": [editorial_stale],
     "key.format": [key_format],
     "key.conflict": [key_conflict],
     "report.disagree": [report_disagree, report_disagree_span],

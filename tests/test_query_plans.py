@@ -25,6 +25,9 @@ REACH = {
     "MeetingReport": "meetings { nodes { reports { %s } } }",
     "DelegationReport": "meetings { nodes { reports { delegations { %s } } } }",
     "Evidence": "meetings { nodes { evidence { %s } } }",
+    "Dispute": "meetings { nodes { disputes { %s } } }",
+    "DisputedValue": "meetings { nodes { disputes { values { %s } } } }",
+    "NameReport": "persons { nodes { names { %s } } }",
 }
 
 

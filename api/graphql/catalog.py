@@ -279,12 +279,29 @@ def _country(column: str, null: bool = False, description: str | None = None) ->
     return Embedded("Country", {"code": column}, null, description)
 
 
+def _editorial(kind: str, record: str = "{a}.key", country: str = "''") -> dict[str, Field]:
+    """A record's disputes and the editors' decisions about it (`kind`: its seed list; a delegation's `record` is
+    its meeting's key and `country` its country)."""
+    where = f"rel.record = {record} AND rel.kind = '{kind}' AND rel.country = {country}"
+    return {
+        "disputes": Many("Dispute", "disputes rel", where, "rel.seed_field"),
+        "decisions": Many("EditorialDecision", "decisions rel", where, "rel.editorial, rel.position"),
+    }
+
+
+def _names(kind: str) -> Many:
+    return Many("NameReport", "names rel", f"rel.record = {{a}}.key AND rel.kind = '{kind}'", "rel.position")
+
+
 _RECORD: dict[str, Field] = {"id": Id(), "key": Column("key")}
 # What a person and an organization both have.
 _PARTY: dict[str, Field] = {
     **_RECORD,
-    "name": Column("name", description="The name as the earliest report spells it."),
-    "aliases": Column("aliases", STRINGS, description="Other spellings of the name, as later reports give it."),
+    "name": Column(
+        "name",
+        description=("The name the editors prefer, else the one most reports use (ties: the earliest report's)."),
+    ),
+    "aliases": Column("aliases", STRINGS, description="The other spellings of the name the reports give."),
     "country": _country("country", null=True),
     "wikidataId": Column("wikidata", null=True),
 }
@@ -339,11 +356,15 @@ TYPES: dict[str, Type] = {
         ), "rel.meeting, rel.position"),
         "statements": Nested("Statement", queries.STATEMENTS, "s.speaker = {a}.key"),
         "evidence": _reported_evidence("person", "person_reports", "person"),
+        "names": _names("persons"),
+        **_editorial("persons"),
     }, lookup="person", listing=RootListing("persons", queries.PERSONS, queries.named_where(queries.PERSONS))),
     "Organization": Type("organizations", {
         **_PARTY,
         "statements": Nested("Statement", queries.STATEMENTS, "s.organization = {a}.key"),
         "evidence": _reported_evidence("organization", "organization_reports", "organization"),
+        "names": _names("organizations"),
+        **_editorial("organizations"),
     }, lookup="organization",
        listing=RootListing("organizations", queries.ORGANIZATIONS, queries.named_where(queries.ORGANIZATIONS))),
     "Topic": Type("topics", {
@@ -354,6 +375,7 @@ TYPES: dict[str, Type] = {
         "statements": Nested("Statement", queries.STATEMENTS,
                              "s.key IN (SELECT statement FROM statement_topics WHERE topic = {a}.key)"),
         "evidence": _reported_evidence("topic", "topic_reports", "topic"),
+        **_editorial("topics"),
     }, lookup="topic", listing=RootListing("topics", queries.TOPICS, queries.named_where(queries.TOPICS))),
     "Delegation": Type("delegations", {
         "id": Id(("meeting", "country")),
@@ -367,6 +389,7 @@ TYPES: dict[str, Type] = {
                            "x.meeting = {a}.meeting AND x.country = {a}.country"),
         "evidence": _merged_evidence("delegation", "delegation_sources x", "x.meeting || '/' || x.country",
                                      "x.meeting = {a}.meeting AND x.country = {a}.country", "x.position"),
+        **_editorial("delegations", "{a}.meeting", "{a}.country"),
     }, listing=RootListing("delegations", queries.DELEGATIONS, queries.delegation_where)),
     "Meeting": Type("meetings", {
         **_RECORD,
@@ -394,6 +417,7 @@ TYPES: dict[str, Type] = {
             "meeting_sources x JOIN meeting_reports rel ON rel.meeting = x.meeting AND rel.source = x.source"
         ), "x.meeting = {a}.key", "x.position"),
         "evidence": _merged_evidence("meeting", "meeting_sources x", "x.meeting", "x.meeting = {a}.key", "x.position"),
+        **_editorial("meetings"),
     }, lookup="meeting", listing=RootListing("meetings", queries.MEETINGS, queries.meeting_where)),
     "DelegationReport": Type("delegation_reports", {
         "id": Id(("meeting", "source", "country")),
@@ -443,6 +467,7 @@ TYPES: dict[str, Type] = {
         "topics": _linked("Topic", "topics", "statement_topics", "x.statement = {a}.key"),
         "source": One("Source", "source", null=False),
         "evidence": _evidence("statement", "{a}.key", "{a}.source"),
+        **_editorial("statements"),
     }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
     # A value embedded in its row: no rows of its own.
     "DateSpan": Type("", {
@@ -466,6 +491,34 @@ TYPES: dict[str, Type] = {
         ), "rel.position"),
         "source": One("Source", "source", null=False),
     }, keys=("source", "kind", "record", "seed_field")),
+    # Disputes: facts the reports disagree on, settled by an editorial decision (`ingest/merge.py`).
+    "Dispute": Type("disputes", {
+        "field": Column("field", description="The field disputed, by its GraphQL name (`headRole`)."),
+        "values": Many("DisputedValue", "dispute_values rel", (
+            "rel.record = {a}.record AND rel.kind = {a}.kind AND rel.country = {a}.country "
+            "AND rel.seed_field = {a}.seed_field"
+        ), "rel.position"),
+        "preferred": Column("preferred", description="The value published: the editors' decision."),
+        "note": Column("note", description="Why the editors prefer it."),
+    }, keys=("record", "kind", "country", "seed_field")),
+    "DisputedValue": Type("dispute_values", {
+        "value": Column("value", description="A value the reports give, as text (a date in EDTF)."),
+        "sources": Many("Source", "dispute_sources x JOIN sources rel ON rel.key = x.source", (
+            "x.record = {a}.record AND x.kind = {a}.kind AND x.country = {a}.country AND x.seed_field = {a}.seed_field "
+            "AND x.value_position = {a}.position"
+        ), "x.position"),
+    }, keys=("record", "kind", "country", "seed_field", "position")),
+    "EditorialDecision": Type("decisions", {
+        "field": Column("field", description="The field decided, by its GraphQL name (`headRole`)."),
+        "prefer": Column("prefer", description="The value to publish (a date in EDTF)."),
+        "note": Column("note", description="Why the editors prefer it."),
+    }, keys=("editorial", "position")),
+    "NameReport": Type("names", {
+        "name": Column("name", description="A spelling of the name."),
+        "sources": Many("Source", "name_sources x JOIN sources rel ON rel.key = x.source", (
+            "x.record = {a}.record AND x.kind = {a}.kind AND x.name_position = {a}.position"
+        ), "x.position"),
+    }, keys=("record", "kind", "position")),
     # Not a table: an entry of a statement's translations (`Statement.translations`).
     "Translation": Type("(SELECT NULL AS language, NULL AS text WHERE 0)", {
         "language": Column("language", description="BCP 47 language tag of the translation."),

@@ -68,13 +68,14 @@ SPECIFIC = {
     "Source.url": "Where the source was published, if online.",
     "Source.dateline": "The place and date the report gives itself, as printed.",
     "Source.text": "The full text; direct quotes are checked against it.",
-    "Meeting.title": "A title, as the earliest report words it.",
+    "Meeting.title": "A title: the editors' wording, else the one most reports use (ties: the earliest report's).",
     "Meeting.status": "Held or planned, as the latest reports say.",
     "Meeting.format": "In person, by phone or by video.",
     "Meeting.city": "The city it was held in.",
     "Meeting.hostCountry": "The country it was held in.",
     "Meeting.round": "Its number in a series of talks, from 1.",
-    "Meeting.summary": "A short summary, from the earliest report that gives one.",
+    "Meeting.summary": "A short summary: the editors' wording, else the one most reports give (ties: the earliest "
+    "report's).",
     "Meeting.delegations": "The delegations, in the order of the earliest report.",
     "Meeting.topics": "What the meeting was about.",
     "MeetingStatus": "Whether a meeting took place.",
@@ -133,6 +134,21 @@ SPECIFIC = {
             "Statement",
         )
     },
+    **{
+        f"{t}.disputes": "The facts its reports disagree on, each with the editorial decision that settles it."
+        for t in ("Person", "Organization", "Topic", "Delegation", "Meeting", "Statement")
+    },
+    **{
+        f"{t}.decisions": "The editors' decisions about its fields, by editorial file, in the file's order."
+        for t in ("Person", "Organization", "Topic", "Delegation", "Meeting", "Statement")
+    },
+    **{
+        f"{t}.names": "Every spelling of the name the reports give, in report order, with the sources using each."
+        for t in ("Person", "Organization")
+    },
+    "Dispute.values": "The values the reports give, in report order of the first report giving each.",
+    "DisputedValue.sources": "The sources that give this value, in report order.",
+    "NameReport.sources": "The sources that spell the name so, in report order.",
     "DatePrecision": "How precisely a date is known.",
     "DatePrecision.DAY": "To the day: `2025-02-27`.",
     "DatePrecision.MONTH": "To the month: `2025-02`.",
@@ -159,7 +175,8 @@ SPECIFIC = {
     "DelegationFilter": "All given conditions must hold.",
     "DelegationFilter.country": "The ISO 3166-1 alpha-2 code of the delegation's country.",
     "Delegation.country": "The country the delegation represents.",
-    "Delegation.headRole": "The head's role, as the earliest report words it.",
+    "Delegation.headRole": "The head's role: the editors' wording, else the one most reports use (ties: the earliest "
+    "report's).",
     "Delegation.meeting": "The meeting the delegation went to.",
     "Delegation.head": "Who headed the delegation, if known.",
     "Delegation.members": "The other members, in report order.",

@@ -393,6 +393,29 @@ class Evidence(Value):
     pass
 
 
+@declared(description="A fact the reports of a record disagree on, with every value given and the editors' choice.")
+class Dispute(Value):
+    pass
+
+
+@declared(description="One value of a disputed fact, and the sources that give it, in report order.")
+class DisputedValue(Value):
+    pass
+
+
+@declared(
+    description="A decision of the editors who publish the database: the value to publish for one field, "
+    "and why (an `editorial:` seed file)."
+)
+class EditorialDecision(Value):
+    pass
+
+
+@declared(description="One spelling of a name, and the sources that use it, in report order.")
+class NameReport(Value):
+    pass
+
+
 @declared(description="A published document that reports meetings and statements.")
 class Source(Declared):
     pass

@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from .. import store
 from ..vocabulary import LABEL_MAX_LENGTH, Basis, StatementKind
 from .evidence import Folded, TextQuote, normalise
+from .merge import ADDRESS
 from .models import RECORD_TYPES, check_label, check_statement_text
 from .reports import REPORT_TABLES
 from .seeds import CORE_SCHEMA, RECORD_LISTS
@@ -103,6 +104,16 @@ def source_report(conn: sqlite3.Connection, source: str) -> dict[str, Any]:
         if records:
             content[kind] = records
     return content
+
+
+def editorial_file(conn: sqlite3.Connection, key: str) -> dict[str, Any]:
+    """The editors' file `key`, as its seed file gives it."""
+    decisions = []
+    sql = "SELECT kind, record, country, seed_field, prefer, note FROM decisions WHERE editorial = ? ORDER BY position"
+    for kind, record, country, seed_field, prefer, note in conn.execute(sql, [key]):
+        where: Any = {"meeting": record, "country": country} if country else record
+        decisions.append({ADDRESS[kind]: where, "field": seed_field, "prefer": prefer, "note": note})
+    return {"editorial": {"key": key, "decisions": decisions}}
 
 
 # The record kind evidence is stored under, by the record list that holds the record.
@@ -336,6 +347,9 @@ def _write_all(db_path: Path, directory: Path, annotations: Path | None) -> list
         for (source,) in conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
             _write_durably(directory / f"{source}.yaml", [seed_yaml(source_report(conn, source))])
             names.append(f"{source}.yaml")
+        for (editorial,) in conn.execute("SELECT key FROM editorials ORDER BY key").fetchall():
+            _write_durably(directory / f"{editorial}.yaml", [seed_yaml(editorial_file(conn, editorial))])
+            names.append(f"{editorial}.yaml")
         if annotations is not None:
             _write_durably(annotations, annotation_collection(conn))
     finally:

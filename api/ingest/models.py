@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -539,6 +540,124 @@ class SeedFile(BaseModel):
     statements: list[Statement] = Field(default_factory=list)
 
 
+# What an editorial decision may be about: by record type (the seed file's list), the fields it may decide, each a
+# fact (whose preferred value must be one a report gives) or a label (any wording). A delegation is addressed by its
+# meeting and country.
+LABELS: dict[str, tuple[str, ...]] = {
+    "persons": ("name",),
+    "organizations": ("name",),
+    "topics": ("label",),
+    "meetings": ("title", "summary"),
+    "delegations": ("head_role",),
+    "statements": ("occasion",),
+}
+FACTS: dict[str, tuple[str, ...]] = {
+    "persons": ("country", "wikidata"),
+    "organizations": ("country", "wikidata"),
+    "topics": (),
+    "meetings": ("status", "format", "date", "city", "host_country", "round", "follows"),
+    "delegations": ("head",),
+    "statements": ("speaker", "organization", "meeting", "date"),
+}
+# The field of a decision that addresses each record type.
+ADDRESSES: dict[str, str] = {
+    "person": "persons",
+    "organization": "organizations",
+    "topic": "topics",
+    "meeting": "meetings",
+    "delegation": "delegations",
+    "statement": "statements",
+}
+
+
+class DelegationAddress(BaseModel):
+    """A delegation: its meeting and its country."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    meeting: Key
+    country: Country
+
+
+class Decision(BaseModel):
+    """One decision of the editors: for one field of one record, the value to publish, and why."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"oneOf": [{"required": [name]} for name in ADDRESSES]},
+    )
+
+    person: Key | None = None
+    organization: Key | None = None
+    topic: Key | None = None
+    meeting: Key | None = None
+    statement: Key | None = None
+    delegation: DelegationAddress | None = None
+    field: str = Field(description="The field decided, by its seed name (`head_role`).")
+    prefer: Annotated[str | int, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]})] = Field(
+        description="The value to publish: a label's wording, or one of the values reports give a fact."
+    )
+    note: Summary = Field(description="Why the editors prefer it.")
+
+    @model_validator(mode="after")
+    def _one_record(self) -> "Decision":
+        named = [name for name in ADDRESSES if getattr(self, name) is not None]
+        if len(named) != 1:
+            raise PydanticCustomError(
+                "seed.schema",
+                f"a decision names one record, by one of {', '.join(ADDRESSES)} (found {', '.join(named) or 'none'})",
+            )
+        kind = ADDRESSES[named[0]]
+        if self.field not in LABELS[kind] + FACTS[kind]:
+            raise PydanticCustomError(
+                "seed.schema",
+                f"{shown(self.field)} is not a field an editor decides for a {named[0]}: name one of "
+                + ", ".join(LABELS[kind] + FACTS[kind]),
+            )
+        text = self.prefer if isinstance(self.prefer, str) else str(self.prefer)
+        _check_text(text, "\n\r\t", SUMMARY_MAX_LENGTH)
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The record type decided about (`meetings`, `delegations`, ...)."""
+        return next(kind for name, kind in ADDRESSES.items() if getattr(self, name) is not None)
+
+    @property
+    def record(self) -> str:
+        """The record's key (a delegation's meeting's)."""
+        if self.delegation is not None:
+            return self.delegation.meeting
+        return str(next(getattr(self, name) for name in ADDRESSES if getattr(self, name) is not None))
+
+    @property
+    def country(self) -> str:
+        """A delegation's country; empty for other records."""
+        return self.delegation.country if self.delegation is not None else ""
+
+    @property
+    def is_fact(self) -> bool:
+        return self.field in FACTS[self.kind]
+
+
+class Editorial(BaseModel):
+    """The editors' file: decisions of the team that publishes the database, not any source's report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: Key = Field(description="Unique across sources and editorial files.")
+    decisions: list[Decision] = Field(default_factory=list)
+
+
+class EditorialFile(BaseModel):
+    """A seed file of the editors' decisions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    editorial: Editorial
+
+
 RECORD_TYPES: dict[str, type[Record]] = {
     "sources": Source,
     "persons": Person,
@@ -550,8 +669,10 @@ RECORD_TYPES: dict[str, type[Record]] = {
 
 
 def seed_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a seed file, for editors; committed as `schema/seed.schema.json`."""
-    schema = SeedFile.model_json_schema()
+    """The JSON Schema of a seed file (a source's report or the editors' decisions), for editors; committed as
+    `schema/seed.schema.json`."""
+    schema = TypeAdapter(SeedFile | EditorialFile).json_schema()
+    schema["oneOf"] = schema.pop("anyOf")  # a file is one or the other: `source` and `editorial` exclude each other
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Diplo seed file"
     return schema

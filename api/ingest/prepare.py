@@ -19,10 +19,12 @@ from types import TracebackType
 from typing import IO, Any, Self
 
 from .. import store
+from ..vocabulary import graphql_field_name
 from . import evidence
+from .models import Editorial
 from .reports import check_report, date_readings, report_rows, source_row
 from .rules import Bounded, SeedError
-from .seeds import RecordKind, read_seed_file
+from .seeds import RecordKind, SeedReport, read_seed_file
 
 MISSING = (
     "the {kind} fact `{fact}` has no evidence: quote the source's words for it under `evidence`, or give "
@@ -61,6 +63,8 @@ def prepare_file(path: Path, max_bytes: int, max_errors: int) -> tuple[bytes, by
     invalid = {kind: sorted(keys) for kind, keys in report.invalid.items() if keys}
     every_key = {kind: sorted({*report.invalid[kind], *(r.key for _, r in records)})
                  for kind, records in report.records.items()}  # fmt: skip
+    if report.editorial is not None:
+        return _editorial_file(report)
     if report.source is None:
         return marshal.dumps((report.file, errors, report.more_errors, None, {}, every_key, [], None, None, [])), b""
     checked = [dataclasses.astuple(error) for error in check_report(report)]
@@ -71,6 +75,29 @@ def prepare_file(path: Path, max_bytes: int, max_errors: int) -> tuple[bytes, by
     notices = [dataclasses.astuple(notice) for notice in date_readings(report)]
     header = (report.file, errors, report.more_errors, key, invalid, every_key, checked, summary, coverage, notices)
     return marshal.dumps(header), marshal.dumps((row, rows))
+
+
+def decision_rows(editorial: Editorial) -> dict[str, list[store.Values]]:
+    """The rows of an editors' file: its key, and its decisions in the file's order."""
+    rows = [
+        store.as_row("decisions", {
+            "editorial": editorial.key, "position": i, "kind": d.kind, "record": d.record, "country": d.country,
+            "seed_field": d.field, "field": graphql_field_name(d.field), "prefer": str(d.prefer), "note": d.note,
+        })
+        for i, d in enumerate(editorial.decisions)
+    ]  # fmt: skip
+    return {"editorials": [(editorial.key,)], "decisions": rows}
+
+
+def _editorial_file(report: SeedReport) -> tuple[bytes, bytes]:
+    """An editors' file as `prepare_file` hands it over: its key stands where a source's would, its rows hold
+    `editorials` (which tells the load what it is) and no coverage."""
+    assert report.editorial is not None
+    rows = decision_rows(report.editorial)
+    errors = [dataclasses.astuple(error) for error in report.errors]
+    key, summary = report.editorial.key, digest(("editorial", report.editorial.key), rows)
+    header: tuple[Any, ...] = (report.file, errors, report.more_errors, key, {}, {}, [], summary, None, [])
+    return marshal.dumps(header), marshal.dumps((None, rows))
 
 
 @dataclass(frozen=True)
@@ -171,8 +198,9 @@ class Reading:
         else:
             self._sources[source] = file
             self.errors.extend(SeedError(*error) for error in checked)
-            covered, facts, missing = coverage
-            self.coverage[file] = (covered, facts)
+            covered, facts, missing = coverage or (0, 0, [])
+            if coverage is not None:  # an editors' file has no facts of its own
+                self.coverage[file] = (covered, facts)
             if self.require_evidence:
                 self.errors.extend(SeedError(file, path, "evidence.missing", MISSING.format(kind=kind, fact=fact))
                                    for path, kind, fact in missing)  # fmt: skip

@@ -34,16 +34,23 @@ RULES: dict[str, str] = {
     "close to one of the other's once case, accents, script, transliteration, doubled letters and word order are "
     "folded, or the same Wikidata id, is a warning (an error with `--strict`) unless either record declares the "
     "other in `distinct_from`.",
-    "key.conflict": "A source key belongs to one file and a statement key to one source; within a file a key is "
-    "reported once per record type (identical repeats are allowed).",
+    "key.conflict": "A source key belongs to one file and a statement key to one source; a key is unique across "
+    "sources and editorial files; within a file a key is reported once per record type (identical repeats are "
+    "allowed).",
     "ref.unknown": "Every referenced key exists in the seeds or in the database (a `distinct_from` key: of the "
     "record's own type).",
     "report.source": "A seed file is one source's report: its statements (and meetings' `sources`, when given) "
     "name that file's source.",
     "report.disagree": "Reports of one record agree on its facts: a person's or organization's country and Wikidata "
-    "id, a delegation's head, a meeting's status, format, date, city, host country, round and follows (a held "
-    "report supersedes what planned ones gave for date, place and format). Dates agree when their spans share a "
-    "day; the meeting's date is their intersection.",
+    "id, a delegation's head, a meeting's format, date, city, host country, round and follows (a held report "
+    "supersedes what planned ones gave for status, date, place and format), unless an editorial decision settles the "
+    "dispute. Dates agree when their spans share a day; the meeting's date is their intersection. The error is placed "
+    "on the file being loaded, or the later report in report order when both are loaded together.",
+    "editorial.unknown_value": "An editorial decision about a fact prefers a value one of the record's reports "
+    "gives (editors do not invent facts); a label's decision may prefer any wording.",
+    "editorial.stale": "An editorial decision is about a record and field some report gives, and, for a fact, one "
+    "the reports dispute (a warning, an error with `--strict`).",
+    "editorial.conflict": "One field of one record has at most one editorial decision, across every editorial file.",
     "report.incomplete": "A merged meeting has a title and a format from at least one of its reports.",
     "text.invalid": "Text has no control characters (names and labels are one line; long text may have line "
     "breaks and tabs) nor bidirectional embedding, override or isolate controls (U+202A–U+202E, U+2066–U+2069; "
@@ -91,7 +98,7 @@ RULES: dict[str, str] = {
 
 
 # Rules whose violations are warnings: what may be a mistake, which `--strict` (CI) makes errors.
-WARNINGS = frozenset({"key.duplicate"})
+WARNINGS = frozenset({"key.duplicate", "editorial.stale"})
 # Not rules: what a check says it understood, where that could surprise (a date's span), never an error.
 NOTICES = frozenset({"date.read"})
 
@@ -180,6 +187,7 @@ class Finding:
     code: str
     message: str
     other: Place | None = None
+    flipped: str | None = None  # the message when it is placed on `other` instead (a disagreement seen from there)
 
 
 def _in_file_order(error: SeedError) -> tuple[str, int, int, SeedError]:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from ..vocabulary import KEY_PATTERN
-from .models import RECORD_TYPES, SEED_FILE_MAX_BYTES, Record, Source, escape_unseen, shown
+from .models import RECORD_TYPES, SEED_FILE_MAX_BYTES, Editorial, Record, Source, escape_unseen, shown
 from .rules import MAX_ERRORS, RULES, SeedError, SeedErrors
 
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
@@ -347,6 +347,7 @@ class SeedReport:
     errors: list[SeedError] = field(default_factory=list)
     more_errors: int = 0  # found past `MAX_ERRORS`, counted and not kept, so that memory stays bounded
     evidence: list[Any] = field(default_factory=list)  # `evidence.Evidence` of its valid records, once checked
+    editorial: Editorial | None = None  # an editors' file's decisions (then no `source` and no records)
 
     def of(self, kind: RecordKind) -> Iterator[tuple[int, Any]]:
         yield from self.records[kind]
@@ -432,8 +433,12 @@ def parse_seed_text(text: str, name: str, max_errors: int = MAX_ERRORS) -> SeedR
     except _SyntaxProblem as exc:
         return _unreadable(name, str(exc), line=exc.line, column=exc.column)
     if not isinstance(data, dict):
-        return _unreadable(name, "a seed file is a mapping with a `source` and record lists", "seed.schema")
+        return _unreadable(
+            name, "a seed file is a mapping with a `source` and record lists, or an `editorial`", "seed.schema"
+        )
     report = SeedReport(name)
+    if "editorial" in data and "source" not in data:
+        return _editorial(report, data)
     for unknown in sorted(set(map(str, data)) - {"source", *RECORD_LISTS}):
         report.errors.append(SeedError(name, format_loc([unknown]), "seed.schema", "unknown field: a seed file has "
                                        "`source`, " + ", ".join(f"`{k}`" for k in RECORD_LISTS)))  # fmt: skip
@@ -460,4 +465,17 @@ def parse_seed_text(text: str, name: str, max_errors: int = MAX_ERRORS) -> SeedR
                 key = item.get("key") if isinstance(item, dict) else None
                 if isinstance(key, str) and KEY_PATTERN.match(key):
                     report.invalid[kind].add(key)
+    return report
+
+
+def _editorial(report: SeedReport, data: dict[Any, Any]) -> SeedReport:
+    """An editors' file: `editorial`, its key and decisions, and nothing else."""
+    name = report.file
+    for unknown in sorted(set(map(str, data)) - {"editorial"}):
+        report.errors.append(SeedError(name, format_loc([unknown]), "seed.schema",
+                                       "unknown field: an editorial file has only `editorial`"))  # fmt: skip
+    try:
+        report.editorial = Editorial.model_validate(data["editorial"])
+    except ValidationError as exc:
+        report.add_errors(validation_errors(name, exc, ("editorial",)), MAX_ERRORS)
     return report

@@ -13,6 +13,7 @@ whole dataset.
 """
 
 import gc
+import json
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,10 +31,10 @@ from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
 from .prepare import Prepared, Progress, Reading
 from .reports import REPORT_TABLES
-from .rules import MAX_ERRORS, Bounded, Finding, Place, SeedError, SeedErrors
+from .rules import MAX_ERRORS, WARNINGS, Bounded, Finding, Place, SeedError, SeedErrors
 from .seeds import RECORD_LISTS, RecordKind, SeedReport, read_seed_file, seed_paths
 
-KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS)
+KINDS: tuple[RecordKind, ...] = ("sources", *RECORD_LISTS, "editorials")
 CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
@@ -72,6 +73,8 @@ class LoadResult:
     )
     files: int = 0
     written: bool = False
+    # For each changed record (the first `SAMPLE` per type): its fields that changed, old and new value.
+    diffs: dict[RecordKind, dict[str, dict[str, tuple[Any, Any]]]] = field(default_factory=dict)
     warnings: list[SeedError] = field(default_factory=list)  # possible mistakes (`rules.WARNINGS`), not errors
     evidence: dict[str, Coverage] = field(default_factory=dict)  # per file read
     notices: list[SeedError] = field(default_factory=list)  # what was understood where it could surprise
@@ -91,9 +94,26 @@ class LoadResult:
     def removed(self) -> int:
         return self.total("removed")
 
+    def diff_lines(self) -> list[str]:
+        """Each changed field as a reviewer reads it: `persons KEY: name 'Old' → 'New'`."""
+        return [
+            f"{kind} {key}: "
+            + "; ".join(f"{name} {_shown(old)} → {_shown(new)}" for name, (old, new) in fields.items())
+            for kind, records in self.diffs.items()
+            for key, fields in records.items()
+        ]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "written": self.written,
+            "diffs": {
+                kind: {
+                    key: {name: {"old": old, "new": new} for name, (old, new) in fields.items()}
+                    for key, fields in records.items()
+                }
+                for kind, records in self.diffs.items()
+                if records
+            },
             "files": self.files,
             "warnings": [w.as_dict() for w in self.warnings],
             "notices": [n.as_dict() for n in self.notices],
@@ -103,6 +123,26 @@ class LoadResult:
                 for change, kinds in self.changes.items()
             },
         }
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+# A merged record's columns a change report leaves out: derived from the others (a date's span from its text).
+_DERIVED = ("_earliest", "_latest", "_precision", "_approximate", "_uncertain", "_day")
+
+
+def _diff(names: Sequence[str], old: Sequence[Any], new: Sequence[Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields of a record whose value changed, by their seed names."""
+    aliases = {"aliases", "labels"}  # JSON text: shown decoded
+    changed = {}
+    for name, before, after in zip(names, old, new, strict=True):
+        if before != after and not name.endswith(_DERIVED):
+            if name in aliases:
+                before, after = json.loads(before), json.loads(after)
+            changed[name] = (before, after)
+    return changed
 
 
 class _Load:
@@ -124,6 +164,9 @@ class _Load:
         self.order = ReportOrder(conn)
         self.locator = Locator()
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
+        self.decided_statements: set[str] = set()  # statements whose decisions changed
+        self.changing: set[str] = set()  # sources (and editorial files) whose report this load changes
+        self.warnings: list[Finding] = []  # found by merging (`editorial.stale`)
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
         self.result.changes[change][kind].extend(sorted(keys))
@@ -136,7 +179,51 @@ class _Load:
         if prepared.source is None:  # nothing can be written without its source (`prepare.Prepared`)
             return
         self.files[prepared.source] = prepared.file
+        if store.stored_digest(self.conn, prepared.source) != prepared.digest:
+            self.changing.add(prepared.source)
+        if "editorials" in prepared.rows:
+            if self._held_by("sources", prepared.source, prepared.file, "editorial.key"):
+                return
+            self.replace_editorial(prepared.source, prepared.rows, prepared.digest)
+            return
+        if self._held_by("editorials", prepared.source, prepared.file, "source.key"):
+            return
         self.replace_source(prepared.source, prepared.source_row, prepared.rows, prepared.digest)
+
+    def _held_by(self, table: str, key: str, file: str, path: str) -> bool:
+        """Whether the database has `key` as the key of the other kind of file (`table`): a key is unique across
+        sources and editorial files (`key.conflict`)."""
+        if self.conn.execute(f"SELECT 1 FROM {table} WHERE key = ?", [key]).fetchone() is None:
+            return False
+        what = "a source" if table == "sources" else "an editorial file"
+        self.errors.append(SeedError(file, path, "key.conflict", f"{key!r} is already the key of {what} in "
+                                     f"{self.label}: a key is unique across sources and editorial files"))  # fmt: skip
+        return True
+
+    def replace_editorial(self, key: str, rows: dict[str, list[store.Values]] | None, digest: str | None) -> None:
+        """Make the editors' file `key` hold exactly `rows` (None: removed); the records its decisions (old and new)
+        address are merged again."""
+        conn = self.conn
+        self.digests[key] = digest
+        new = rows["decisions"] if rows is not None else []
+        existed = conn.execute("SELECT 1 FROM editorials WHERE key = ?", [key]).fetchone() is not None
+        if rows is not None and not existed:
+            conn.execute("INSERT INTO editorials (key) VALUES (?)", [key])
+            self.record("added", "editorials", [key])
+        gone, added = store.replace_rows(conn, "decisions", "editorial = ?", [key], new)
+        names = store.columns("decisions")[0]
+        kind_at, record_at = names.index("kind"), names.index("record")
+        for row in chain(gone, added):
+            kind = "meetings" if row[kind_at] == "delegations" else row[kind_at]
+            if kind in self.touched:
+                self.touched[kind].add(row[record_at])
+            else:  # a statement: one source's report, checked apart
+                self.decided_statements.add(row[record_at])
+        if rows is None:
+            conn.execute("DELETE FROM editorials WHERE key = ?", [key])
+            self.record("removed", "editorials", [key])
+        elif existed and (gone or added):
+            self.record("changed", "editorials", [key])
 
     def replace_source(
         self, key: str, new: store.Values | None, rows: dict[str, list[store.Values]], digest: str | None
@@ -210,16 +297,21 @@ class _Load:
                 self.displaced[statement] = (owner, file)
 
     def remove_source(self, key: str) -> None:
+        if self.conn.execute("SELECT 1 FROM editorials WHERE key = ?", [key]).fetchone() is not None:
+            self.files.setdefault(key, "")
+            self.replace_editorial(key, None, None)
+            return
         if self.conn.execute("SELECT 1 FROM sources WHERE key = ?", [key]).fetchone() is None:
             self.errors.append(SeedError(self.label, f"sources[key={key}]", "ref.unknown",
-                                         f"no source {key!r} in the database to remove"))  # fmt: skip
+                                         f"no source or editorial file {key!r} in the database to remove"))  # fmt: skip
             return
         self.files.setdefault(key, "")
         self.replace_source(key, None, {}, None)
 
     def prune(self) -> None:
         """Remove every source that this load's files do not report."""
-        for (key,) in self.conn.execute("SELECT key FROM sources ORDER BY key").fetchall():
+        sql = "SELECT key FROM sources UNION SELECT key FROM editorials ORDER BY key"
+        for (key,) in self.conn.execute(sql).fetchall():
             if key not in self.files:
                 self.remove_source(key)
 
@@ -241,8 +333,10 @@ class _Load:
                 self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
             )
         )
+        self._statement_decisions()
         named = ("persons", "organizations")
-        warnings = [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
+        warnings: list[Finding | SeedError] = [*self.warnings]
+        warnings += [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
         if self.strict:
             self.errors.extend(warnings)
             warnings = []
@@ -255,20 +349,78 @@ class _Load:
     def _merge(self, kind: RecordKind, keys: list[str]) -> None:
         for chunk in store.chunks(keys):
             merged = merge(self.conn, kind, chunk, self.order)
-            before = {k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
-                                                      chunk)}  # fmt: skip
-            for table, column in RECORD_TABLES[kind]:
-                store.replace_rows(self.conn, table, f"{column} IN ({store.marks(chunk)})", chunk, merged.rows[table])
+            old_rows = self._diffed_rows(kind, chunk)
+            before = {key for key, _ in old_rows}
+            for table, column, kinds in RECORD_TABLES[kind]:
+                where = f"{column} IN ({store.marks(chunk)})" + (
+                    f" AND kind IN ({store.marks(kinds)})" if kinds else ""
+                )
+                store.replace_rows(self.conn, table, where, [*chunk, *kinds], merged.rows[table])
             store.index_records(self.conn, kind, chunk)
             after = {row[0] for row in merged.rows[kind]} | merged.unwritable
             # A record with a report that could not be written may be right with it: its merge says nothing.
-            self.errors.extend(f for f in merged.findings if f.place.key not in self.ignored[kind])
+            for finding in merged.findings:
+                if finding.code in WARNINGS:
+                    self.warnings.append(finding)
+                elif finding.place.kind == "decisions" or finding.place.key not in self.ignored[kind]:
+                    self.errors.append(self._later(finding))
             self.ignored[kind] |= merged.unwritable
             self.removed[kind] |= before - after
             self.added[kind] |= after - before
             self.record("added", kind, after - before)
             self.record("changed", kind, after & before)
             self.record("removed", kind, before - after)
+            if old_rows:  # a record changed only if it was there (a first load reads nothing back)
+                self._diffs(kind, old_rows, self._diffed_rows(kind, sorted({key for key, _ in old_rows})))
+
+    def _diffed_rows(self, kind: RecordKind, keys: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """What a change report compares of `keys`' records, by (key, part): the record's fields (part ''), and
+        for a meeting each delegation's head and role (part: its country)."""
+        names = store.columns(kind)[0]
+        sql = f"SELECT {', '.join(names)} FROM {kind} WHERE key IN ({store.marks(keys)})"
+        found = {(row[0], ""): dict(zip(names, row, strict=True)) for row in self.conn.execute(sql, keys)}
+        if kind == "meetings":
+            sql = f"SELECT meeting, country, head, head_role FROM delegations WHERE meeting IN ({store.marks(keys)})"
+            for meeting, country, head, role in self.conn.execute(sql, keys):
+                found[meeting, country] = {"head": head, "head_role": role}
+        return found
+
+    def _diffs(self, kind: RecordKind, old: dict[tuple[str, str], dict[str, Any]],
+               new: dict[tuple[str, str], dict[str, Any]]) -> None:  # fmt: skip
+        """Record the fields of `kind`'s changed records whose values changed (of the first `SAMPLE` records)."""
+        diffs = self.result.diffs.setdefault(kind, {})
+        for (key, part), values in sorted(new.items()):
+            if (key, "") not in old or (len(diffs) >= SAMPLE and key not in diffs):
+                continue
+            before = old.get((key, part), dict.fromkeys(values))
+            prefix = f"delegations[{part}]." if part else ""
+            changed = {f"{prefix}{name}": pair for name, pair in _diff(list(values), list(before.values()),
+                                                                      list(values.values())).items()}  # fmt: skip
+            if changed:
+                diffs.setdefault(key, {}).update(changed)
+
+    def _later(self, finding: Finding) -> Finding:
+        """A disagreement between a report this load changes and one it does not is placed on the file that
+        changes it (the one a pull request touched), not on the other."""
+        other = finding.other
+        loaded = other is not None and finding.place.source not in self.changing and other.source in self.changing
+        if loaded and other is not None and finding.flipped is not None:
+            return Finding(other, finding.code, finding.flipped, finding.place)
+        return finding
+
+    def _statement_decisions(self) -> None:
+        """Decisions about statements: a statement is one source's report, so no fact of it is in dispute; its
+        occasion is its report's. Each is stale."""
+        keys = sorted(self.decided_statements)
+        for chunk in store.chunks(keys):
+            sql = (
+                "SELECT d.editorial, d.position, d.record, d.seed_field, s.key FROM decisions d LEFT JOIN statements s "
+                f"ON s.key = d.record WHERE d.kind = 'statements' AND d.record IN ({store.marks(chunk)})"
+            )
+            for editorial, position, record, field_name, found in self.conn.execute(sql, chunk):
+                why = "no report gives it" if found is None else "a statement is one source's: nothing to decide"
+                message = f"statement {record!r}, {field_name}: {why}; remove the decision"
+                self.warnings.append(Finding(Place(editorial, "decisions", str(position)), "editorial.stale", message))
 
     # --- locating errors ----------------------------------------------------------------------------------
 
@@ -279,6 +431,9 @@ class _Load:
 
     def _place(self, place: Place) -> tuple[str, str]:
         file = self.files.get(place.source)
+        if place.kind == "decisions":
+            path = f"editorial.decisions[{place.key}]{place.suffix}"
+            return (file, path) if file else (f"{self.label} (editorial {place.source})", path)
         if file:
             return file, f"{place.kind}[{self._index(file, place.kind, place.key)}]{place.suffix}"
         return f"{self.label} (source {place.source})", f"{place.kind}[key={place.key}]{place.suffix}"

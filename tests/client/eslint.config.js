@@ -10,7 +10,8 @@ export default [
     rules: {
       ...graphql.configs['flat/schema-recommended'].rules,
       // Pages, edges and page info are positions in a listing, not records; evidence, its quotes, translations and
-      // dates are values of the record that holds them; facet counts are answers about a filter: no id to
+      // dates, disputes, decisions and name reports are values of the record that holds them; facet counts are
+      // answers about a filter: no id to
       // normalize them by.
       '@graphql-eslint/strict-id-in-types': [
         'error',
@@ -18,7 +19,10 @@ export default [
           acceptedIdNames: ['id'],
           acceptedIdTypes: ['ID'],
           exceptions: {
-            types: ['PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation', 'FacetCount'],
+            types: [
+              'PageInfo', 'Evidence', 'TextQuote', 'DateSpan', 'Translation', 'FacetCount', 'Dispute', 'DisputedValue',
+              'EditorialDecision', 'NameReport',
+            ],
             suffixes: ['Connection', 'Edge', 'Facets'],
           },
         },
