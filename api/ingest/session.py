@@ -129,8 +129,9 @@ def _shown(value: Any) -> str:
     return "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
-# A merged record's columns a change report leaves out: derived from the others (a date's span from its text).
-_DERIVED = ("_earliest", "_latest", "_precision", "_approximate", "_uncertain", "_day")
+# A merged record's columns a change report leaves out: derived from the others (a date's span from its text, the
+# folded name names are sorted by).
+_DERIVED = ("_earliest", "_latest", "_precision", "_approximate", "_uncertain", "_day", "sort_name")
 
 
 def _diff(names: Sequence[str], old: Sequence[Any], new: Sequence[Any]) -> dict[str, tuple[Any, Any]]:
