@@ -179,7 +179,7 @@ HAND_WRITTEN: dict[str, str] = {
                                  "ORDER BY x.position"),
     "Source.meetings": _page("Meeting", "SELECT m.* FROM meeting_sources x JOIN meetings m ON m.key = x.meeting "
                              f"WHERE x.source = a.key {_MEETINGS_BY_DATE}"),
-    "Source.statements": _statements("s.source = a.key"),
+    "Source.statements": _statements("s.key IN (SELECT statement FROM statement_sources WHERE source = a.key)"),
     "Source.evidence": _evidence("source", "a.key", "a.key"),
     "Source.published": _span("a.published", "a.published", "a.published", "'day'", "0", "0"),
     "Person.country": _optional_country("a.country"),
@@ -262,7 +262,9 @@ HAND_WRITTEN: dict[str, str] = {
     "StatementReport.source": _one("Source", "sources", "a.source"),
     "Statement.translations": _array("Translation", "SELECT key AS language, value AS text "
                                      "FROM json_each(a.translations) WHERE type = 'text' ORDER BY key"),
-    "Statement.evidence": _evidence("statement", "a.source", "a.key"),
+    "Statement.evidence": _array("Evidence", "SELECT e.* FROM statement_sources x JOIN evidence e "
+                                 "ON e.source = x.source AND e.kind = 'statement' AND e.record = x.statement "
+                                 "WHERE x.statement = a.key ORDER BY x.position, e.position"),
     "Evidence.quotes": _array("TextQuote", "SELECT * FROM evidence_quotes q WHERE q.source = a.source "
                               "AND q.kind = a.kind AND q.record = a.record AND q.seed_field = a.seed_field "
                               "ORDER BY q.position"),

@@ -93,13 +93,23 @@ def test_two_reports_of_one_statement_merge_into_one(tmp_path: Path) -> None:
     assert node["node"] == {"text": QUOTE}
     found = _answer(db, '{ statements(filter: {search: "полезным"}) { nodes { key } } }')
     assert found["statements"]["nodes"] == [{"key": KEY}]
+    for source in ("wire-a", "wire-b"):  # every source reporting it lists it, and finds it by filter
+        listed = _answer(db, f'{{ source(key: "{source}") {{ statements {{ nodes {{ key }} }} }} '
+                             f'statements(filter: {{source: "{source}"}}) {{ totalCount }} }}')  # fmt: skip
+        assert listed["source"]["statements"]["nodes"] == [{"key": KEY}]
+        assert listed["statements"]["totalCount"] == 1
 
 
 def test_an_undated_statement_was_said_no_later_than_the_latest_report(tmp_path: Path) -> None:
     undated_a, undated_b = copy.deepcopy(A), copy.deepcopy(B)
     del undated_a["statements"][0]["date"], undated_b["statements"][0]["date"]
     db = _load(tmp_path, undated_a, undated_b)
-    assert _answer(db, STATEMENT)["statement"]["when"] == {"edtf": "../2025-02-19"}
+    statement = _answer(db, STATEMENT.replace("reports {", "evidence { source { key } field } reports {"))
+    assert statement["statement"]["when"] == {"edtf": "../2025-02-19"}
+    # each report's evidence (the derived `date` of each undated report, a quote's own text), in report order
+    assert [(e["source"]["key"], e["field"]) for e in statement["statement"]["evidence"]] == [
+        ("wire-a", "date"), ("wire-b", "date"), ("wire-b", "text")
+    ]  # fmt: skip
 
 
 def test_each_source_s_report_is_exported_back_exactly(tmp_path: Path) -> None:

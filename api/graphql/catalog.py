@@ -342,7 +342,8 @@ TYPES: dict[str, Type] = {
         )),
         "meetings": Nested("Meeting", queries.MEETINGS,
                            "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
-        "statements": Nested("Statement", queries.STATEMENTS, "s.source = {a}.key"),
+        "statements": Nested("Statement", queries.STATEMENTS,
+                             "s.key IN (SELECT statement FROM statement_sources WHERE source = {a}.key)"),
         "evidence": _evidence("source", "{a}.key", "{a}.key"),
     }, lookup="source", listing=RootListing("sources", queries.SOURCES)),
     "Person": Type("persons", {
@@ -470,7 +471,8 @@ TYPES: dict[str, Type] = {
         "reports": Many("StatementReport", (
             "statement_sources x JOIN statement_reports rel ON rel.statement = x.statement AND rel.source = x.source"
         ), "x.statement = {a}.key", "x.position"),
-        "evidence": _evidence("statement", "{a}.key", "{a}.source"),
+        "evidence": _merged_evidence("statement", "statement_sources x", "x.statement", "x.statement = {a}.key",
+                                     "x.position"),
         **_editorial("statements"),
     }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
     "StatementReport": Type("statement_reports", {
