@@ -12,7 +12,7 @@ import pytest
 import yaml
 from diplo.ingest.export import export_seeds
 from diplo.ingest.rules import SeedErrors
-from diplo.ingest.session import load_seeds, validate_seeds
+from diplo.ingest.session import load_seeds, remove_sources, validate_seeds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import write_files
@@ -98,6 +98,11 @@ def test_two_reports_of_one_statement_merge_into_one(tmp_path: Path) -> None:
                              f'statements(filter: {{source: "{source}"}}) {{ totalCount }} }}')  # fmt: skip
         assert listed["source"]["statements"]["nodes"] == [{"key": KEY}]
         assert listed["statements"]["totalCount"] == 1
+    result = remove_sources(db, ["wire-b"])  # the other report keeps the statement, in its own words now
+    assert result.changes["changed"]["statements"].keys == [KEY]
+    statement = _answer(db, STATEMENT)["statement"]
+    assert (statement["kind"], statement["text"]) == ("PARAPHRASE", A["statements"][0]["text"])
+    assert statement["sources"] == [{"key": "wire-a"}]
 
 
 def test_an_undated_statement_was_said_no_later_than_the_latest_report(tmp_path: Path) -> None:
@@ -145,13 +150,16 @@ def test_a_disagreeing_speaker_is_refused_unless_decided(tmp_path: Path) -> None
     ]
     assert f"{{statement: {KEY}, field: speaker, prefer: " in raised.value.errors[0].message
     decision = {"statement": KEY, "field": "speaker", "prefer": "yuri-ushakov", "note": "The wire-b tape."}
+    occasion = {"statement": KEY, "field": "occasion", "prefer": "A press briefing", "note": "House style."}
     editors = tmp_path / "editors.yaml"
-    editors.write_text(yaml.safe_dump({"editorial": {"key": "editors", "decisions": [decision]}}, sort_keys=False))
+    decisions = [decision, occasion]
+    editors.write_text(yaml.safe_dump({"editorial": {"key": "editors", "decisions": decisions}}, sort_keys=False))
     result = load_seeds(tmp_path / "d.db", [*paths, editors])
     assert result.warnings == []
-    query = f'{{ statement(key: "{KEY}") {{ speaker {{ key }} disputes {{ field preferred values {{ value }} }} }} }}'
+    disputes = "disputes { field preferred values { value } }"
+    query = f'{{ statement(key: "{KEY}") {{ speaker {{ key }} occasion {disputes} }} }}'
     statement = _answer(tmp_path / "d.db", query)["statement"]
-    assert statement["speaker"] == {"key": "yuri-ushakov"}
+    assert (statement["speaker"], statement["occasion"]) == ({"key": "yuri-ushakov"}, "A press briefing")
     assert statement["disputes"] == [
         {
             "field": "speaker",
@@ -202,7 +210,7 @@ def _merged(db: Path) -> list[Any]:
         return [conn.execute(sql).fetchall() for sql in _MERGED]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=_reports(), order=st.permutations(range(4)))
 def test_the_merged_statement_is_independent_of_the_load_order(tmp_path_factory: Any, files: Any, order: Any) -> None:
     tmp = tmp_path_factory.mktemp("order")
@@ -216,5 +224,8 @@ def test_the_merged_statement_is_independent_of_the_load_order(tmp_path_factory:
     for merged in (together, one_by_one):
         assert [row[0] for row in merged[3]] == [row[0] for row in merged[4]]  # rowid = statements.rowid
     (statement,) = together[0]
-    quotes = [f for f in files if f["statements"][0]["kind"] == "direct_quote"]
-    assert statement[3] == ("direct_quote" if quotes else "paraphrase")
+    ordered = [source for _, _, source in together[2]]  # report order
+    by_source = {f["source"]["key"]: f["statements"][0] for f in files}
+    assert sorted(ordered) == sorted(by_source)
+    words = next((s for s in ordered if by_source[s]["kind"] == "direct_quote"), ordered[0])
+    assert (statement[1], statement[8]) == (by_source[words]["text"], ordered[0])  # a quote's words, earliest source
