@@ -468,16 +468,19 @@ def _merge_statement(key: str, reports: list[Report], merged: Merged, decisions:
     then of the earliest report; facts that agree; the occasion most reports use (or the editors'); the topics of
     every report; the earliest report's source; and, undated, no later than the latest-published source reporting
     it was published (`reported_on`)."""
-    words = next((r for r in reports if r.values["kind"] == StatementKind.DIRECT_QUOTE), reports[0]).values
-    values: dict[str, Any] = {name: words[name] for name in ("text", "language", "kind", "translations")}
-    values |= {"key": key, "source": reports[0].source, "reported_on": reported_on}
-    for name in STATEMENT_FACTS:
-        fact = Fact("statements", key, name)
-        if name in SPANS:
-            values.update(span_columns(_narrowed(fact, _field(reports, name), merged, decisions), name))
-        else:
-            values[name] = _agree(fact, _field(reports, name), merged, decisions)
-    values["occasion"] = _label(decisions, "occasion", (r.values["occasion"] for r in reports))
+    values: dict[str, Any] = {"key": key, "source": reports[0].source, "reported_on": reported_on}
+    if len(reports) == 1 and not decisions.by:  # most statements: the record is its one report (the fast path)
+        values = reports[0].values | values
+    else:
+        words = next((r for r in reports if r.values["kind"] == StatementKind.DIRECT_QUOTE), reports[0]).values
+        values |= {name: words[name] for name in ("text", "language", "kind", "translations")}
+        for name in STATEMENT_FACTS:
+            fact = Fact("statements", key, name)
+            if name in SPANS:
+                values.update(span_columns(_narrowed(fact, _field(reports, name), merged, decisions), name))
+            else:
+                values[name] = _agree(fact, _field(reports, name), merged, decisions)
+        values["occasion"] = _label(decisions, "occasion", (r.values["occasion"] for r in reports))
     rows = merged.rows
     rows["statements"].append(store.as_row("statements", values))
     rows["statement_topics"] += [(key, i, t) for i, t in enumerate(_union(r.topics for r in reports))]
