@@ -197,6 +197,17 @@ def _search_index(table: str) -> list[str]:
     ]
 
 
+# A statement's columns, in a report and in the merged record alike.
+_STATEMENT = f"""text TEXT NOT NULL {_c(_STATEMENT_TEXT, "text")},
+        language TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind {one_of(StatementKind)}),
+        translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "translations")},
+        {_span()},
+        speaker TEXT {_ref("persons")},
+        organization TEXT {_ref("organizations")},
+        meeting TEXT {_ref("meetings")},
+        occasion TEXT {_c(_LABEL, "occasion")}"""
+
 # Two layers. Reports: what each source said, exactly as its seed file says it; a load replaces one source's
 # reports and nothing else. Records: the merge of every source's reports (api.merge), rewritten for the keys
 # whose reports changed; the GraphQL API reads records, and reports for provenance. References point at records.
@@ -318,21 +329,31 @@ DDL = [
         FOREIGN KEY (meeting, source, country) REFERENCES delegation_reports(meeting, source, country)
             DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
-    # A statement is one source's: reported once, never merged.
+    # A statement as one source reports it; several sources may report one statement (merged into `statements`).
+    f"""CREATE TABLE statement_reports (
+        statement TEXT NOT NULL {_c(_KEY, "statement")},
+        {_SOURCE},
+        {_STATEMENT},
+        CHECK (speaker IS NOT NULL OR organization IS NOT NULL),
+        PRIMARY KEY (statement, source)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE statement_report_topics (
+        statement TEXT NOT NULL,
+        {_SOURCE},
+        position INTEGER NOT NULL,
+        topic TEXT NOT NULL {_ref("topics")},
+        PRIMARY KEY (statement, source, position),
+        FOREIGN KEY (statement, source) REFERENCES statement_reports(statement, source) DEFERRABLE INITIALLY DEFERRED
+    ) WITHOUT ROWID""",
+    # A statement: the merge of its reports (`ingest/merge.py`). Its text, language and kind are a direct quote's
+    # in preference to a paraphrase, then the earliest report's; `source` is the earliest report's source.
     f"""CREATE TABLE statements (
         key TEXT PRIMARY KEY {_c(_KEY, "key")},
-        text TEXT NOT NULL {_c(_STATEMENT_TEXT, "text")},
-        language TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind {one_of(StatementKind)}),
-        translations TEXT NOT NULL DEFAULT '{{}}' {_c(_JSON_TEXTS, "translations")},
-        {_span()},
-        speaker TEXT {_ref("persons")},
-        organization TEXT {_ref("organizations")},
-        meeting TEXT {_ref("meetings")},
-        occasion TEXT {_c(_LABEL, "occasion")},
+        {_STATEMENT},
         {_SOURCE},
         -- When it was said, as `Statement.when` gives it: its date, or, undated, no later than it was reported
-        -- (`reported_on`, the publication day of its source). Not a reported date: filters and order ignore it.
+        -- (`reported_on`, the publication day of the latest-published source reporting it). Not a reported date:
+        -- filters and order ignore it.
         reported_on TEXT NOT NULL {_c(_DATE, "reported_on")},
         when_edtf TEXT GENERATED ALWAYS AS (coalesce(date, '../' || reported_on)) VIRTUAL,
         when_latest TEXT GENERATED ALWAYS AS (CASE WHEN date IS NULL THEN reported_on ELSE date_latest END) VIRTUAL,
@@ -344,6 +365,14 @@ DDL = [
         position INTEGER NOT NULL,
         topic TEXT NOT NULL {_ref("topics")},
         PRIMARY KEY (statement, position)
+    ) WITHOUT ROWID""",
+    # The sources reporting each statement, in report order.
+    f"""CREATE TABLE statement_sources (
+        statement TEXT NOT NULL {_ref("statements")},
+        position INTEGER NOT NULL,
+        {_SOURCE},
+        PRIMARY KEY (statement, position),
+        FOREIGN KEY (statement, source) REFERENCES statement_reports(statement, source) DEFERRABLE INITIALLY DEFERRED
     ) WITHOUT ROWID""",
     # Full-text index of statement text and translations (rowid = statements.rowid): rows are added by
     # `index_statements` and removed by the trigger below.
@@ -504,6 +533,7 @@ INDEXES = [
     "CREATE INDEX meeting_topics_topic ON meeting_topics (topic)",
     "CREATE INDEX meeting_sources_source ON meeting_sources (source)",
     "CREATE INDEX statement_topics_topic ON statement_topics (topic)",
+    "CREATE INDEX statement_sources_source ON statement_sources (source)",
     "CREATE INDEX delegations_country ON delegations (country)",
     "CREATE INDEX delegations_head ON delegations (head)",
     "CREATE INDEX delegation_members_person ON delegation_members (person)",
@@ -518,6 +548,14 @@ INDEXES = [
     "CREATE INDEX meeting_reports_source ON meeting_reports (source)",
     "CREATE INDEX meeting_reports_follows ON meeting_reports (follows)",
     "CREATE INDEX meeting_report_topics_source ON meeting_report_topics (source)",
+    "CREATE INDEX statement_reports_source ON statement_reports (source)",
+    # A reference to a record not yet merged is a deferred violation: its record's insert finds the reports by these.
+    *(
+        f"CREATE INDEX statement_reports_{column} ON statement_reports ({column})"
+        for column in ("speaker", "organization", "meeting")
+    ),
+    "CREATE INDEX statement_report_topics_source ON statement_report_topics (source)",
+    "CREATE INDEX statement_report_topics_topic ON statement_report_topics (topic)",
     "CREATE INDEX meeting_report_topics_topic ON meeting_report_topics (topic)",
     "CREATE INDEX delegation_reports_source ON delegation_reports (source)",
     "CREATE INDEX delegation_reports_head ON delegation_reports (head)",

@@ -70,6 +70,8 @@ SELECTIONS: dict[str, tuple[str, str]] = {
                          "json_object('code', {r}.country))"),
     "MeetingReport": ("title status date", "json_object('title', {r}.title, 'status', upper({r}.status), "
                       "'date', {r}.date_day)"),
+    "StatementReport": ("text kind date", "json_object('text', {r}.text, 'kind', upper({r}.kind), "
+                        "'date', {r}.date_day)"),
     "Country": ("code name", _country("{r}.code")),
     "DateSpan": ("edtf earliest latest precision approximate uncertain", _span("{r}.edtf", "{r}.earliest", "{r}.latest",
                  "{r}.precision", "{r}.approximate", "{r}.uncertain")),
@@ -177,7 +179,7 @@ HAND_WRITTEN: dict[str, str] = {
                                  "ORDER BY x.position"),
     "Source.meetings": _page("Meeting", "SELECT m.* FROM meeting_sources x JOIN meetings m ON m.key = x.meeting "
                              f"WHERE x.source = a.key {_MEETINGS_BY_DATE}"),
-    "Source.statements": _statements("s.source = a.key"),
+    "Source.statements": _statements("s.key IN (SELECT statement FROM statement_sources WHERE source = a.key)"),
     "Source.evidence": _evidence("source", "a.key", "a.key"),
     "Source.published": _span("a.published", "a.published", "a.published", "'day'", "0", "0"),
     "Person.country": _optional_country("a.country"),
@@ -252,9 +254,17 @@ HAND_WRITTEN: dict[str, str] = {
     "Statement.topics": _array("Topic", "SELECT t.* FROM statement_topics x JOIN topics t ON t.key = x.topic "
                                "WHERE x.statement = a.key ORDER BY x.position"),
     "Statement.source": _one("Source", "sources", "a.source"),
+    "Statement.sources": _array("Source", "SELECT src.* FROM statement_sources x JOIN sources src "
+                                "ON src.key = x.source WHERE x.statement = a.key ORDER BY x.position"),
+    "Statement.reports": _array("StatementReport", "SELECT sr.* FROM statement_sources x JOIN statement_reports sr "
+                                "ON sr.statement = x.statement AND sr.source = x.source WHERE x.statement = a.key "
+                                "ORDER BY x.position"),
+    "StatementReport.source": _one("Source", "sources", "a.source"),
     "Statement.translations": _array("Translation", "SELECT key AS language, value AS text "
                                      "FROM json_each(a.translations) WHERE type = 'text' ORDER BY key"),
-    "Statement.evidence": _evidence("statement", "a.source", "a.key"),
+    "Statement.evidence": _array("Evidence", "SELECT e.* FROM statement_sources x JOIN evidence e "
+                                 "ON e.source = x.source AND e.kind = 'statement' AND e.record = x.statement "
+                                 "WHERE x.statement = a.key ORDER BY x.position, e.position"),
     "Evidence.quotes": _array("TextQuote", "SELECT * FROM evidence_quotes q WHERE q.source = a.source "
                               "AND q.kind = a.kind AND q.record = a.record AND q.seed_field = a.seed_field "
                               "ORDER BY q.position"),
@@ -317,6 +327,15 @@ PARENT_PAGES: dict[str, Parents] = {
         ("meetings", "nodes", "reports", "delegations"),
         "SELECT json_object('meetings', json_object('nodes', json_group_array(json_object('reports', "
         f"{_REPORTS.format(inner=_DELEGATIONS_OF_REPORT, alias='mr')})))) FROM {_MEETING_PAGE}",
+    ),
+    "StatementReport": Parents(
+        f"{{ statements(first: {PARENTS}) {{ nodes {{ reports {{ %s }} }} }} }}",
+        ("statements", "nodes", "reports"),
+        "SELECT json_object('statements', json_object('nodes', json_group_array(json_object('reports', "
+        "(SELECT json_group_array(json_object({pairs})) FROM (SELECT sr.* FROM statement_sources x "
+        "JOIN statement_reports sr ON sr.statement = x.statement AND sr.source = x.source WHERE x.statement = s.key "
+        "ORDER BY x.position) a))))) "
+        f"FROM (SELECT * FROM statements s ORDER BY ifnull(date, '~'), key LIMIT {PARENTS}) s",
     ),
     # Nor have disputes, their values and names: a page of meetings' disputes, the first's values, persons' names.
     "Dispute": Parents(

@@ -114,6 +114,16 @@ def floor_rows(seeds: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
             {"meeting": m["key"], "position": i, "topic": t} for m in merged for i, t in enumerate(m["topics"])
         ]  # fmt: skip
         statements = content.get("statements", [])
+        yield "statement_reports", [
+            {**{k: v for k, v in s.items() if k not in ("key", "topics")}, "statement": s["key"], "source": src,
+             "translations": json.dumps(s.get("translations", {}))}
+            for s in statements
+        ]  # fmt: skip
+        yield "statement_report_topics", [
+            {"statement": s["key"], "source": src, "position": i, "topic": t}
+            for s in statements for i, t in enumerate(s["topics"])
+        ]  # fmt: skip
+        yield "statement_sources", [{"statement": s["key"], "position": 0, "source": src} for s in statements]
         yield "statements", [
             {**{k: v for k, v in s.items() if k != "topics"}, "translations": json.dumps(s.get("translations", {}))}
             for s in statements

@@ -245,6 +245,15 @@ def report_disagree(files: Files) -> Expected:
     return {(_extra_file(files, meetings=[report]), "meetings[0].format")}
 
 
+def report_disagree_statement(files: Files) -> Expected:
+    """A later source reports a statement (a statement key may have many reports) by another organization."""
+    said = _statement(files, "mutation-statement")
+    _append(files, "statements", said, "")
+    other = {"key": "zz-other-organization", "name": "Another organization entirely"}
+    report = {k: v for k, v in said.items() if k != "source"} | {"organization": other["key"]}
+    return {(_extra_file(files, organizations=[other], statements=[report]), "statements[0].organization")}
+
+
 def report_disagree_span(files: Files) -> Expected:
     """A later report dates a held meeting in a month that shares no day with the first report's date."""
     _, content = _main(files)
@@ -324,7 +333,7 @@ MUTATIONS: dict[str, list[Mutation]] = {
     "editorial.stale": [editorial_stale],
     "key.format": [key_format],
     "key.conflict": [key_conflict],
-    "report.disagree": [report_disagree, report_disagree_span],
+    "report.disagree": [report_disagree, report_disagree_span, report_disagree_statement],
     "report.incomplete": [report_incomplete],
     "report.source": [report_source],
     "ref.unknown": [ref_unknown],

@@ -191,6 +191,7 @@ def _root_queries() -> dict[str, str]:
     queries |= {name: f"{{ {name} {{ {_selection(t, 1)} }} }}" for name, t in ROSTERS.items()}
     # Types with no root listing, through the relation that reaches them.
     queries["reports"] = f"{{ meetings {{ nodes {{ reports {{ {_selection('MeetingReport', 1)} }} }} }} }}"
+    queries["statementReports"] = f"{{ statements {{ nodes {{ reports {{ {_selection('StatementReport', 1)} }} }} }} }}"
     queries["evidence"] = f"{{ statements {{ nodes {{ evidence {{ {_selection('Evidence', 1)} }} }} }} }}"
     queries["disputes"] = (
         f"{{ meetings {{ nodes {{ disputes {{ {_selection('Dispute', 2)} }} "
@@ -205,7 +206,7 @@ ROOT_QUERIES = _root_queries()
 
 def test_every_declared_type_is_queried() -> None:
     reached = {t for _, t in LISTINGS.values()} | set(ROSTERS.values())
-    reached |= {"MeetingReport", "DelegationReport", "Evidence", "TextQuote", "Translation"}
+    reached |= {"MeetingReport", "DelegationReport", "StatementReport", "Evidence", "TextQuote", "Translation"}
     reached |= {"Dispute", "DisputedValue", "EditorialDecision", "NameReport"}
     reached |= {spec.target for t in TYPES.values() for spec in t.fields.values() if isinstance(spec, Embedded)}
     assert reached == set(TYPES)

@@ -419,7 +419,7 @@ def test_the_readme_dispute_workflow_is_true(tmp: Path) -> None:
 
 def test_a_delegation_head_dispute_and_label_decisions(tmp: Path) -> None:
     """Another head for Russia's delegation loads with a decision; a topic's label and a head role are pinned to a
-    wording no source used; a decision about a statement is stale (a statement is one source's)."""
+    wording no source used; a decision about a statement's occasion no report gives is stale."""
     other = {"source": {"key": "invented-heads", "outlet": "Invented (test data)", "title": "T",
                         "published_at": "2025-03-02", "language": "en"},
              "persons": [{"key": "invented-envoy", "name": "An Invented Envoy", "country": "RU"}],

@@ -24,6 +24,7 @@ REACH = {
     **{target: f"{root} {{ %s }}" for root, target in ROSTERS.items()},
     "MeetingReport": "meetings { nodes { reports { %s } } }",
     "DelegationReport": "meetings { nodes { reports { delegations { %s } } } }",
+    "StatementReport": "statements { nodes { reports { %s } } }",
     "Evidence": "meetings { nodes { evidence { %s } } }",
     "Dispute": "meetings { nodes { disputes { %s } } }",
     "DisputedValue": "meetings { nodes { disputes { values { %s } } } }",

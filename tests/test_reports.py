@@ -322,20 +322,19 @@ def test_an_incomplete_report_validates_only_with_one_that_completes_it(tmp_path
     validate_seeds([paths["b"]], tmp_path / "d.db")
 
 
-def test_a_statement_belongs_to_its_file_and_one_source(tmp_path: Path) -> None:
-    stolen = copy.deepcopy(B)
-    stolen["statements"].append({**A["statements"][0], "source": "wire-b"})  # A's statement key, in B
-    paths = write(tmp_path / "seeds", a=A, b=stolen)
-    with pytest.raises(SeedErrors) as raised:
-        validate_seeds([tmp_path / "seeds"])
-    assert [(e.file, e.path, e.code) for e in raised.value.errors] == [
-        (str(paths["b"]), "statements[1].key", "key.conflict")
-    ]
+def test_a_statement_key_may_be_reported_by_several_sources(tmp_path: Path) -> None:
+    also = copy.deepcopy(B)
+    also["statements"].append({**A["statements"][0], "source": "wire-b", "date": "2025-02"})  # A's statement, in B
+    paths = write(tmp_path / "seeds", a=A, b=also)
+    validate_seeds([tmp_path / "seeds"])
     load_seeds(tmp_path / "d.db", [paths["a"]])
-    with pytest.raises(SeedErrors) as raised:
-        load_seeds(tmp_path / "d.db", [paths["b"]])
-    assert "belongs to source 'wire-a'" in raised.value.errors[0].message
-    # Moved from A's file to B's, with both files loaded together, it is B's now.
+    result = load_seeds(tmp_path / "d.db", [paths["b"]])
+    assert result.changes["changed"]["statements"].keys == ["a-lavrov-useful"]
+    sql = "SELECT source, date FROM statements WHERE key = 'a-lavrov-useful'"
+    assert rows(tmp_path / "d.db", sql) == [("wire-a", "2025-02-18")]  # the earliest report's; spans intersected
+    sql = "SELECT source FROM statement_sources WHERE statement = 'a-lavrov-useful' ORDER BY position"
+    assert rows(tmp_path / "d.db", sql) == [("wire-a",), ("wire-b",)]
+    # Moved from A's file to B's, it is B's alone now.
     moved = copy.deepcopy(A)
     del moved["statements"]
     write(tmp_path / "seeds", a=moved)

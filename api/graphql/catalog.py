@@ -342,7 +342,8 @@ TYPES: dict[str, Type] = {
         )),
         "meetings": Nested("Meeting", queries.MEETINGS,
                            "m.key IN (SELECT meeting FROM meeting_sources WHERE source = {a}.key)"),
-        "statements": Nested("Statement", queries.STATEMENTS, "s.source = {a}.key"),
+        "statements": Nested("Statement", queries.STATEMENTS,
+                             "s.key IN (SELECT statement FROM statement_sources WHERE source = {a}.key)"),
         "evidence": _evidence("source", "{a}.key", "{a}.key"),
     }, lookup="source", listing=RootListing("sources", queries.SOURCES)),
     "Person": Type("persons", {
@@ -466,9 +467,24 @@ TYPES: dict[str, Type] = {
         "meeting": One("Meeting", "meeting"),
         "topics": _linked("Topic", "topics", "statement_topics", "x.statement = {a}.key"),
         "source": One("Source", "source", null=False),
-        "evidence": _evidence("statement", "{a}.key", "{a}.source"),
+        "sources": _linked("Source", "sources", "statement_sources", "x.statement = {a}.key"),
+        "reports": Many("StatementReport", (
+            "statement_sources x JOIN statement_reports rel ON rel.statement = x.statement AND rel.source = x.source"
+        ), "x.statement = {a}.key", "x.position"),
+        "evidence": _merged_evidence("statement", "statement_sources x", "x.statement", "x.statement = {a}.key",
+                                     "x.position"),
         **_editorial("statements"),
     }, lookup="statement", listing=RootListing("statements", queries.STATEMENTS, queries.statement_where)),
+    "StatementReport": Type("statement_reports", {
+        "id": Id(("statement", "source")),
+        "source": One("Source", "source", null=False),
+        "text": Column("text", description="The statement's text as this source gives it."),
+        "language": Column("language", description="BCP 47 language tag of `text`."),
+        "kind": Column("kind", enum(StatementKind), description="A direct quote or a paraphrase, in this source."),
+        "translation": Localized("translations", None),
+        "occasion": Column("occasion", null=True, description="The occasion, as this source words it, if it does."),
+        "date": Column("date_day", DATE, null=True, description="The day it was said, if this source gives the day."),
+    }),
     # A value embedded in its row: no rows of its own.
     "DateSpan": Type("", {
         "edtf": Column("edtf", description=(

@@ -118,6 +118,12 @@ SPECIFIC = {
     "Statement.translation": "The text translated into `language` (BCP 47), when a translation exists.",
     "Statement.translations": "Every translation of the text, by language tag.",
     "Statement.meeting": "The meeting the statement is about.",
+    "Statement.sources": "The sources that report this statement, in report order.",
+    "Statement.reports": (
+        "What each source said of this statement, in report order (publication time, then source key)."
+    ),
+    "StatementReport.source": "The source that gives this report.",
+    "StatementReport.translation": "This source's translation of its text into `language` (BCP 47), if it gives one.",
     "Evidence.quotes": "The source's words that support it, in the order cited.",
     "Evidence.source": "The source whose report it is.",
     **{
@@ -187,7 +193,8 @@ SPECIFIC = {
     "Statement.speaker": "Who said it, if a person.",
     "Statement.organization": "The organization it is attributed to.",
     "Statement.topics": "What it is about.",
-    "Statement.source": "The source that reports it.",
+    "Statement.source": "The source that reports it (of several, the earliest in report order: see `sources`).",
+    "StatementReport.translation(language)": "A BCP 47 language tag, such as `en`.",
 }
 
 

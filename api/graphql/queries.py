@@ -443,9 +443,13 @@ def statement_where(f: Mapping[str, Any]) -> Where:
         query = fts_query(f["search"])
         if query is not None:
             pairs.append(("s.rowid IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH ?)", [query]))
-    for name in ("speaker", "organization", "meeting", "kind", "language", "source"):
+    for name in ("speaker", "organization", "meeting", "kind", "language"):
         if f.get(name) is not None:
             pairs.append((f"s.{name} = ?", [f[name]]))
+    if f.get("source") is not None:  # any source reporting it
+        pairs.append(
+            ("EXISTS (SELECT 1 FROM statement_sources ss WHERE ss.statement = s.key AND ss.source = ?)", [f["source"]])
+        )
     if f.get("topic") is not None:
         pairs.append(
             ("EXISTS (SELECT 1 FROM statement_topics st WHERE st.statement = s.key AND st.topic = ?)", [f["topic"]])

@@ -122,7 +122,7 @@ class StatementFilter:
     language: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    source: str | None = strawberry.field(default=None, description="A source key: the source that reports it.")
+    source: str | None = strawberry.field(default=None, description="A source key: one of the sources that report it.")
 
 
 @strawberry.input

@@ -467,6 +467,14 @@ class Statement(Declared):
     pass
 
 
+@declared(
+    description="What one source said of one statement, as its seed file gives it; the Statement is the merge of "
+    "every source's report."
+)
+class StatementReport(Declared):
+    pass
+
+
 # --- facets: counts per value, each group as `catalog.FACETS` declares it -----------------------------------------
 
 

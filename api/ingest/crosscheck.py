@@ -33,12 +33,11 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("meetings", "persons", "SELECT m.source AS source, m.meeting AS key, '.delegations[' || d.position || "
      "'].members[' || m.position || ']' AS suffix, m.person AS ref FROM delegation_report_members m "
      "JOIN delegation_reports d ON d.meeting = m.meeting AND d.source = m.source AND d.country = m.country"),
-    ("statements", "persons", "SELECT source, key, '.speaker' AS suffix, speaker AS ref FROM statements"),
-    ("statements", "organizations", "SELECT source, key, '.organization' AS suffix, organization AS ref "
-     "FROM statements"),
-    ("statements", "meetings", "SELECT source, key, '.meeting' AS suffix, meeting AS ref FROM statements"),
-    ("statements", "topics", "SELECT s.source AS source, s.key AS key, '.topics[' || st.position || ']' AS suffix, "
-     "st.topic AS ref FROM statement_topics st JOIN statements s ON s.key = st.statement"),
+    *(("statements", target, f"SELECT source, statement AS key, '.{ref}' AS suffix, {ref} AS ref "
+       "FROM statement_reports") for ref, target in (("speaker", "persons"), ("organization", "organizations"),
+                                                     ("meeting", "meetings"))),
+    ("statements", "topics", "SELECT source, statement AS key, '.topics[' || position || ']' AS suffix, topic AS ref "
+     "FROM statement_report_topics"),
     *((f"{kind}s", f"{kind}s", f"SELECT r.source AS source, r.{kind} AS key, '.distinct_from[' || d.key || ']' "
        f"AS suffix, d.value AS ref FROM {kind}_reports r, json_each(r.distinct_from) d "
        "WHERE r.distinct_from <> '[]'") for kind in ("person", "organization")),

@@ -78,8 +78,7 @@ def source_report(conn: sqlite3.Connection, source: str) -> dict[str, Any]:
     )
     statement_topics = _grouped(
         conn,
-        "SELECT st.statement, st.topic FROM statement_topics st JOIN statements s ON s.key = st.statement "
-        "WHERE s.source = ? ORDER BY st.position",
+        "SELECT statement, topic FROM statement_report_topics WHERE source = ? ORDER BY position",
         source,
     )
     # In the order a seed file lists them.
@@ -141,7 +140,8 @@ def _written_evidence(conn: sqlite3.Connection, source: str, text: str | None) -
     if not entries:
         return {}
     direct_quotes = dict(conn.execute(
-        "SELECT key, text FROM statements WHERE source = ? AND kind = ?", (source, StatementKind.DIRECT_QUOTE.value)
+        "SELECT statement, text FROM statement_reports WHERE source = ? AND kind = ?",
+        (source, StatementKind.DIRECT_QUOTE.value),
     ).fetchall())  # fmt: skip
     last = {(e["kind"], e["record"]): e["seed_field"] for e in entries}
     folded = Folded.of(text) if text is not None else None  # every quote was found in it

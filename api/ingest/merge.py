@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import dates, store
-from ..vocabulary import MeetingStatus, fold, graphql_field_name
+from ..vocabulary import MeetingStatus, StatementKind, fold, graphql_field_name
 from .reports import REPORT_TABLES, span_columns
 from .rules import Finding, Place
 from .seeds import RecordKind
@@ -43,14 +43,21 @@ RECORD_TABLES: dict[RecordKind, tuple[tuple[str, str, tuple[str, ...]], ...]] = 
         ("meetings", "key", ()),
         *((table, "record", ("meetings", "delegations")) for table in _DISPUTES),
     ),
+    "statements": (
+        ("statement_topics", "statement", ()),
+        ("statement_sources", "statement", ()),
+        ("statements", "key", ()),
+        *((table, "record", ("statements",)) for table in _DISPUTES),
+    ),
 }
-# Where each merged record type's reports are, and the report column holding the record's key (statements are
-# one source's each: never merged).
+# Where each merged record type's reports are, and the report column holding the record's key.
 REPORT_TABLE: dict[RecordKind, tuple[str, str]] = {
-    table.kind: (table.name, table.key) for table in REPORT_TABLES if table.record and table.kind != "statements"
+    table.kind: (table.name, table.key) for table in REPORT_TABLES if table.record
 }
 # Which meeting fields are facts, and which of them a held report settles over planned ones.
 MEETING_FACTS = ("status", "format", "date", "city", "host_country", "round", "follows")
+# Which statement fields are facts; the others are the words of one report (`_merge_statement`).
+STATEMENT_FACTS = ("speaker", "organization", "meeting", "date")
 # Facts whose reports agree when their spans intersect, and which the intersection gives (`diplo.dates`).
 SPANS = ("date",)
 SETTLED_BY_HELD = ("format", "date", "city", "host_country")
@@ -193,6 +200,10 @@ class ReportOrder:
                 self.known[key] = tuple(ordered)
         return sorted(reports, key=lambda r: self.known[r.source])
 
+    def day(self, source: str) -> str:
+        """The publication day of a source `sort` has placed."""
+        return str(self.known[source][0])
+
     def forget(self, source: str) -> None:
         self.known.pop(source, None)
 
@@ -206,6 +217,10 @@ def read_reports(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str]
     for row in conn.execute(sql, keys):
         values = dict(zip(names, row, strict=True))
         by[values[column], values["source"]] = Report(values["source"], values)
+    if kind == "statements":
+        sql = "SELECT statement, source, topic FROM statement_report_topics WHERE statement IN ({}) ORDER BY position"
+        for statement, source, topic in conn.execute(sql.format(store.marks(keys)), keys):
+            by[statement, source].topics.append(topic)
     if kind == "meetings":
         sql = "SELECT meeting, source, topic FROM meeting_report_topics WHERE meeting IN ({}) ORDER BY position"
         for meeting, source, topic in conn.execute(sql.format(store.marks(keys)), keys):
@@ -242,6 +257,8 @@ def merge(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str], order
             _merge_meeting(key, ordered, merged, decisions)
         elif kind == "topics":
             _merge_topic(key, ordered, merged, decisions)
+        elif kind == "statements":
+            _merge_statement(key, ordered, merged, decisions, order.day(ordered[-1].source))
         else:
             _merge_named(kind, key, ordered, merged, decisions)
         decisions.finish()
@@ -444,3 +461,27 @@ def _merge_meeting(key: str, reports: list[Report], merged: Merged, decisions: D
         members = _union(d["members"] for _, d in stating)
         rows["delegation_members"] += [(key, country, i, p) for i, p in enumerate(members)]
         rows["delegation_sources"] += [(key, country, i, r.source) for i, (r, _) in enumerate(stating)]
+
+
+def _merge_statement(key: str, reports: list[Report], merged: Merged, decisions: Decisions, reported_on: str) -> None:
+    """A statement: the words (text, language, kind, translations) of a direct quote in preference to a paraphrase,
+    then of the earliest report; facts that agree; the occasion most reports use (or the editors'); the topics of
+    every report; the earliest report's source; and, undated, no later than the latest-published source reporting
+    it was published (`reported_on`)."""
+    values: dict[str, Any] = {"key": key, "source": reports[0].source, "reported_on": reported_on}
+    if len(reports) == 1 and not decisions.by:  # most statements: the record is its one report (the fast path)
+        values = reports[0].values | values
+    else:
+        words = next((r for r in reports if r.values["kind"] == StatementKind.DIRECT_QUOTE), reports[0]).values
+        values |= {name: words[name] for name in ("text", "language", "kind", "translations")}
+        for name in STATEMENT_FACTS:
+            fact = Fact("statements", key, name)
+            if name in SPANS:
+                values.update(span_columns(_narrowed(fact, _field(reports, name), merged, decisions), name))
+            else:
+                values[name] = _agree(fact, _field(reports, name), merged, decisions)
+        values["occasion"] = _label(decisions, "occasion", (r.values["occasion"] for r in reports))
+    rows = merged.rows
+    rows["statements"].append(store.as_row("statements", values))
+    rows["statement_topics"] += [(key, i, t) for i, t in enumerate(_union(r.topics for r in reports))]
+    rows["statement_sources"] += [(key, i, r.source) for i, r in enumerate(reports)]

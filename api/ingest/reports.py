@@ -45,10 +45,8 @@ REPORT_TABLES: tuple[ReportTable, ...] = (
     ReportTable("person_reports", "persons", "person", record=True, json=("distinct_from",)),
     ReportTable("organization_reports", "organizations", "organization", record=True, json=("distinct_from",)),
     ReportTable("topic_reports", "topics", "topic", record=True, json=("labels",)),
-    ReportTable(
-        "statement_topics", "statements", "statement", "statement IN (SELECT key FROM statements WHERE source = ?)"
-    ),
-    ReportTable("statements", "statements", "key", record=True, json=("translations",)),
+    ReportTable("statement_report_topics", "statements", "statement"),
+    ReportTable("statement_reports", "statements", "statement", record=True, json=("translations",)),
 )
 
 
@@ -231,15 +229,16 @@ def report_rows(report: SeedReport) -> dict[str, list[store.Values]]:
                 add("delegation_report_members", meeting=m.key, country=delegation.country, position=i, person=person)
     for _, s in report.of("statements"):
         assert isinstance(s, Statement)
-        values = s.model_dump(mode="json", exclude={"topics", "evidence", "date"})
-        add("statements", **values | {"source": src, "translations": store.to_json(s.translations)},
-            **span_values(s.date), reported_on=reported_on)  # fmt: skip
+        values = s.model_dump(mode="json", exclude={"key", "topics", "evidence", "date"})
+        translations = store.to_json(s.translations)
+        add("statement_reports", statement=s.key, **values | {"source": src, "translations": translations},
+            **span_values(s.date))  # fmt: skip
         if s.date is None and "date" not in s.evidence:
             add("evidence", kind="statement", record=s.key, seed_field="date", field="date", position=-1,
                 basis=Basis.INFERRED.value, note=UNDATED_NOTE.format(day=reported_on), derived=1)  # fmt: skip
         for i, topic in enumerate(s.topics):  # a topic once (counted once), at its first place in the file
             if topic not in s.topics[:i]:
-                add("statement_topics", statement=s.key, position=i, topic=topic)
+                add("statement_report_topics", statement=s.key, position=i, topic=topic)
     for table, evidence_rows in evidence.rows(report.evidence, src).items():
         rows[table].extend(store.as_row(table, row) for row in evidence_rows)
     return rows

@@ -34,17 +34,17 @@ RULES: dict[str, str] = {
     "close to one of the other's once case, accents, script, transliteration, doubled letters and word order are "
     "folded, or the same Wikidata id, is a warning (an error with `--strict`) unless either record declares the "
     "other in `distinct_from`.",
-    "key.conflict": "A source key belongs to one file and a statement key to one source; a key is unique across "
-    "sources and editorial files; within a file a key is reported once per record type (identical repeats are "
-    "allowed).",
+    "key.conflict": "A source key belongs to one file; a key is unique across sources and editorial files; within "
+    "a file a key is reported once per record type (identical repeats are allowed).",
     "ref.unknown": "Every referenced key exists in the seeds or in the database (a `distinct_from` key: of the "
     "record's own type).",
     "report.source": "A seed file is one source's report: its statements (and meetings' `sources`, when given) "
     "name that file's source.",
     "report.disagree": "Reports of one record agree on its facts: a person's or organization's country and Wikidata "
-    "id, a delegation's head, a meeting's format, date, city, host country, round and follows (a held report "
-    "supersedes what planned ones gave for status, date, place and format), unless an editorial decision settles the "
-    "dispute. Dates agree when their spans share a day; the meeting's date is their intersection. The error is placed "
+    "id, a delegation's head, a meeting's format, date, city, host country, round and follows, a statement's speaker, "
+    "organization, meeting and date (a held report supersedes what planned ones gave for a meeting's status, date, "
+    "place and format), unless an editorial decision settles the dispute. Dates agree when their spans share a day; "
+    "the record's date is their intersection. The error is placed "
     "on the file being loaded, or the later report in report order when both are loaded together.",
     "editorial.unknown_value": "An editorial decision about a fact prefers a value one of the record's reports "
     "gives (editors do not invent facts); a label's decision may prefer any wording.",

@@ -130,7 +130,7 @@ def _shown(value: Any) -> str:
 
 
 # A merged record's columns a change report leaves out: derived from the others (a date's span from its text, the
-# folded name names are sorted by).
+# folded name or label a listing sorts by).
 _DERIVED = ("_earliest", "_latest", "_precision", "_approximate", "_uncertain", "_day", "sort_name")
 
 
@@ -158,14 +158,11 @@ class _Load:
         self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
         self.removed: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         self.added: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
-        self.displaced: dict[str, tuple[str, str]] = {}  # statement key -> (its old source, the file taking it)
-        self.statements_removed: set[str] = set()  # recorded at the end: another file may take them over
         self.errors = Bounded[SeedError | Finding](max_errors)  # findings are located at the end
         self.result = LoadResult()
         self.order = ReportOrder(conn)
         self.locator = Locator()
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
-        self.decided_statements: set[str] = set()  # statements whose decisions changed
         self.changing: set[str] = set()  # sources (and editorial files) whose report this load changes
         self.warnings: list[Finding] = []  # found by merging (`editorial.stale`)
 
@@ -216,10 +213,7 @@ class _Load:
         kind_at, record_at = names.index("kind"), names.index("record")
         for row in chain(gone, added):
             kind = "meetings" if row[kind_at] == "delegations" else row[kind_at]
-            if kind in self.touched:
-                self.touched[kind].add(row[record_at])
-            else:  # a statement: one source's report, checked apart
-                self.decided_statements.add(row[record_at])
+            self.touched[kind].add(row[record_at])
         if rows is None:
             conn.execute("DELETE FROM editorials WHERE key = ?", [key])
             self.record("removed", "editorials", [key])
@@ -231,9 +225,7 @@ class _Load:
     ) -> None:
         """Make `key`'s row `new` and its reports exactly `rows` (None and no rows: the source is removed)."""
         conn = self.conn
-        if new is not None:
-            self._take_statements(key, rows)
-        else:
+        if new is None:
             rows = {table.name: [] for table in REPORT_TABLES}
         self.digests[key] = digest
         names = store.columns("sources")[0]
@@ -247,55 +239,15 @@ class _Load:
             store.replace_rows(conn, "sources", "key = ?", [key], [new])
             if old != new:
                 self.record("added" if old is None else "changed", "sources", [key])
-        statements: dict[str, set[str]] = {"gone": set(), "added": set(), "topics": set()}
         for report_table in REPORT_TABLES:
             table, kind = report_table.name, report_table.kind
             index = store.columns(table)[0].index(report_table.key)
             gone_rows, added_rows = store.replace_rows(conn, table, report_table.where, [key], rows[table])
-            if table == "statements":
-                statements["gone"] = {row[index] for row in gone_rows}
-                statements["added"] = {row[index] for row in added_rows}
-            elif table == "statement_topics":
-                statements["topics"] = {row[index] for row in chain(gone_rows, added_rows)}
-            elif kind in self.touched:  # evidence changes no merged record: it is read by report
+            if kind in self.touched:  # evidence changes no merged record: it is read by report
                 self.touched[kind].update(row[index] for row in chain(gone_rows, added_rows))
         if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
-        gone_keys, added_keys = statements["gone"], statements["added"]
-        store.index_statements(conn, sorted(added_keys))
-        moved = {k for k in added_keys if k in self.displaced} | (added_keys & self.statements_removed)
-        self.statements_removed -= moved  # taken over from another source in this load: changed, not removed
-        self.statements_removed |= gone_keys - added_keys
-        self.record("added", "statements", added_keys - gone_keys - moved)
-        retopiced = statements["topics"] - gone_keys - added_keys
-        self.record("changed", "statements", (added_keys & gone_keys) | moved | retopiced)
-
-    def _take_statements(self, key: str, rows: dict[str, list[store.Values]]) -> None:
-        """A statement key that another source holds: an error if that source is in this load too; otherwise
-        it is taken from it for now, and an error at the end unless that source's own file gives it up."""
-        index = store.columns("statements")[0].index("key")
-        new = [row[index] for row in rows["statements"]]
-        owners: dict[str, str] = {}
-        for chunk in store.chunks(new):
-            sql = f"SELECT key, source FROM statements WHERE source <> ? AND key IN ({store.marks(chunk)})"
-            owners.update(self.conn.execute(sql, [key, *chunk]).fetchall())
-        if not owners:
-            return
-        file = self.files[key]
-        for statement, owner in owners.items():
-            if owner in self.files:
-                position = self._index(file, "statements", statement)
-                self.errors.append(SeedError(file, f"statements[{position}].key", "key.conflict",
-                                             f"statement {statement!r} is also reported by source {owner!r} in "
-                                             f"{self.files[owner]}: a statement is one source's"))  # fmt: skip
-                self.ignored["statements"].add(statement)
-                rows["statements"] = [r for r in rows["statements"] if r[index] != statement]
-                rows["statement_topics"] = [r for r in rows["statement_topics"] if r[0] != statement]
-            else:
-                store.replace_rows(self.conn, "statement_topics", "statement = ?", [statement], [])
-                store.replace_rows(self.conn, "statements", "key = ?", [statement], [])
-                self.displaced[statement] = (owner, file)
 
     def remove_source(self, key: str) -> None:
         if self.conn.execute("SELECT 1 FROM editorials WHERE key = ?", [key]).fetchone() is not None:
@@ -320,13 +272,6 @@ class _Load:
 
     def finish(self) -> LoadResult:
         """Merge what changed, run the rules between records; raise `SeedErrors` with every error found."""
-        for statement, (owner, file) in self.displaced.items():
-            if owner not in self.files:
-                index = self._index(file, "statements", statement)
-                self.errors.append(SeedError(file, f"statements[{index}].key", "key.conflict",
-                                             f"statement {statement!r} belongs to source {owner!r} in {self.label}: "
-                                             "a statement is one source's; give this one its own key"))  # fmt: skip
-        self.record("removed", "statements", self.statements_removed)
         for kind in REPORT_TABLE:
             self._merge(kind, sorted(self.touched[kind]))
         self.errors.extend(
@@ -334,7 +279,6 @@ class _Load:
                 self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
             )
         )
-        self._statement_decisions()
         named = ("persons", "organizations")
         warnings: list[Finding | SeedError] = [*self.warnings]
         warnings += [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
@@ -356,7 +300,9 @@ class _Load:
                 where = f"{column} IN ({store.marks(chunk)})" + (
                     f" AND kind IN ({store.marks(kinds)})" if kinds else ""
                 )
-                store.replace_rows(self.conn, table, where, [*chunk, *kinds], merged.rows[table])
+                _, added = store.replace_rows(self.conn, table, where, [*chunk, *kinds], merged.rows[table])
+                if table == "statements":  # the full-text index of a statement row replaced (a trigger removes)
+                    store.index_statements(self.conn, [row[0] for row in added])
             store.index_records(self.conn, kind, chunk)
             after = {row[0] for row in merged.rows[kind]} | merged.unwritable
             # A record with a report that could not be written may be right with it: its merge says nothing.
@@ -408,20 +354,6 @@ class _Load:
         if loaded and other is not None and finding.flipped is not None:
             return Finding(other, finding.code, finding.flipped, finding.place)
         return finding
-
-    def _statement_decisions(self) -> None:
-        """Decisions about statements: a statement is one source's report, so no fact of it is in dispute; its
-        occasion is its report's. Each is stale."""
-        keys = sorted(self.decided_statements)
-        for chunk in store.chunks(keys):
-            sql = (
-                "SELECT d.editorial, d.position, d.record, d.seed_field, s.key FROM decisions d LEFT JOIN statements s "
-                f"ON s.key = d.record WHERE d.kind = 'statements' AND d.record IN ({store.marks(chunk)})"
-            )
-            for editorial, position, record, field_name, found in self.conn.execute(sql, chunk):
-                why = "no report gives it" if found is None else "a statement is one source's: nothing to decide"
-                message = f"statement {record!r}, {field_name}: {why}; remove the decision"
-                self.warnings.append(Finding(Place(editorial, "decisions", str(position)), "editorial.stale", message))
 
     # --- locating errors ----------------------------------------------------------------------------------
 
