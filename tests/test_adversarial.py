@@ -85,6 +85,7 @@ _PATHS = {  # how to reach an object of each type from the root, on the article'
     "Delegation": 'meeting(key: "us-russia-talks-istanbul-2025-02-27") { delegations',
     "MeetingReport": 'meeting(key: "us-russia-talks-istanbul-2025-02-27") { reports',
     "DelegationReport": 'meeting(key: "us-russia-talks-istanbul-2025-02-27") { reports { delegations',
+    "StatementReport": 'statement(key: "vladimir-putin-inspires-hope") { reports',
 }
 
 
