@@ -700,13 +700,29 @@ def check_served(path: Path) -> None:
         raise StoreError(f"{DAMAGED} ({shown})")
 
 
-def create_schema(db: Database) -> None:
-    """Create the tables and indexes; call inside the load's transaction so that a failed first load leaves no
-    schema behind. The indexes come first, not after a bulk insert: deferred foreign-key checks look child rows
-    up through them, and without them a first load turns quadratic."""
-    for statement in DDL + INDEXES:
+def create_schema(db: Database, indexes: bool = True) -> None:
+    """Create the tables and (unless a bulk load makes them once it is filled: `create_indexes`) the indexes; call
+    inside the load's transaction so that a failed first load leaves no schema behind."""
+    for statement in DDL:
         db.execute(statement)
+    if indexes:
+        create_indexes(db.conn)
     db.conn.executemany("INSERT INTO country_names VALUES (?, ?)", sorted(COUNTRY_NAMES.items()))
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    for statement in INDEXES:
+        conn.execute(statement)
+
+
+def check_foreign_keys(conn: sqlite3.Connection) -> None:
+    """Raise `StoreError` when a row refers to one that does not exist: what a bulk load, written with its
+    foreign keys off, checks in one pass before it commits (as a load with them on would, at its commit)."""
+    wrong = conn.execute("PRAGMA foreign_key_check").fetchone()
+    if wrong is not None:
+        table, _, parent, _ = wrong
+        raise StoreError(f"FOREIGN KEY constraint failed: a row of {table} refers to a row of {parent} that does "
+                         "not exist")  # fmt: skip
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # what json.dumps builds anew on every call
@@ -753,19 +769,21 @@ def _getter(table: str) -> Callable[[dict[str, Any]], Values]:
 
 
 def replace_rows(
-    conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Values]
+    conn: sqlite3.Connection, table: str, where: str, params: Sequence[Any], rows: Iterable[Values], new: bool = False
 ) -> tuple[set[Values], list[Values]]:
-    """Make the rows of `table` that match `where` be exactly `rows`, writing only the difference.
+    """Make the rows of `table` that match `where` be exactly `rows`, writing only the difference (`new`: the
+    caller knows there are none yet, and they are not read).
 
     Returns the rows removed and the rows added, each once (a changed row is both), so callers see what changed.
     """
     names, key = columns(table)
-    old: set[Values] = set(conn.execute(f"SELECT {', '.join(names)} FROM {table} WHERE {where}", params))
-    new = dict.fromkeys(rows)  # a set that keeps the given order, so rows go in as the seed file lists them
-    # Each row hashed once more at most: `old - new.keys()` would hash every new row again, and a first load has
+    sql = f"SELECT {', '.join(names)} FROM {table} WHERE {where}"
+    old: set[Values] = set() if new else set(conn.execute(sql, params))
+    given = dict.fromkeys(rows)  # a set that keeps the given order, so rows go in as the seed file lists them
+    # Each row hashed once more at most: `old - given.keys()` would hash every new row again, and a first load has
     # only new rows.
-    removed = {row for row in old if row not in new}
-    added = [row for row in new if row not in old] if old else list(new)
+    removed = {row for row in old if row not in given}
+    added = [row for row in given if row not in old] if old else list(given)
     if removed:
         positions = [names.index(k) for k in key]
         condition = " AND ".join(f"{k} = ?" for k in key)

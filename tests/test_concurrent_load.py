@@ -40,8 +40,13 @@ def test_readers_never_see_a_partial_load(tmp_path: Path) -> None:
         body = client.query(COUNTS)
         assert "errors" not in body, body
         data = body["data"]
-        seen.add((data["meetings"]["totalCount"], data["statements"]["totalCount"], data["topics"]["totalCount"]))
+        counts = (data["meetings"]["totalCount"], data["statements"]["totalCount"], data["topics"]["totalCount"])
+        seen.add(counts)
         reads += 1
+        if counts == (4, 3008, 6):
+            # Committed. Readers give the load's fold back into one file a gap, as idle readers do; a fold that
+            # finds none for 2 s leaves the file in WAL mode for the next load (`publish.self_contained`).
+            break
         # The server runs in this process: between its reads it holds the GIL, so the load's thread mostly runs while
         # a read is open, unlike a load beside a server process. A pause gives it the gaps a server process leaves.
         time.sleep(0.002)

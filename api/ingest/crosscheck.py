@@ -16,10 +16,10 @@ SUGGESTED = 50  # unknown references that get the closest keys: each compares wi
 
 TEMP_TABLES = {
     "loaded": "CREATE TEMP TABLE IF NOT EXISTS loaded (key TEXT PRIMARY KEY)",
-    "changed": "CREATE TEMP TABLE IF NOT EXISTS changed (kind TEXT, key TEXT, PRIMARY KEY (kind, key))",
-    "removed": "CREATE TEMP TABLE IF NOT EXISTS removed (kind TEXT, key TEXT, PRIMARY KEY (kind, key))",
+    "changed": "CREATE TEMP TABLE IF NOT EXISTS changed (kind TEXT, key TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    "removed": "CREATE TEMP TABLE IF NOT EXISTS removed (kind TEXT, key TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID",
     # Records that broke their own rules: they still exist for references, so they cause no `ref.unknown`.
-    "ignored": "CREATE TEMP TABLE IF NOT EXISTS ignored (kind TEXT, key TEXT, PRIMARY KEY (kind, key))",
+    "ignored": "CREATE TEMP TABLE IF NOT EXISTS ignored (kind TEXT, key TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID",
 }
 
 # Every reference a report or statement makes: (referring type, referred type, rows as source, key, suffix, ref).
@@ -59,12 +59,11 @@ def _pairs(keys: Mapping[str, Iterable[str]]) -> Iterator[tuple[str, str]]:
 def check(
     conn: sqlite3.Connection,
     loaded: Iterable[str],
-    changed: Mapping[str, Iterable[str]],
     removed: Mapping[str, Iterable[str]],
     ignored: Mapping[str, Iterable[str]],
 ) -> list[Finding]:
+    """The findings of every rule between records; `changed` is filled by the load as it writes."""
     fill(conn, "loaded", ((key,) for key in loaded))
-    fill(conn, "changed", _pairs(changed))
     fill(conn, "removed", _pairs(removed))
     fill(conn, "ignored", _pairs(ignored))
     return [*_references(conn), *_follow_ups(conn), *_cycles(conn), *_head_countries(conn)]

@@ -212,15 +212,11 @@ def read_reports(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str]
     """Every current report of `keys`, by key, in no particular order."""
     table, column = REPORT_TABLE[kind]
     names = store.columns(table)[0]
-    by: dict[tuple[str, str], Report] = {}
     sql = f"SELECT {', '.join(names)} FROM {table} WHERE {column} IN ({store.marks(keys)})"
-    for row in conn.execute(sql, keys):
-        values = dict(zip(names, row, strict=True))
-        by[values[column], values["source"]] = Report(values["source"], values)
     if kind == "statements":
-        sql = "SELECT statement, source, topic FROM statement_report_topics WHERE statement IN ({}) ORDER BY position"
-        for statement, source, topic in conn.execute(sql.format(store.marks(keys)), keys):
-            by[statement, source].topics.append(topic)
+        topics = f"SELECT * FROM statement_report_topics WHERE statement IN ({store.marks(keys)}) ORDER BY position"
+        return statement_reports(conn.execute(sql, keys), conn.execute(topics, keys))
+    by = _by_report(kind, conn.execute(sql, keys))
     if kind == "meetings":
         sql = "SELECT meeting, source, topic FROM meeting_report_topics WHERE meeting IN ({}) ORDER BY position"
         for meeting, source, topic in conn.execute(sql.format(store.marks(keys)), keys):
@@ -240,18 +236,44 @@ def read_reports(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str]
         )
         for meeting, source, country, person in conn.execute(sql.format(store.marks(keys)), keys):
             delegations[meeting, source, country]["members"].append(person)
+    return _grouped(by)
+
+
+def statement_reports(rows: Iterable[store.Values], topics: Iterable[store.Values]) -> dict[str, list[Report]]:
+    """Statement reports as `read_reports` reads them, from their rows: `statement_reports`, and their
+    `statement_report_topics` in position order."""
+    by = _by_report("statements", rows)
+    for statement, source, _, topic in topics:
+        by[statement, source].topics.append(topic)
+    return _grouped(by)
+
+
+def _by_report(kind: RecordKind, rows: Iterable[store.Values]) -> dict[tuple[str, str], Report]:
+    """Reports from rows of `kind`'s report table, by (key, source)."""
+    table, column = REPORT_TABLE[kind]
+    names = store.columns(table)[0]
+    by: dict[tuple[str, str], Report] = {}
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        by[values[column], values["source"]] = Report(values["source"], values)
+    return by
+
+
+def _grouped(by: dict[tuple[str, str], Report]) -> dict[str, list[Report]]:
     grouped: dict[str, list[Report]] = {}
     for (key, _), report in by.items():
         grouped.setdefault(key, []).append(report)
     return grouped
 
 
-def merge(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str], order: ReportOrder) -> Merged:
-    """The merged rows of `keys` (a key no report mentions any more gets none: the record is removed)."""
+def merge(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str], order: ReportOrder,
+          reports: dict[str, list[Report]] | None = None) -> Merged:  # fmt: skip
+    """The merged rows of `keys` (a key no report mentions any more gets none: the record is removed), from their
+    reports as `read_reports` gives them (read, unless the caller has them)."""
     merged = Merged({table: [] for table, _, _ in RECORD_TABLES[kind]})
     decided = read_decisions(conn, kind, keys)
-    for key, reports in read_reports(conn, kind, keys).items():
-        ordered = order.sort(reports)
+    for key, given in (read_reports(conn, kind, keys) if reports is None else reports).items():
+        ordered = order.sort(given)
         decisions = Decisions(decided.pop(key, []), merged)
         if kind == "meetings":
             _merge_meeting(key, ordered, merged, decisions)

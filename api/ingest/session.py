@@ -8,8 +8,8 @@ pruned or removed), nothing would change and the file is only read. A new databa
 are read. In one transaction, each file is written as that source's reports, replacing what it reported before
 (only the difference is written); then the records whose reports changed are merged again (`diplo.ingest.merge`)
 and the rules between records are checked in SQL over what changed (`diplo.ingest.crosscheck`). Any error rolls
-everything back, so a failed load changes nothing. Memory holds a few files and the keys a load touched, never the
-whole dataset.
+everything back, so a failed load changes nothing. Memory holds a few files, never the whole dataset: the keys a load
+touched are kept in a temporary table.
 """
 
 import gc
@@ -26,7 +26,7 @@ from typing import Any
 from .. import store
 from . import crosscheck, publish, workers
 from .duplicates import possible_duplicates
-from .merge import RECORD_TABLES, REPORT_TABLE, ReportOrder, merge
+from .merge import RECORD_TABLES, REPORT_TABLE, Report, ReportOrder, merge, statement_reports
 from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
 from .prepare import Prepared, Progress, Reading
@@ -39,6 +39,7 @@ CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
+DUPLICATES: tuple[RecordKind, ...] = ("persons", "organizations")  # the record types checked for possible duplicates
 
 
 @dataclass
@@ -149,15 +150,20 @@ def _diff(names: Sequence[str], old: Sequence[Any], new: Sequence[Any]) -> dict[
 class _Load:
     """One load's state: which sources it wrote, which records it touched, and what went wrong."""
 
-    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False) -> None:
+    def __init__(self, conn: sqlite3.Connection, label: str, max_errors: int = 1000, strict: bool = False,
+                 bulk: bool = False) -> None:  # fmt: skip
         self.conn = conn
+        self.bulk = bulk  # a new database: its indexes are made and its foreign keys checked at the end (`_run`)
         self.label = label
         self.strict = strict  # warnings are errors
         self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
-        self.touched: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
+        # The records to merge again are kept in the temporary table `changed`, not in memory: a first load touches
+        # every record, and the rules between records read them from there (`crosscheck`).
+        conn.execute(crosscheck.TEMP_TABLES["changed"])
+        conn.execute("DELETE FROM temp.changed")
         self.ignored: dict[RecordKind, set[str]] = {kind: set() for kind in KINDS}
         self.removed: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
-        self.added: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
+        self.added: dict[RecordKind, set[str]] = {kind: set() for kind in DUPLICATES}  # checked for duplicates
         self.errors = Bounded[SeedError | Finding](max_errors)  # findings are located at the end
         self.result = LoadResult()
         self.order = ReportOrder(conn)
@@ -165,6 +171,12 @@ class _Load:
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
         self.changing: set[str] = set()  # sources (and editorial files) whose report this load changes
         self.warnings: list[Finding] = []  # found by merging (`editorial.stale`)
+        self.statements_before = conn.execute("SELECT ifnull(max(rowid), 0) FROM statements").fetchone()[0]
+
+    def touch(self, kind: RecordKind, keys: Iterable[str]) -> None:
+        """Mark records of `kind` to be merged again."""
+        sql = "INSERT OR IGNORE INTO temp.changed (kind, key) VALUES (?, ?)"
+        self.conn.executemany(sql, ((kind, key) for key in keys))
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
         self.result.changes[change][kind].extend(sorted(keys))
@@ -212,8 +224,7 @@ class _Load:
         names = store.columns("decisions")[0]
         kind_at, record_at = names.index("kind"), names.index("record")
         for row in chain(gone, added):
-            kind = "meetings" if row[kind_at] == "delegations" else row[kind_at]
-            self.touched[kind].add(row[record_at])
+            self.touch("meetings" if row[kind_at] == "delegations" else row[kind_at], [row[record_at]])
         if rows is None:
             conn.execute("DELETE FROM editorials WHERE key = ?", [key])
             self.record("removed", "editorials", [key])
@@ -234,17 +245,33 @@ class _Load:
             self.order.forget(key)
             for kind, (table, column) in REPORT_TABLE.items():
                 sql = f"SELECT {column} FROM {table} WHERE source = ?"
-                self.touched[kind].update(k for (k,) in conn.execute(sql, [key]))
+                self.touch(kind, [k for (k,) in conn.execute(sql, [key])])
         if new is not None:
             store.replace_rows(conn, "sources", "key = ?", [key], [new])
             if old != new:
                 self.record("added" if old is None else "changed", "sources", [key])
+        reported: dict[RecordKind, set[str]] = {kind: set() for kind in REPORT_TABLE}
         for report_table in REPORT_TABLES:
             table, kind = report_table.name, report_table.kind
             index = store.columns(table)[0].index(report_table.key)
-            gone_rows, added_rows = store.replace_rows(conn, table, report_table.where, [key], rows[table])
-            if kind in self.touched:  # evidence changes no merged record: it is read by report
-                self.touched[kind].update(row[index] for row in chain(gone_rows, added_rows))
+            # A source not in the database has no reports there: nothing to read back.
+            gone_rows, added_rows = store.replace_rows(conn, table, report_table.where, [key], rows[table],
+                                                       new=old is None)  # fmt: skip
+            if kind in REPORT_TABLE:  # evidence changes no merged record: it is read by report
+                reported[kind].update(row[index] for row in chain(gone_rows, added_rows))
+        # Most statements have one report, and it arrives with its source's file: merged now, their record is
+        # written while the next files are read, not left for the end. The others are merged at the end.
+        # A statement with no record has no other report (or it was merged, or could not be: `ignored`), so its
+        # merge needs only this file's rows.
+        statements = sorted(reported.pop("statements"))
+        again = self._recorded("statements", statements) | (self.ignored["statements"] & set(statements))
+        first = [k for k in statements if k not in again]
+        if first:
+            given = statement_reports(rows["statement_reports"], rows["statement_report_topics"])
+            self._merge_keys("statements", first, {k: given[k] for k in first})
+        self.touch("statements", again)
+        for kind, keys in reported.items():
+            self.touch(kind, keys)
         if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
@@ -273,15 +300,14 @@ class _Load:
     def finish(self) -> LoadResult:
         """Merge what changed, run the rules between records; raise `SeedErrors` with every error found."""
         for kind in REPORT_TABLE:
-            self._merge(kind, sorted(self.touched[kind]))
+            self._merge(kind)
+        if self.bulk:
+            store.create_indexes(self.conn)
         self.errors.extend(
-            crosscheck.check(
-                self.conn, [k for k, file in self.files.items() if file], self.touched, self.removed, self.ignored
-            )
+            crosscheck.check(self.conn, [k for k, file in self.files.items() if file], self.removed, self.ignored)
         )
-        named = ("persons", "organizations")
         warnings: list[Finding | SeedError] = [*self.warnings]
-        warnings += [w for kind in named for w in possible_duplicates(self.conn, kind, self.added[kind])]
+        warnings += [w for kind in DUPLICATES for w in possible_duplicates(self.conn, kind, self.added[kind])]
         if self.strict:
             self.errors.extend(warnings)
             warnings = []
@@ -289,18 +315,49 @@ class _Load:
         if self.errors.items or self.errors.more:
             located = [self._located(e) for e in self.errors.items]
             raise SeedErrors(located, more=self.errors.more, warnings=self.result.warnings)
+        if self.bulk:  # the rules found no wrong reference; the database's own check agrees, or says what it missed
+            store.check_foreign_keys(self.conn)
         return self.result
 
-    def _merge(self, kind: RecordKind, keys: list[str]) -> None:
+    def _merged_early(self, kind: RecordKind, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` are statements this load added as their file was written (`replace_source`): their rows
+        are the only ones written past the rowids the table had when the load began (statements are only added
+        until the end's merge)."""
+        if kind != "statements":
+            return set()
+        sql = f"SELECT key FROM statements WHERE key IN ({store.marks(keys)}) AND rowid > ?"
+        return {k for (k,) in self.conn.execute(sql, [*keys, self.statements_before])}
+
+    def _recorded(self, kind: RecordKind, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` have a record."""
+        found: set[str] = set()
         for chunk in store.chunks(keys):
-            merged = merge(self.conn, kind, chunk, self.order)
-            old_rows = self._diffed_rows(kind, chunk)
+            found.update(k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
+                                                         chunk))  # fmt: skip
+        return found
+
+    def _merge(self, kind: RecordKind) -> None:
+        touched = self.conn.execute("SELECT key FROM temp.changed WHERE kind = ? ORDER BY key", [kind])
+        while chunk := [key for (key,) in touched.fetchmany(store.CHUNK)]:
+            self._merge_keys(kind, chunk)
+
+    def _merge_keys(self, kind: RecordKind, keys: Sequence[str], reports: dict[str, list[Report]] | None = None
+                    ) -> None:  # fmt: skip
+        """Merge the records `keys` again from their reports, and record what changed. Given their `reports`, they
+        are records not yet written, merged from those alone."""
+        new = reports is not None
+        for chunk in store.chunks(keys):
+            given = None if reports is None else {key: reports[key] for key in chunk}
+            merged = merge(self.conn, kind, chunk, self.order, given)
+            early = set() if new else self._merged_early(kind, chunk)
+            diffed = {} if new else self._diffed_rows(kind, chunk)
+            old_rows = {part: row for part, row in diffed.items() if part[0] not in early}
             before = {key for key, _ in old_rows}
             for table, column, kinds in RECORD_TABLES[kind]:
                 where = f"{column} IN ({store.marks(chunk)})" + (
                     f" AND kind IN ({store.marks(kinds)})" if kinds else ""
                 )
-                _, added = store.replace_rows(self.conn, table, where, [*chunk, *kinds], merged.rows[table])
+                _, added = store.replace_rows(self.conn, table, where, [*chunk, *kinds], merged.rows[table], new)
                 if table == "statements":  # the full-text index of a statement row replaced (a trigger removes)
                     store.index_statements(self.conn, [row[0] for row in added])
             store.index_records(self.conn, kind, chunk)
@@ -313,8 +370,9 @@ class _Load:
                     self.errors.append(self._later(finding))
             self.ignored[kind] |= merged.unwritable
             self.removed[kind] |= before - after
-            self.added[kind] |= after - before
-            self.record("added", kind, after - before)
+            if kind in self.added:
+                self.added[kind] |= after - before
+            self.record("added", kind, after - before - early)
             self.record("changed", kind, after & before)
             self.record("removed", kind, before - after)
             if old_rows:  # a record changed only if it was there (a first load reads nothing back)
@@ -514,6 +572,13 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options, 
             # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps
             # their hot pages in memory; memory stays bounded, whatever the size of the database.
             db.execute("PRAGMA cache_size = -100000")
+            # A new database is filled first and indexed after, as a bulk load is: an index made from its table at
+            # once costs a fraction of one kept up to date row by row. Its foreign keys are then checked in one
+            # pass (`store.check_foreign_keys`), not as each row goes in: without the indexes, a deferred check
+            # would look child rows up by scanning their tables. Set outside the transaction, as SQLite requires.
+            bulk = version == 0
+            if bulk:
+                db.execute("PRAGMA foreign_keys = OFF")
             try:
                 # Readers of a live file keep their snapshot during the load; a dry run writes nothing.
                 if commit and not aside and not publish.journal_mode(db.conn, "wal", options.wait):
@@ -524,9 +589,9 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options, 
                 # IMMEDIATE: what is validated against is what gets written to, even with another load under way.
                 db.conn.execute("BEGIN IMMEDIATE")
                 try:
-                    if version == 0:
-                        store.create_schema(db)
-                    load = _Load(db.conn, label, options.max_errors, options.strict)
+                    if bulk:
+                        store.create_schema(db, indexes=False)
+                    load = _Load(db.conn, label, options.max_errors, options.strict, bulk)
                     work(load)
                     result = load.finish()
                     if commit:
