@@ -236,6 +236,27 @@ def test_a_damaged_database_is_a_message(corpus: dict[str, Any], tmp_path: Path)
     assert diplo("check", corpus["root"] / "first.db").returncode == 0
 
 
+def test_a_reference_the_rules_miss_is_refused_by_the_database(tmp_path: Path, monkeypatch: Any) -> None:
+    """The database keeps its foreign keys, a new one built fast too (made without them, then checked in one
+    pass): with the rules between records switched off, a statement by an unknown speaker is still refused, and
+    nothing is written."""
+    from diplo.ingest import crosscheck
+
+    monkeypatch.setattr(crosscheck, "check", lambda *args: [])
+    article = Path(__file__).resolve().parent.parent / "seeds" / "koran-jakarta-2025-03-01-as-russia.yaml"
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(article.read_text(encoding="utf-8").replace("speaker: dmitry-peskov", "speaker: nobody"))
+    assert "speaker: nobody" in wrong.read_text(encoding="utf-8")
+    with pytest.raises(store.StoreError, match="FOREIGN KEY constraint failed"):
+        load_seeds(tmp_path / "new.db", [wrong])  # a new database: checked in one pass before it is published
+    assert not (tmp_path / "new.db").exists()
+    load_seeds(tmp_path / "existing.db", [article])
+    before = pages(tmp_path / "existing.db")
+    with pytest.raises(store.StoreError, match="FOREIGN KEY constraint failed"):
+        load_seeds(tmp_path / "existing.db", [wrong])  # an existing one: checked at its commit
+    assert pages(tmp_path / "existing.db") == before
+
+
 # --- any sequence of loads, some failing: the database is what the successful ones made ---------------------
 
 

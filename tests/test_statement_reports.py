@@ -105,6 +105,18 @@ def test_two_reports_of_one_statement_merge_into_one(tmp_path: Path) -> None:
     assert statement["sources"] == [{"key": "wire-a"}]
 
 
+def test_a_statement_reported_twice_in_one_load_is_added_once(tmp_path: Path) -> None:
+    """A statement's first report is merged as its file is written; a second report in the same load merges it
+    again at the end, and the change report still says it was added, once, not changed."""
+    paths = write_files(tmp_path / "seeds", {"a.yaml": A, "b.yaml": B})
+    result = load_seeds(tmp_path / "together.db", paths)
+    assert (result.changes["added"]["statements"].keys, result.changes["changed"]["statements"].count) == ([KEY], 0)
+    load_seeds(tmp_path / "one-by-one.db", [paths[0]])
+    result = load_seeds(tmp_path / "one-by-one.db", [paths[1]])
+    assert (result.changes["added"]["statements"].count, result.changes["changed"]["statements"].keys) == (0, [KEY])
+    assert result.diffs["statements"][KEY]["text"] == (A["statements"][0]["text"], QUOTE)
+
+
 def test_an_undated_statement_was_said_no_later_than_the_latest_report(tmp_path: Path) -> None:
     undated_a, undated_b = copy.deepcopy(A), copy.deepcopy(B)
     del undated_a["statements"][0]["date"], undated_b["statements"][0]["date"]

@@ -39,6 +39,8 @@ CHANGES = ("added", "changed", "removed")
 WAIT = 60.0  # seconds a load waits for another one writing to the same database
 SWITCH_WAIT = 2.0  # seconds a load waits, at its end, to have the file to itself (see publish.self_contained)
 SAMPLE = 1000  # keys kept per list in a change report; the counts are always exact
+CACHE_KIB = 100_000  # a load's page cache
+SORT_KIB = 40_000  # its page cache while a new database's indexes are made
 DUPLICATES: tuple[RecordKind, ...] = ("persons", "organizations")  # the record types checked for possible duplicates
 
 
@@ -302,7 +304,10 @@ class _Load:
         for kind in REPORT_TABLE:
             self._merge(kind)
         if self.bulk:
+            # SQLite sorts each index in up to the page cache's size of memory, beside the cache itself.
+            self.conn.execute(f"PRAGMA cache_size = -{SORT_KIB}")
             store.create_indexes(self.conn)
+            self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.errors.extend(
             crosscheck.check(self.conn, [k for k, file in self.files.items() if file], self.removed, self.ignored)
         )
@@ -571,7 +576,7 @@ def _run(db_path: Path, label: str, work: Work, commit: bool, options: Options, 
             version = store.schema_version(db)  # refuse a file that is not a Diplo database before touching it
             # A large load updates some thirty indexes: a page cache of ~100 MB (not the default 2 MB) keeps
             # their hot pages in memory; memory stays bounded, whatever the size of the database.
-            db.execute("PRAGMA cache_size = -100000")
+            db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             # A new database is filled first and indexed after, as a bulk load is: an index made from its table at
             # once costs a fraction of one kept up to date row by row. Its foreign keys are then checked in one
             # pass (`store.check_foreign_keys`), not as each row goes in: without the indexes, a deferred check
