@@ -40,8 +40,8 @@ from .vocabulary import (
 )
 
 # 5: evidence, the sources' retrieval time, archive and text digest; 6: dates as spans (EDTF), day-only
-# publication, searching and sorting by name
-SCHEMA_VERSION = 6
+# publication, searching and sorting by name, editorial decisions and disputes; 7: statements reported by many sources
+SCHEMA_VERSION = 7
 # The build id: a hash of the loaded content, that is of each source's report (what a seed file gives), kept one
 # digest per source so that a load rehashes only the digests, never the data (`record_build`); one row for a server
 # to tell "same data" by one small read (HTTP ETags). Created by loads into older files too.
