@@ -71,14 +71,22 @@ _WIKIDATA = (
 
 
 def _chars(chars: Iterable[str]) -> str:
-    """SQL for a string of `chars` (which may be invisible or control characters): `char(8234, 8235)`."""
-    return "char(" + ", ".join(str(ord(c)) for c in chars) + ")"
+    """SQL for a string of `chars` (which may be invisible or control characters), by its UTF-8 bytes: a third of
+    what `char(8234, 8235, ...)` costs, a function call on every row a CHECK is evaluated for."""
+    return f"CAST(x'{''.join(chars).encode().hex()}' AS TEXT)"
 
 
 def _none_of(chars: str) -> str:
     """SQL that `{c}` contains none of `chars`, by their UTF-8 bytes: instr() over a BLOB is a byte search, ~2x
-    faster than a GLOB character class (which tries each item at each character) or instr() over text."""
-    return " AND ".join(f"instr(CAST({{c}} AS BLOB), x'{c.encode().hex()}') = 0" for c in chars)
+    faster than a GLOB character class (which tries each item at each character) or instr() over text. The bytes
+    the characters begin with are looked for first: most texts have none of them, and are settled by those
+    searches alone (the bidirectional controls: two, not nine)."""
+    each = " AND ".join(f"instr(CAST({{c}} AS BLOB), x'{c.encode().hex()}') = 0" for c in chars)
+    leads = sorted({c.encode()[:2] for c in chars})
+    if len(leads) == len(chars):
+        return each
+    first = " AND ".join(f"instr(CAST({{c}} AS BLOB), x'{lead.hex()}') = 0" for lead in leads)
+    return f"(({first}) OR ({each}))"
 
 
 def _text(limit: int) -> str:
