@@ -320,6 +320,11 @@ def test_an_incomplete_report_validates_only_with_one_that_completes_it(tmp_path
     validate_seeds([paths["a"], paths["b"]])
     load_seeds(tmp_path / "d.db", [paths["a"]])
     validate_seeds([paths["b"]], tmp_path / "d.db")
+    # Read first, the incomplete report is not merged as its file is written but at the end, with the other.
+    first = write(tmp_path / "incomplete-first", a=bare, b=A)
+    result = load_seeds(tmp_path / "e.db", [first["a"].parent])
+    assert (result.changes["added"]["meetings"].keys, result.changes["changed"]["meetings"].count) == ([RIYADH], 0)
+    assert rows(tmp_path / "e.db", "SELECT title FROM meetings") == [(A["meetings"][0]["title"],)]
 
 
 def test_a_statement_key_may_be_reported_by_several_sources(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ SUGGESTED = 50  # unknown references that get the closest keys: each compares wi
 
 TEMP_TABLES = {
     "loaded": "CREATE TEMP TABLE IF NOT EXISTS loaded (key TEXT PRIMARY KEY)",
-    "changed": "CREATE TEMP TABLE IF NOT EXISTS changed (kind TEXT, key TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    # Every record a load merges; `pending` until it is merged (at the end; a first report as its file is written).
+    "changed": "CREATE TEMP TABLE IF NOT EXISTS changed (kind TEXT, key TEXT, pending INTEGER NOT NULL DEFAULT 1, "
+    "PRIMARY KEY (kind, key)) WITHOUT ROWID",
     "removed": "CREATE TEMP TABLE IF NOT EXISTS removed (kind TEXT, key TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID",
     # Records that broke their own rules: they still exist for references, so they cause no `ref.unknown`.
     "ignored": "CREATE TEMP TABLE IF NOT EXISTS ignored (kind TEXT, key TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID",

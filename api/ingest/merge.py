@@ -12,7 +12,7 @@ takes the reports of one key (and the decisions about it) and returns the record
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,56 +210,34 @@ class ReportOrder:
 
 def read_reports(conn: sqlite3.Connection, kind: RecordKind, keys: Sequence[str]) -> dict[str, list[Report]]:
     """Every current report of `keys`, by key, in no particular order."""
-    table, column = REPORT_TABLE[kind]
-    names = store.columns(table)[0]
-    sql = f"SELECT {', '.join(names)} FROM {table} WHERE {column} IN ({store.marks(keys)})"
-    if kind == "statements":
-        topics = f"SELECT * FROM statement_report_topics WHERE statement IN ({store.marks(keys)}) ORDER BY position"
-        return statement_reports(conn.execute(sql, keys), conn.execute(topics, keys))
-    by = _by_report(kind, conn.execute(sql, keys))
-    if kind == "meetings":
-        sql = "SELECT meeting, source, topic FROM meeting_report_topics WHERE meeting IN ({}) ORDER BY position"
-        for meeting, source, topic in conn.execute(sql.format(store.marks(keys)), keys):
-            by[meeting, source].topics.append(topic)
-        delegations: dict[tuple[str, str, str], dict[str, Any]] = {}
-        sql = (
-            "SELECT meeting, source, country, position, head, head_role FROM delegation_reports "
-            "WHERE meeting IN ({}) ORDER BY position"
-        )
-        for meeting, source, country, position, head, role in conn.execute(sql.format(store.marks(keys)), keys):
-            delegation = {"country": country, "position": position, "head": head, "head_role": role, "members": []}
-            delegations[meeting, source, country] = delegation
-            by[meeting, source].delegations.append(delegation)
-        sql = (
-            "SELECT meeting, source, country, person FROM delegation_report_members WHERE meeting IN ({}) "
-            "ORDER BY position"
-        )
-        for meeting, source, country, person in conn.execute(sql.format(store.marks(keys)), keys):
-            delegations[meeting, source, country]["members"].append(person)
-    return _grouped(by)
+    rows = {}
+    for table in (table for table in REPORT_TABLES if table.kind == kind):
+        names = ", ".join(store.columns(table.name)[0])
+        rows[table.name] = conn.execute(f"SELECT {names} FROM {table.name} WHERE {table.key} IN ({store.marks(keys)})",
+                                        keys)  # fmt: skip
+    return reports_from(kind, rows)
 
 
-def statement_reports(rows: Iterable[store.Values], topics: Iterable[store.Values]) -> dict[str, list[Report]]:
-    """Statement reports as `read_reports` reads them, from their rows: `statement_reports`, and their
-    `statement_report_topics` in position order."""
-    by = _by_report("statements", rows)
-    for statement, source, _, topic in topics:
-        by[statement, source].topics.append(topic)
-    return _grouped(by)
-
-
-def _by_report(kind: RecordKind, rows: Iterable[store.Values]) -> dict[tuple[str, str], Report]:
-    """Reports from rows of `kind`'s report table, by (key, source)."""
+def reports_from(kind: RecordKind, rows: Mapping[str, Iterable[store.Values]]) -> dict[str, list[Report]]:
+    """The reports of `kind` in `rows` (every column, by report table): those `read_reports` reads, or those a
+    file is writing."""
     table, column = REPORT_TABLE[kind]
     names = store.columns(table)[0]
     by: dict[tuple[str, str], Report] = {}
-    for row in rows:
+    for row in rows[table]:
         values = dict(zip(names, row, strict=True))
         by[values[column], values["source"]] = Report(values["source"], values)
-    return by
-
-
-def _grouped(by: dict[tuple[str, str], Report]) -> dict[str, list[Report]]:
+    if kind in ("meetings", "statements"):  # (key, source, position, topic)
+        for key, source, _, topic in sorted(rows[f"{kind[:-1]}_report_topics"], key=lambda row: row[2]):
+            by[key, source].topics.append(topic)
+    if kind == "meetings":
+        delegations: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for meeting, source, country, position, head, role in sorted(rows["delegation_reports"], key=lambda r: r[3]):
+            delegation = {"country": country, "position": position, "head": head, "head_role": role, "members": []}
+            delegations[meeting, source, country] = delegation
+            by[meeting, source].delegations.append(delegation)
+        for meeting, source, country, _, person in sorted(rows["delegation_report_members"], key=lambda r: r[3]):
+            delegations[meeting, source, country]["members"].append(person)
     grouped: dict[str, list[Report]] = {}
     for (key, _), report in by.items():
         grouped.setdefault(key, []).append(report)

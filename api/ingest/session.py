@@ -26,7 +26,7 @@ from typing import Any
 from .. import store
 from . import crosscheck, publish, workers
 from .duplicates import possible_duplicates
-from .merge import RECORD_TABLES, REPORT_TABLE, Report, ReportOrder, merge, statement_reports
+from .merge import RECORD_TABLES, REPORT_TABLE, Merged, Report, ReportOrder, merge, reports_from
 from .models import SEED_FILE_MAX_BYTES
 from .positions import Locator
 from .prepare import Prepared, Progress, Reading
@@ -159,7 +159,7 @@ class _Load:
         self.label = label
         self.strict = strict  # warnings are errors
         self.files: dict[str, str] = {}  # source key -> the file that reported it in this load
-        # The records to merge again are kept in the temporary table `changed`, not in memory: a first load touches
+        # The records a load merges are kept in the temporary table `changed`, not in memory: a first load merges
         # every record, and the rules between records read them from there (`crosscheck`).
         conn.execute(crosscheck.TEMP_TABLES["changed"])
         conn.execute("DELETE FROM temp.changed")
@@ -173,11 +173,16 @@ class _Load:
         self.digests: dict[str, str | None] = {}  # source key -> the digest of what it reports now (None: removed)
         self.changing: set[str] = set()  # sources (and editorial files) whose report this load changes
         self.warnings: list[Finding] = []  # found by merging (`editorial.stale`)
-        self.statements_before = conn.execute("SELECT ifnull(max(rowid), 0) FROM statements").fetchone()[0]
+        self.rowids_before = {
+            kind: conn.execute(f"SELECT ifnull(max(rowid), 0) FROM {kind}").fetchone()[0] for kind in REPORT_TABLE
+        }
 
-    def touch(self, kind: RecordKind, keys: Iterable[str]) -> None:
-        """Mark records of `kind` to be merged again."""
-        sql = "INSERT OR IGNORE INTO temp.changed (kind, key) VALUES (?, ?)"
+    def touch(self, kind: RecordKind, keys: Iterable[str], pending: bool = True) -> None:
+        """Mark records of `kind` to be merged again at the end (`pending`), or as merged already."""
+        if pending:
+            sql = "INSERT INTO temp.changed (kind, key) VALUES (?, ?) ON CONFLICT DO UPDATE SET pending = 1"
+        else:
+            sql = "INSERT OR IGNORE INTO temp.changed (kind, key, pending) VALUES (?, ?, 0)"
         self.conn.executemany(sql, ((kind, key) for key in keys))
 
     def record(self, change: str, kind: RecordKind, keys: Iterable[str]) -> None:
@@ -261,19 +266,16 @@ class _Load:
                                                        new=old is None)  # fmt: skip
             if kind in REPORT_TABLE:  # evidence changes no merged record: it is read by report
                 reported[kind].update(row[index] for row in chain(gone_rows, added_rows))
-        # Most statements have one report, and it arrives with its source's file: merged now, their record is
-        # written while the next files are read, not left for the end. The others are merged at the end.
-        # A statement with no record has no other report (or it was merged, or could not be: `ignored`), so its
-        # merge needs only this file's rows.
-        statements = sorted(reported.pop("statements"))
-        again = self._recorded("statements", statements) | (self.ignored["statements"] & set(statements))
-        first = [k for k in statements if k not in again]
-        if first:
-            given = statement_reports(rows["statement_reports"], rows["statement_report_topics"])
-            self._merge_keys("statements", first, {k: given[k] for k in first})
-        self.touch("statements", again)
+        # Most records have one report, and it arrives with its source's file: merged now, their rows are written
+        # while the next files are read, not left for the end. The others are merged at the end. A record not
+        # written yet has no other report (or it was merged, or could not be: `ignored`), so its merge needs only
+        # this file's rows.
         for kind, keys in reported.items():
-            self.touch(kind, keys)
+            again = self._recorded(kind, keys) | (self.ignored[kind] & keys)
+            if first := sorted(keys - again):
+                given = reports_from(kind, rows)
+                self._merge_keys(kind, first, {k: given[k] for k in first})
+            self.touch(kind, again)
         if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
@@ -325,24 +327,22 @@ class _Load:
         return self.result
 
     def _merged_early(self, kind: RecordKind, keys: Sequence[str]) -> set[str]:
-        """Which of `keys` are statements this load added as their file was written (`replace_source`): their rows
-        are the only ones written past the rowids the table had when the load began (statements are only added
-        until the end's merge)."""
-        if kind != "statements":
-            return set()
-        sql = f"SELECT key FROM statements WHERE key IN ({store.marks(keys)}) AND rowid > ?"
-        return {k for (k,) in self.conn.execute(sql, [*keys, self.statements_before])}
+        """Which of `keys` are records this load added as their file was written (`replace_source`): their rows
+        are the only ones written past the rowids the table had when the load began (records are only added until
+        the end's merge)."""
+        sql = f"SELECT key FROM {kind} WHERE key IN ({store.marks(keys)}) AND rowid > ?"
+        return {k for (k,) in self.conn.execute(sql, [*keys, self.rowids_before[kind]])}
 
-    def _recorded(self, kind: RecordKind, keys: Sequence[str]) -> set[str]:
+    def _recorded(self, kind: RecordKind, keys: Iterable[str]) -> set[str]:
         """Which of `keys` have a record."""
         found: set[str] = set()
-        for chunk in store.chunks(keys):
+        for chunk in store.chunks(list(keys)):
             found.update(k for (k,) in self.conn.execute(f"SELECT key FROM {kind} WHERE key IN ({store.marks(chunk)})",
                                                          chunk))  # fmt: skip
         return found
 
     def _merge(self, kind: RecordKind) -> None:
-        touched = self.conn.execute("SELECT key FROM temp.changed WHERE kind = ? ORDER BY key", [kind])
+        touched = self.conn.execute("SELECT key FROM temp.changed WHERE kind = ? AND pending ORDER BY key", [kind])
         while chunk := [key for (key,) in touched.fetchmany(store.CHUNK)]:
             self._merge_keys(kind, chunk)
 
@@ -354,6 +354,15 @@ class _Load:
         for chunk in store.chunks(keys):
             given = None if reports is None else {key: reports[key] for key in chunk}
             merged = merge(self.conn, kind, chunk, self.order, given)
+            if given is not None:
+                # What a first report's merge finds (a missing title, a stale decision) a report or a decision
+                # still to come may settle: those records are merged at the end, with everything in.
+                later = self._found(merged, chunk)
+                self.touch(kind, later)
+                if later:
+                    chunk = [key for key in chunk if key not in later]
+                    merged = merge(self.conn, kind, chunk, self.order, {key: given[key] for key in chunk})
+                self.touch(kind, chunk, pending=False)  # for the rules between records
             early = set() if new else self._merged_early(kind, chunk)
             diffed = {} if new else self._diffed_rows(kind, chunk)
             old_rows = {part: row for part, row in diffed.items() if part[0] not in early}
@@ -382,6 +391,13 @@ class _Load:
             self.record("removed", kind, before - after)
             if old_rows:  # a record changed only if it was there (a first load reads nothing back)
                 self._diffs(kind, old_rows, self._diffed_rows(kind, sorted({key for key, _ in old_rows})))
+
+    @staticmethod
+    def _found(merged: Merged, keys: Sequence[str]) -> set[str]:
+        """The keys whose merge found something (all of them, for a finding about a decision)."""
+        if any(finding.place.kind == "decisions" for finding in merged.findings):
+            return set(keys)
+        return {finding.place.key for finding in merged.findings} | merged.unwritable
 
     def _diffed_rows(self, kind: RecordKind, keys: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
         """What a change report compares of `keys`' records, by (key, part): the record's fields (part ''), and
