@@ -266,16 +266,14 @@ class _Load:
                                                        new=old is None)  # fmt: skip
             if kind in REPORT_TABLE:  # evidence changes no merged record: it is read by report
                 reported[kind].update(row[index] for row in chain(gone_rows, added_rows))
-        # Most records have one report, and it arrives with its source's file: merged now, their rows are written
-        # while the next files are read, not left for the end. The others are merged at the end. A record not
-        # written yet has no other report (or it was merged, or could not be: `ignored`), so its merge needs only
-        # this file's rows.
+        # Most records have one report, and it arrives with its source's file: merged now, from this file's rows,
+        # their rows are written while the next files are read, not left for the end. A record already written,
+        # or one whose merge waits for the end (`_found`, `ignored`), is merged at the end from all its reports.
         for kind, keys in reported.items():
-            again = self._recorded(kind, keys) | (self.ignored[kind] & keys)
-            if first := sorted(keys - again):
-                given = reports_from(kind, rows)
-                self._merge_keys(kind, first, {k: given[k] for k in first})
-            self.touch(kind, again)
+            given = reports_from(kind, rows)
+            first = keys.intersection(given) - self._recorded(kind, keys) - self.ignored[kind]
+            self._merge_keys(kind, sorted(first), {k: given[k] for k in first})
+            self.touch(kind, keys - first)
         if new is None:
             conn.execute("DELETE FROM sources WHERE key = ?", [key])
             self.record("removed", "sources", [key])
