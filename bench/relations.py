@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import graphql
+from diplo import store
 from diplo.graphql import dialect
 from diplo.graphql.catalog import TYPES, Embedded, EmbeddedList, Many, Nested, One
 from diplo.graphql.compiler import Compiler
@@ -110,9 +111,8 @@ def _optional_country(code: str) -> str:
     return f"CASE WHEN {code} IS NULL THEN NULL ELSE {_country(code)} END"
 
 
-_BY_DATE = "ORDER BY ifnull({t}.date_earliest || ifnull({t}.date_latest, '~'), '~'), {t}.key"
-_MEETINGS_BY_DATE = _BY_DATE.format(t="m")
-_STATEMENTS_BY_DATE = _BY_DATE.format(t="s")
+_MEETINGS_BY_DATE = f"ORDER BY {store.date_order('ASC', 'm')}, m.key"  # the listings' order, as the store indexes it
+_STATEMENTS_BY_DATE = f"ORDER BY {store.date_order('ASC', 's')}, s.key"
 
 
 def _evidence(kind: str, source: str, record: str) -> str:
@@ -313,8 +313,8 @@ PARENT_PAGES: dict[str, Parents] = {
     "Organization": _root_page("organizations", "organizations", "key"),
     "Topic": _root_page("topics", "topics", "key"),
     "Delegation": _root_page("delegations", "delegations", "meeting, country"),
-    "Meeting": _root_page("meetings", "meetings", "ifnull(date, '~'), key"),
-    "Statement": _root_page("statements", "statements", "ifnull(date, '~'), key"),
+    "Meeting": _root_page("meetings", "meetings", f"{store.date_order('ASC')}, key"),
+    "Statement": _root_page("statements", "statements", f"{store.date_order('ASC')}, key"),
     # The report types have no root field: the reports of a page of meetings.
     "MeetingReport": Parents(
         f"{{ meetings(first: {PARENTS}) {{ nodes {{ reports {{ %s }} }} }} }}",
@@ -335,7 +335,7 @@ PARENT_PAGES: dict[str, Parents] = {
         "(SELECT json_group_array(json_object({pairs})) FROM (SELECT sr.* FROM statement_sources x "
         "JOIN statement_reports sr ON sr.statement = x.statement AND sr.source = x.source WHERE x.statement = s.key "
         "ORDER BY x.position) a))))) "
-        f"FROM (SELECT * FROM statements s ORDER BY ifnull(date, '~'), key LIMIT {PARENTS}) s",
+        f"FROM (SELECT * FROM statements s {_STATEMENTS_BY_DATE} LIMIT {PARENTS}) s",
     ),
     # Nor have disputes, their values and names: a page of meetings' disputes, the first's values, persons' names.
     "Dispute": Parents(

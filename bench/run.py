@@ -395,13 +395,14 @@ def read_shapes(db: Path, seconds: float, use_wrk: bool, rounds: int = 2) -> dic
 
 
 def deep_cursor(db: Path, depth: int) -> str:
+    from diplo import store
     from diplo.graphql.pagination import Position, encode_cursor
 
     conn = sqlite3.connect(db)
     total = conn.execute("SELECT count(*) FROM statements").fetchone()[0]
+    order = store.date_order("ASC")  # the listing's date order, as the store indexes it
     sort, key = conn.execute(
-        "SELECT ifnull(date, '~'), key FROM statements ORDER BY ifnull(date, '~'), key LIMIT 1 OFFSET ?",
-        (min(depth, total - 21),),
+        f"SELECT {order}, key FROM statements ORDER BY {order}, key LIMIT 1 OFFSET ?", (min(depth, total - 21),)
     ).fetchone()
     conn.close()
     return encode_cursor("statements", "DATE_ASC", Position(sort, key))
