@@ -77,9 +77,10 @@ def persons_floor(conn: sqlite3.Connection) -> dict[str, Any]:
         )
     statements: dict[str, list[Any]] = defaultdict(list)
     for speaker, text, date in conn.execute(
-        f"SELECT speaker, text, date FROM (SELECT speaker, text, date, row_number() OVER (PARTITION BY speaker "
-        f"ORDER BY ifnull(date, '~'), key) AS n FROM statements WHERE speaker IN ({marks})) WHERE n <= 5 "
-        f"ORDER BY speaker, n",
+        # A statement's `date` is its day; listings go by earliest, then latest day, undated last.
+        f"SELECT speaker, text, date_day FROM (SELECT speaker, text, date_day, row_number() OVER (PARTITION BY "
+        f"speaker ORDER BY ifnull(date_earliest || ifnull(date_latest, '~'), '~'), key) AS n FROM statements "
+        f"WHERE speaker IN ({marks})) WHERE n <= 5 ORDER BY speaker, n",
         keys,
     ):
         statements[speaker].append({"text": text, "date": date})
