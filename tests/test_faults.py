@@ -236,6 +236,39 @@ def test_a_damaged_database_is_a_message(corpus: dict[str, Any], tmp_path: Path)
     assert diplo("check", corpus["root"] / "first.db").returncode == 0
 
 
+def test_a_load_interrupted_while_merging_leaves_the_file_whole(
+    corpus: dict[str, Any], tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Interrupted in the end's merge (every statement merged again: each source's publication time moved), the
+    load rolls back and still folds the file back out of WAL mode: no statement is left reading."""
+    from diplo.ingest import session
+
+    db = tmp_path / "d.db"
+    shutil.copy(corpus["root"] / "first.db", db)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for path in (corpus["root"] / "first").iterdir():
+        text = path.read_text(encoding="utf-8").replace(':00+00:00"', ':01+00:00"')
+        (moved / path.name).write_text(text, encoding="utf-8")
+    merged: list[int] = []
+    original = session._Load._merge_keys
+
+    def interrupted(self: Any, kind: str, keys: Any, reports: Any = None) -> None:
+        if reports is None and kind == "statements":
+            merged.append(len(keys))
+            if len(merged) == 2:
+                raise KeyboardInterrupt
+        original(self, kind, keys, reports)
+
+    monkeypatch.setattr(session._Load, "_merge_keys", interrupted)
+    before = pages(db)
+    with pytest.raises(KeyboardInterrupt):
+        load_seeds(db, [moved])
+    assert merged == [store.CHUNK, store.CHUNK]  # stopped with more statements still to merge
+    assert pages(db) == before
+    assert not (tmp_path / "d.db-wal").exists()
+
+
 def test_a_reference_the_rules_miss_is_refused_by_the_database(tmp_path: Path, monkeypatch: Any) -> None:
     """The database keeps its foreign keys, a new one built fast too (made without them, then checked in one
     pass): with the rules between records switched off, a statement by an unknown speaker is still refused, and

@@ -50,8 +50,10 @@ class Prepared:
 
 def digest(source: store.Values, rows: dict[str, list[store.Values]]) -> str:
     """What `source_digests` keeps per source: a hash of its row and its report rows, so equal content gives an
-    equal digest, however the file spells it."""
-    return hashlib.sha256(repr((source, sorted(rows.items()))).encode()).hexdigest()
+    equal digest, however the file spells it and in whatever order it lists its records (a table's rows are a set:
+    a list's order is in its position columns)."""
+    content = [(table, sorted(rows[table], key=repr)) for table in sorted(rows)]
+    return hashlib.sha256(repr((source, content)).encode()).hexdigest()
 
 
 def prepare_file(path: Path, max_bytes: int, max_errors: int) -> tuple[bytes, bytes]:

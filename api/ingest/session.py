@@ -340,9 +340,13 @@ class _Load:
         return found
 
     def _merge(self, kind: RecordKind) -> None:
-        touched = self.conn.execute("SELECT key FROM temp.changed WHERE kind = ? AND pending ORDER BY key", [kind])
-        while chunk := [key for (key,) in touched.fetchmany(store.CHUNK)]:
+        # A chunk at a time, each read in full: a statement left reading would keep the file from leaving WAL mode
+        # if the load is interrupted (`publish.self_contained`).
+        sql = f"SELECT key FROM temp.changed WHERE kind = ? AND pending AND key > ? ORDER BY key LIMIT {store.CHUNK}"
+        last = ""
+        while chunk := [key for (key,) in self.conn.execute(sql, [kind, last]).fetchall()]:
             self._merge_keys(kind, chunk)
+            last = chunk[-1]
 
     def _merge_keys(self, kind: RecordKind, keys: Sequence[str], reports: dict[str, list[Report]] | None = None
                     ) -> None:  # fmt: skip
