@@ -52,8 +52,11 @@ def digest(source: store.Values, rows: dict[str, list[store.Values]]) -> str:
     """What `source_digests` keeps per source: a hash of its row and its report rows, so equal content gives an
     equal digest, however the file spells it and in whatever order it lists its records (a table's rows are a set:
     a list's order is in its position columns)."""
-    content = [(table, sorted(rows[table], key=repr)) for table in sorted(rows)]
-    return hashlib.sha256(repr((source, content)).encode()).hexdigest()
+    content = hashlib.sha256(repr(source).encode())
+    for table in sorted(rows):  # each row's repr once (it escapes any newline in a value)
+        content.update(f"\0{table}\0".encode())
+        content.update("\n".join(sorted(map(repr, rows[table]))).encode())
+    return content.hexdigest()
 
 
 def prepare_file(path: Path, max_bytes: int, max_errors: int) -> tuple[bytes, bytes]:
