@@ -354,15 +354,16 @@ class _Load:
         are records not yet written, merged from those alone."""
         new = reports is not None
         for chunk in store.chunks(keys):
-            given = None if reports is None else {key: reports[key] for key in chunk}
+            given = {key: reports[key] for key in chunk} if reports is not None else None
             merged = merge(self.conn, kind, chunk, self.order, given)
             if given is not None:
                 # What a first report's merge finds (a missing title, a stale decision) a report or a decision
                 # still to come may settle: those records are merged at the end, with everything in.
-                later = self._found(merged, chunk)
-                self.touch(kind, later)
-                if later:
+                if later := self._found(merged, chunk):
+                    self.touch(kind, later)
                     chunk = [key for key in chunk if key not in later]
+                    if not chunk:
+                        continue
                     merged = merge(self.conn, kind, chunk, self.order, {key: given[key] for key in chunk})
                 self.touch(kind, chunk, pending=False)  # for the rules between records
             early = set() if new else self._merged_early(kind, chunk)
